@@ -1,0 +1,85 @@
+package org.mmunotifier.api;
+
+import java.util.concurrent.locks.ReadWriteLock;
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * A process address space ({@code struct mm_struct}) as a driver sees it: its {@code mmap_lock}
+ * and its notifier subscriptions.
+ *
+ * <p>Registration waits for every invalidation in flight: each primary-MMU operation that removes
+ * mappings holds {@code mmap_lock} (for read at least), and registration takes it for write, as
+ * {@code mm_take_all_locks()} does in Linux. A new notifier therefore never sees an
+ * {@code invalidateRangeEnd} without its start, and cannot mirror a page an invalidation it did
+ * not hear about is removing.
+ */
+@ProviderType
+public interface MmStruct {
+
+    /** A number that identifies this mm for its lifetime. */
+    long id();
+
+    /** Whether the mm still has users ({@code mm_users > 0}); false once exit has begun. */
+    boolean isAlive();
+
+    /** {@code mmap_lock}: reentrant; hold it for read around page faults done on the driver's behalf. */
+    ReadWriteLock mmapLock();
+
+    /**
+     * {@code mmu_notifier_register}: takes {@code mmap_lock} for write and links {@code notifier}.
+     *
+     * @throws NullPointerException if {@code notifier} is null
+     * @throws AlreadyRegisteredException if {@code notifier} is registered on this mm
+     * @throws MmDeadException if the mm has begun to exit
+     * @throws NotifiersDisabledException if notifiers are compiled out
+     */
+    void register(MmuNotifier notifier);
+
+    /**
+     * {@code __mmu_notifier_register}: as {@link #register} for a caller that already holds
+     * {@code mmap_lock} for write.
+     *
+     * @throws IllegalMonitorStateException if the caller does not hold {@code mmap_lock} for write
+     */
+    void registerLocked(MmuNotifier notifier);
+
+    /**
+     * {@code mmu_notifier_unregister}: if exit has not yet done so, calls
+     * {@link MmuNotifier#release} (still linked), unlinks the notifier, and waits until no
+     * callback of it is running on another thread. Called from one of the notifier's own
+     * callbacks it does not wait for that callback. Unregistering after exit released the
+     * notifier is allowed (and required, to forget it).
+     *
+     * @throws NotRegisteredException if {@code notifier} is not registered on this mm
+     */
+    void unregister(MmuNotifier notifier);
+
+    /**
+     * {@code mmu_notifier_get}: the notifier {@code ops} allocated for this mm, allocating and
+     * registering it on first use; each call takes a reference that {@link #put} drops. Takes
+     * {@code mmap_lock} for write.
+     */
+    <N extends MmuNotifier> N get(MmuNotifierOps<N> ops);
+
+    /** {@code mmu_notifier_get_locked}: as {@link #get} for a caller holding {@code mmap_lock} for write. */
+    <N extends MmuNotifier> N getLocked(MmuNotifierOps<N> ops);
+
+    /**
+     * {@code mmu_notifier_put}: drops a reference taken by {@link #get}. The last one unlinks the
+     * notifier without calling {@code release} and, after a grace period, hands it to
+     * {@link MmuNotifierOps#freeNotifier} on another thread. May be called from a callback.
+     *
+     * @throws NotRegisteredException if {@code notifier} was not obtained from {@link #get} on this mm
+     */
+    void put(MmuNotifier notifier);
+
+    /**
+     * {@code mmu_interval_notifier_insert}: subscribe {@code notifier} to invalidations that
+     * intersect {@code [start, end)}. The subscription may not be in the tree yet when this
+     * returns; establish mappings with {@link MmuIntervalSubscription#readBegin()}.
+     *
+     * @throws InvalidRangeException if the range is not page aligned, empty, inverted or outside
+     *         the user address space
+     */
+    MmuIntervalSubscription insertInterval(long start, long end, MmuIntervalNotifier notifier);
+}

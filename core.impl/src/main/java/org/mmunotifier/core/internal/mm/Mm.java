@@ -1,0 +1,131 @@
+package org.mmunotifier.core.internal.mm;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.mmunotifier.api.MmDeadException;
+import org.mmunotifier.api.MmStruct;
+import org.mmunotifier.api.MmuIntervalNotifier;
+import org.mmunotifier.api.MmuIntervalSubscription;
+import org.mmunotifier.api.MmuNotifier;
+import org.mmunotifier.api.MmuNotifierOps;
+import org.mmunotifier.core.internal.notifier.MmNotifierSubscriptions;
+import org.mmunotifier.core.internal.notifier.NotifierCore;
+
+/**
+ * An address space ({@code struct mm_struct}): its {@code mmap_lock}, its lifetimes and its
+ * notifier subscriptions. {@code mm_users} counts the tasks (and {@code mmget} callers) using the
+ * address space; when it drops to zero, {@link #exitMmap()} runs.
+ */
+public class Mm implements MmStruct {
+    private static final AtomicLong IDS = new AtomicLong();
+
+    private final long id = IDS.incrementAndGet();
+    private final ReentrantReadWriteLock mmapLock = new ReentrantReadWriteLock();
+    private final AtomicInteger users = new AtomicInteger(1);
+    private final MmNotifierSubscriptions notifiers;
+
+    public Mm(NotifierCore core) {
+        this.notifiers = core.newSubscriptions(this, mmapLock);
+    }
+
+    @Override
+    public long id() {
+        return id;
+    }
+
+    @Override
+    public boolean isAlive() {
+        return users.get() > 0;
+    }
+
+    @Override
+    public ReadWriteLock mmapLock() {
+        return mmapLock;
+    }
+
+    /** The lock itself, for the memory manager's lock assertions. */
+    public ReentrantReadWriteLock mmapLockInternal() {
+        return mmapLock;
+    }
+
+    /** The hooks the primary MMU calls. */
+    public MmNotifierSubscriptions notifiers() {
+        return notifiers;
+    }
+
+    /**
+     * {@code mmget_not_zero}: takes a user reference unless the mm is already exiting.
+     *
+     * @throws MmDeadException if it is
+     */
+    public void mmget() {
+        int u;
+        do {
+            u = users.get();
+            if (u <= 0) {
+                throw new MmDeadException("mm " + id + " has exited");
+            }
+        } while (!users.compareAndSet(u, u + 1));
+    }
+
+    /** {@code mmput}: drops a user reference; the last one runs {@link #exitMmap()}. */
+    public void mmput() {
+        int u = users.decrementAndGet();
+        if (u == 0) {
+            exitMmap();
+        } else if (u < 0) {
+            users.incrementAndGet();
+            throw new IllegalStateException("mmput on mm " + id + " without a matching mmget");
+        }
+    }
+
+    /**
+     * {@code exit_mmap}: release every notifier before anything is unmapped; the memory manager
+     * extends this with the teardown of the address space.
+     */
+    protected void exitMmap() {
+        notifiers.release();
+    }
+
+    @Override
+    public void register(MmuNotifier notifier) {
+        notifiers.register(notifier);
+    }
+
+    @Override
+    public void registerLocked(MmuNotifier notifier) {
+        notifiers.registerLocked(notifier);
+    }
+
+    @Override
+    public void unregister(MmuNotifier notifier) {
+        notifiers.unregister(notifier);
+    }
+
+    @Override
+    public <N extends MmuNotifier> N get(MmuNotifierOps<N> ops) {
+        return notifiers.get(ops);
+    }
+
+    @Override
+    public <N extends MmuNotifier> N getLocked(MmuNotifierOps<N> ops) {
+        return notifiers.getLocked(ops);
+    }
+
+    @Override
+    public void put(MmuNotifier notifier) {
+        notifiers.put(notifier);
+    }
+
+    @Override
+    public MmuIntervalSubscription insertInterval(long start, long end, MmuIntervalNotifier notifier) {
+        return notifiers.insertInterval(start, end, notifier);
+    }
+
+    @Override
+    public String toString() {
+        return "mm " + id;
+    }
+}

@@ -1,0 +1,54 @@
+package org.mmunotifier.core.internal.notifier;
+
+import org.mmunotifier.api.MmStruct;
+import org.mmunotifier.api.MmuNotifier;
+
+/**
+ * The single-call hooks, one constant each, so one loop serves them all without allocating:
+ * each hook passes its constant, and the JIT sees one target per call site.
+ */
+enum Callback {
+    AGE_PAGE("age_page", false) {
+        @Override
+        boolean call(MmuNotifier n, MmStruct mm, long a, long b, boolean flag) {
+            return n.agePage(mm, a);
+        }
+    },
+    INVALIDATE_PAGE("invalidate_page", false) {
+        @Override
+        boolean call(MmuNotifier n, MmStruct mm, long a, long b, boolean flag) {
+            n.invalidatePage(mm, a);
+            return false;
+        }
+    },
+    INVALIDATE_RANGE("invalidate_range", false) {
+        @Override
+        boolean call(MmuNotifier n, MmStruct mm, long a, long b, boolean flag) {
+            n.invalidateRange(mm, a, b, flag);
+            return false;
+        }
+    },
+    CLEAR_YOUNG("clear_young", false) {
+        @Override
+        boolean call(MmuNotifier n, MmStruct mm, long a, long b, boolean flag) {
+            return n.clearYoung(mm, a, b);
+        }
+    },
+    /** Like Linux, stops at the first secondary MMU that says young. */
+    TEST_YOUNG("test_young", true) {
+        @Override
+        boolean call(MmuNotifier n, MmStruct mm, long a, long b, boolean flag) {
+            return n.testYoung(mm, a);
+        }
+    };
+
+    final String opName;
+    final boolean stopAtFirstTrue;
+
+    Callback(String opName, boolean stopAtFirstTrue) {
+        this.opName = opName;
+        this.stopAtFirstTrue = stopAtFirstTrue;
+    }
+
+    abstract boolean call(MmuNotifier n, MmStruct mm, long a, long b, boolean flag);
+}

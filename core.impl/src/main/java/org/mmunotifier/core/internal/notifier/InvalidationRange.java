@@ -1,0 +1,114 @@
+package org.mmunotifier.core.internal.notifier;
+
+import java.util.BitSet;
+import java.util.Objects;
+import org.mmunotifier.api.Addresses;
+import org.mmunotifier.api.MmStruct;
+import org.mmunotifier.api.MmuNotifierEvent;
+import org.mmunotifier.api.MmuNotifierRange;
+
+/**
+ * {@code struct mmu_notifier_range}, owned by the primary-MMU operation that invalidates: built
+ * (checked) once, passed to {@code invalidateRangeStart} and then to {@code invalidateRangeEnd}.
+ * Between the two it carries the subscriber array that start saw, so end goes to exactly the
+ * notifiers that got start (a notifier registered meanwhile gets neither), minus those whose
+ * start failed. May be reused for the next invalidation by {@link #set}.
+ */
+public final class InvalidationRange implements MmuNotifierRange {
+    private MmStruct mm;
+    private long start;
+    private long end;
+    private MmuNotifierEvent event;
+    private boolean blockable;
+    private Object owner;
+
+    /** Subscribers start was given; null when start found no hooks. */
+    Subscription[] snapshot;
+    /** The interval notifiers whose start ran and still await their end. */
+    IntervalNotifiers itree;
+    /** Indexes into {@link #snapshot} whose start failed; null until one does. */
+    private BitSet failed;
+
+    public InvalidationRange(MmStruct mm, long start, long end, MmuNotifierEvent event) {
+        set(mm, start, end, event, true, null);
+    }
+
+    /**
+     * Re-initialises the range for a new invalidation.
+     *
+     * @throws org.mmunotifier.api.InvalidRangeException if {@code [start, end)} is not a valid range
+     */
+    public InvalidationRange set(MmStruct mm, long start, long end, MmuNotifierEvent event, boolean blockable,
+            Object owner) {
+        Addresses.checkRange(start, end);
+        this.mm = Objects.requireNonNull(mm, "mm");
+        this.event = Objects.requireNonNull(event, "event");
+        this.start = start;
+        this.end = end;
+        this.blockable = blockable;
+        this.owner = owner;
+        this.snapshot = null;
+        this.itree = null;
+        this.failed = null;
+        return this;
+    }
+
+    /** Makes the range non-blockable ({@code mmu_notifier_invalidate_range_start_nonblock}). */
+    public InvalidationRange nonBlocking() {
+        this.blockable = false;
+        return this;
+    }
+
+    /** Names the owner of a MIGRATE or EXCLUSIVE invalidation. */
+    public InvalidationRange owner(Object owner) {
+        this.owner = owner;
+        return this;
+    }
+
+    void markFailed(int index) {
+        if (failed == null) {
+            failed = new BitSet();
+        }
+        failed.set(index);
+    }
+
+    boolean failed(int index) {
+        return failed != null && failed.get(index);
+    }
+
+    @Override
+    public MmStruct mm() {
+        return mm;
+    }
+
+    @Override
+    public long start() {
+        return start;
+    }
+
+    @Override
+    public long end() {
+        return end;
+    }
+
+    @Override
+    public MmuNotifierEvent event() {
+        return event;
+    }
+
+    @Override
+    public boolean isBlockable() {
+        return blockable;
+    }
+
+    @Override
+    public Object owner() {
+        return owner;
+    }
+
+    @Override
+    public String toString() {
+        return event + " [0x" + Long.toHexString(start) + ", 0x" + Long.toHexString(end) + ")"
+                + (blockable ? "" : " nonblock") + (owner == null ? "" : " owner " + owner);
+    }
+}

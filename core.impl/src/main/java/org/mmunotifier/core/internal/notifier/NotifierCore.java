@@ -1,0 +1,77 @@
+package org.mmunotifier.core.internal.notifier;
+
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.mmunotifier.api.MmStruct;
+import org.mmunotifier.api.MmuNotifiers;
+import org.mmunotifier.api.MmuRmapNotifier;
+import org.mmunotifier.api.page.Page;
+import org.mmunotifier.api.page.PageLayout;
+
+/**
+ * The machine-wide part of the notifier core: the grace-period domain every mm shares (one SRCU,
+ * as in Linux), the global rmap list, and the fault log.
+ */
+public final class NotifierCore implements MmuNotifiers, AutoCloseable {
+    private final PageLayout layout;
+    private final Srcu srcu = new Srcu();
+    private final NotifierFaults faults = new NotifierFaults();
+    private final RmapNotifiers rmap;
+
+    public NotifierCore(PageLayout layout) {
+        this.layout = Objects.requireNonNull(layout, "layout");
+        this.rmap = new RmapNotifiers(layout, srcu, faults);
+    }
+
+    /** The subscriptions of a new mm whose {@code mmap_lock} is {@code mmapLock}. */
+    public MmNotifierSubscriptions newSubscriptions(MmStruct mm, ReentrantReadWriteLock mmapLock) {
+        return new MmNotifierSubscriptions(mm, mmapLock, srcu, faults);
+    }
+
+    @Override
+    public PageLayout pageLayout() {
+        return layout;
+    }
+
+    @Override
+    public boolean isCompiledIn() {
+        return NotifierConfig.COMPILED_IN;
+    }
+
+    @Override
+    public void registerRmap(MmuRmapNotifier notifier) {
+        rmap.register(notifier);
+    }
+
+    @Override
+    public void unregisterRmap(MmuRmapNotifier notifier) {
+        rmap.unregister(notifier);
+    }
+
+    /** Reclaim's hook for a page whose primary mappings are gone and that is about to be freed. */
+    public void rmapInvalidatePage(Page page) {
+        rmap.invalidatePage(page);
+    }
+
+    public int rmapNotifierCount() {
+        return rmap.size();
+    }
+
+    @Override
+    public void synchronize() {
+        srcu.barrier();
+    }
+
+    public NotifierFaults faults() {
+        return faults;
+    }
+
+    public Srcu srcu() {
+        return srcu;
+    }
+
+    @Override
+    public void close() {
+        srcu.close();
+    }
+}
