@@ -332,28 +332,30 @@ public final class MmNotifierSubscriptions {
         if (!NotifierConfig.COMPILED_IN) {
             return true;
         }
-        Hooks h = hooks;
-        if (h == null) {
+        if (hooks == null) {
             return true;
         }
-        return startSlow(h, range);
+        return startSlow(range);
     }
 
-    private boolean startSlow(Hooks h, InvalidationRange range) {
-        if (h.itree != null) {
-            if (!h.itree.invalidateStart(range)) {
-                return false;
-            }
-            range.itree = h.itree;
-        }
-        Subscription[] subs = h.list;
-        range.snapshot = subs;
-        if (subs.length == 0) {
-            return true;
-        }
+    private boolean startSlow(InvalidationRange range) {
         boolean refused = false;
         ReaderSlot r = srcu.enter();
         try {
+            // Read the subscribers inside the section: read before it, they could be unlinked,
+            // waited for (no section seen) and gone before we call them.
+            Hooks h = hooks;
+            if (h == null) {
+                return true;
+            }
+            if (h.itree != null) {
+                if (!h.itree.invalidateStart(range)) {
+                    return false;
+                }
+                range.itree = h.itree;
+            }
+            Subscription[] subs = h.list;
+            range.snapshot = subs;
             for (int i = 0; i < subs.length; i++) {
                 refused |= !callStart(subs[i], i, range);
             }
@@ -450,14 +452,14 @@ public final class MmNotifierSubscriptions {
         if (h == null) {
             return;
         }
-        if (h.itree != null) {
+        if (h.itree != null) { // kept once set, so safe to use from outside a section
             InvalidationRange page = new InvalidationRange(mm, address, address + Addresses.PAGE_SIZE,
                     MmuNotifierEvent.CLEAR);
             if (h.itree.invalidateStart(page)) {
                 h.itree.invalidateEnd();
             }
         }
-        each(h, Callback.INVALIDATE_PAGE, address, 0, false);
+        each(Callback.INVALIDATE_PAGE, address, 0, false);
     }
 
     /** The seed's {@code invalidate_range}, one call after the ptes of the range were changed. */
@@ -482,22 +484,21 @@ public final class MmNotifierSubscriptions {
         if (!NotifierConfig.COMPILED_IN) {
             return false;
         }
-        Hooks h = hooks;
-        if (h == null) {
+        if (hooks == null) {
             return false;
         }
-        return each(h, c, a, b, flag);
+        return each(c, a, b, flag);
     }
 
-    private boolean each(Hooks h, Callback c, long a, long b, boolean flag) {
-        Subscription[] subs = h.list;
-        if (subs.length == 0) {
-            return false;
-        }
+    private boolean each(Callback c, long a, long b, boolean flag) {
         boolean any = false;
         ReaderSlot r = srcu.enter();
         try {
-            for (Subscription s : subs) {
+            Hooks h = hooks; // inside the section, see startSlow
+            if (h == null) {
+                return false;
+            }
+            for (Subscription s : h.list) {
                 try {
                     if (c.call(s.notifier, mm, a, b, flag)) {
                         any = true;

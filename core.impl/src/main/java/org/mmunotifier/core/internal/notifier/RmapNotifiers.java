@@ -72,13 +72,12 @@ final class RmapNotifiers {
         if (!NotifierConfig.COMPILED_IN || !page.isExternalRmap()) {
             return;
         }
-        MmuRmapNotifier[] subs = list;
-        if (subs.length == 0) {
+        if (list.length == 0) {
             return;
         }
         ReaderSlot r = srcu.enter();
         try {
-            for (MmuRmapNotifier n : subs) {
+            for (MmuRmapNotifier n : list) { // read inside the section: unregister waits for it
                 try {
                     n.invalidatePage(page);
                 } catch (Throwable t) {

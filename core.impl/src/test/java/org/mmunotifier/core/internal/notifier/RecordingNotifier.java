@@ -1,0 +1,78 @@
+package org.mmunotifier.core.internal.notifier;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.mmunotifier.api.MmStruct;
+import org.mmunotifier.api.MmuNotifier;
+import org.mmunotifier.api.MmuNotifierRange;
+
+/** Records every call it receives, in order, as short strings. */
+class RecordingNotifier implements MmuNotifier {
+    private final List<String> calls = new ArrayList<>();
+    volatile boolean refuseNonBlocking;
+    volatile boolean young;
+
+    synchronized List<String> calls() {
+        return List.copyOf(calls);
+    }
+
+    synchronized void clear() {
+        calls.clear();
+    }
+
+    synchronized void record(String call) {
+        calls.add(call);
+    }
+
+    static String range(MmuNotifierRange r) {
+        return r.event() + " 0x" + Long.toHexString(r.start()) + "-0x" + Long.toHexString(r.end());
+    }
+
+    @Override
+    public void release(MmStruct mm) {
+        record("release");
+    }
+
+    @Override
+    public boolean agePage(MmStruct mm, long address) {
+        record("age 0x" + Long.toHexString(address));
+        return young;
+    }
+
+    @Override
+    public void invalidatePage(MmStruct mm, long address) {
+        record("page 0x" + Long.toHexString(address));
+    }
+
+    @Override
+    public void invalidateRange(MmStruct mm, long start, long end, boolean atomic) {
+        record("range 0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end) + (atomic ? " atomic" : ""));
+    }
+
+    @Override
+    public boolean invalidateRangeStart(MmuNotifierRange range) {
+        if (refuseNonBlocking && !range.isBlockable()) {
+            record("refuse " + range(range));
+            return false;
+        }
+        record("start " + range(range));
+        return true;
+    }
+
+    @Override
+    public void invalidateRangeEnd(MmuNotifierRange range) {
+        record("end " + range(range));
+    }
+
+    @Override
+    public boolean clearYoung(MmStruct mm, long start, long end) {
+        record("clear_young 0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end));
+        return young;
+    }
+
+    @Override
+    public boolean testYoung(MmStruct mm, long address) {
+        record("test_young 0x" + Long.toHexString(address));
+        return young;
+    }
+}

@@ -1,0 +1,163 @@
+package org.mmunotifier.core.internal.notifier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mmunotifier.core.internal.notifier.TestSupport.PAGE;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.mmunotifier.api.MmStruct;
+import org.mmunotifier.api.MmuNotifier;
+import org.mmunotifier.api.MmuNotifierEvent;
+import org.mmunotifier.api.MmuNotifierRange;
+import org.mmunotifier.api.page.PageLayout;
+import org.mmunotifier.core.internal.mm.Mm;
+
+/** Invariant 2: once unregister returns, no callback is running and none will start. */
+class UnregisterTest {
+    private final NotifierCore core = new NotifierCore(PageLayout.BITS_64);
+
+    @AfterEach
+    void close() {
+        core.close();
+    }
+
+    /** A notifier that counts calls made after its unregister returned. */
+    static final class Tripwire implements MmuNotifier {
+        volatile boolean unregistered;
+        final AtomicInteger late = new AtomicInteger();
+        final AtomicLong calls = new AtomicLong();
+
+        private void call() {
+            calls.incrementAndGet();
+            TestSupport.spin(1_000); // stay inside the callback a while: widens the window
+            if (unregistered) {
+                late.incrementAndGet();
+            }
+        }
+
+        @Override
+        public void invalidatePage(MmStruct mm, long address) {
+            call();
+        }
+
+        @Override
+        public boolean agePage(MmStruct mm, long address) {
+            call();
+            return false;
+        }
+
+        @Override
+        public boolean invalidateRangeStart(MmuNotifierRange range) {
+            call();
+            return true;
+        }
+
+        @Override
+        public void invalidateRangeEnd(MmuNotifierRange range) {
+            call();
+        }
+    }
+
+    @Test
+    void noCallbackRunsAfterUnregisterReturnsUnderConcurrentDispatch() throws Exception {
+        Mm mm = new Mm(core);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger late = new AtomicInteger();
+        AtomicLong delivered = new AtomicLong();
+        int rounds;
+        try (TestSupport.Workers w = new TestSupport.Workers()) {
+            w.start("reclaim", () -> {
+                while (!stop.get()) {
+                    mm.notifiers().invalidatePage(PAGE);
+                    mm.notifiers().agePage(2 * PAGE);
+                }
+            });
+            w.start("munmap", () -> {
+                while (!stop.get()) {
+                    TestSupport.invalidate(mm, 0, 4 * PAGE);
+                }
+            });
+            try {
+                rounds = TestSupport.repeat(Duration.ofSeconds(3), 2_000, i -> {
+                    Tripwire t = new Tripwire();
+                    mm.register(t);
+                    TestSupport.spin(20_000);
+                    mm.unregister(t);
+                    t.unregistered = true;
+                    TestSupport.spin(5_000); // give a straggler time to show itself
+                    late.addAndGet(t.late.get());
+                    delivered.addAndGet(t.calls.get());
+                });
+            } finally {
+                stop.set(true);
+            }
+        }
+        assertTrue(rounds > 50, "too few rounds: " + rounds);
+        assertTrue(delivered.get() > rounds, "the race was not exercised: " + delivered + " calls");
+        assertEquals(0, late.get(), "callbacks ran after unregister returned (" + rounds + " rounds)");
+    }
+
+    /** An end whose start was delivered before unregister is not delivered after it. */
+    @Test
+    void noEndAfterUnregisterEvenIfStartWasDelivered() {
+        Mm mm = new Mm(core);
+        RecordingNotifier n = new RecordingNotifier();
+        RecordingNotifier other = new RecordingNotifier();
+        mm.register(n);
+        mm.register(other);
+        mm.mmapLock().readLock().lock();
+        try {
+            InvalidationRange r = new InvalidationRange(mm, 0, PAGE, MmuNotifierEvent.UNMAP);
+            assertTrue(mm.notifiers().invalidateRangeStart(r));
+            mm.unregister(n);
+            mm.notifiers().invalidateRangeEnd(r);
+        } finally {
+            mm.mmapLock().readLock().unlock();
+        }
+        assertEquals(List.of("start UNMAP 0x0-0x1000", "release"), n.calls());
+        assertEquals(List.of("start UNMAP 0x0-0x1000", "end UNMAP 0x0-0x1000"), other.calls());
+    }
+
+    /** Unregister waits for a callback in flight on another thread, however long it takes. */
+    @Test
+    void unregisterWaitsForACallbackInFlight() throws Exception {
+        Mm mm = new Mm(core);
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch leave = new CountDownLatch(1);
+        AtomicBoolean callbackDone = new AtomicBoolean();
+        MmuNotifier slow = new MmuNotifier() {
+            @Override
+            public void invalidatePage(MmStruct m, long address) {
+                inside.countDown();
+                try {
+                    leave.await(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                callbackDone.set(true);
+            }
+        };
+        mm.register(slow);
+        try (TestSupport.Workers w = new TestSupport.Workers()) {
+            w.start("reclaim", () -> mm.notifiers().invalidatePage(0));
+            assertTrue(inside.await(5, TimeUnit.SECONDS));
+            AtomicBoolean doneAtReturn = new AtomicBoolean();
+            w.start("unregister", () -> {
+                mm.unregister(slow);
+                doneAtReturn.set(callbackDone.get());
+            });
+            Thread.sleep(100);
+            leave.countDown();
+            w.join();
+            assertTrue(doneAtReturn.get(), "unregister returned while the callback was still running");
+        }
+    }
+}
