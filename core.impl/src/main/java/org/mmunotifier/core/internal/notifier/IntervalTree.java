@@ -64,6 +64,15 @@ final class IntervalTree<N extends IntervalTree.Node> {
         return size;
     }
 
+    /** Levels from the root to the deepest leaf: O(log n) expected for a treap. */
+    int height() {
+        return height(root);
+    }
+
+    private static int height(Node n) {
+        return n == null ? 0 : 1 + Math.max(height(n.left), height(n.right));
+    }
+
     void insert(N node) {
         if (node.inTree) {
             throw new IllegalStateException("node is in a tree already");
