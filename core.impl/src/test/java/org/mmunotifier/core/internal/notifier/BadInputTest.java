@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mmunotifier.core.internal.notifier.TestSupport.PAGE;
 
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.AlreadyRegisteredException;
@@ -22,15 +21,8 @@ import org.mmunotifier.api.page.UnsupportedPageFlagException;
 import org.mmunotifier.core.internal.mm.Mm;
 
 /** Invariant 12: bad input gets a specific exception with a clear message and changes nothing. */
-class BadInputTest {
+class BadInputTest extends NotifierTestBase {
     private static final MmuIntervalNotifier NOP = (sub, range, seq) -> true;
-    private final NotifierCore core = new NotifierCore(PageLayout.BITS_64);
-    private final Mm mm = new Mm(core);
-
-    @AfterEach
-    void close() {
-        core.close();
-    }
 
     private void assertMessage(Throwable t, String fragment) {
         assertTrue(t.getMessage().contains(fragment), () -> "message '" + t.getMessage() + "' lacks '" + fragment + "'");

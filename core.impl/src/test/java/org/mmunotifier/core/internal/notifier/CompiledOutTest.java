@@ -6,28 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mmunotifier.core.internal.notifier.TestSupport.PAGE;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.NotifiersDisabledException;
-import org.mmunotifier.api.page.PageLayout;
-import org.mmunotifier.core.internal.mm.Mm;
 
 /**
  * Notifiers compiled out ({@code CONFIG_MMU_NOTIFIER=n}). Runs in its own surefire execution with
  * {@code -Dmmunotifier.notifiers=off}, because the switch is a static final read once per JVM.
  */
 @Tag("compiled-out")
-class CompiledOutTest {
-    private final NotifierCore core = new NotifierCore(PageLayout.BITS_64);
-    private final Mm mm = new Mm(core);
-
-    @AfterEach
-    void close() {
-        core.close();
-    }
-
+class CompiledOutTest extends NotifierTestBase {
     @Test
     void theSwitchIsOff() {
         assertFalse(NotifierConfig.COMPILED_IN, "run with -D" + NotifierConfig.PROPERTY + "=off");

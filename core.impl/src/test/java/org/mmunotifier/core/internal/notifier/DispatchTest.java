@@ -6,22 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mmunotifier.core.internal.notifier.TestSupport.PAGE;
 
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.MmuNotifierEvent;
-import org.mmunotifier.api.page.PageLayout;
-import org.mmunotifier.core.internal.mm.Mm;
 
 /** Each hook reaches every registered notifier with the arguments the primary MMU gave. */
-class DispatchTest {
-    private final NotifierCore core = new NotifierCore(PageLayout.BITS_64);
-    private final Mm mm = new Mm(core);
-
-    @AfterEach
-    void close() {
-        core.close();
-    }
-
+class DispatchTest extends NotifierTestBase {
     @Test
     void everyHookReachesEveryNotifierInRegistrationOrder() {
         RecordingNotifier a = new RecordingNotifier();

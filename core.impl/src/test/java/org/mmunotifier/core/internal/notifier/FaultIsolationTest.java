@@ -7,24 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mmunotifier.core.internal.notifier.TestSupport.PAGE;
 
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuNotifierRange;
-import org.mmunotifier.api.page.PageLayout;
-import org.mmunotifier.core.internal.mm.Mm;
 
 /** Invariant 8: a throwing driver cannot break the others, and is reported by name. */
-class FaultIsolationTest {
-    private final NotifierCore core = new NotifierCore(PageLayout.BITS_64);
-    private final Mm mm = new Mm(core);
-
-    @AfterEach
-    void close() {
-        core.close();
-    }
-
+class FaultIsolationTest extends NotifierTestBase {
     /** Throws from every callback. */
     static final class Broken implements MmuNotifier {
         @Override

@@ -14,22 +14,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifierOps;
-import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.core.internal.mm.Mm;
 
 /** Shared registrations: mmu_notifier_get/put keyed by ops, freed after a grace period. */
-class GetPutTest {
-    private final NotifierCore core = new NotifierCore(PageLayout.BITS_64);
-
-    @AfterEach
-    void close() {
-        core.close();
-    }
-
+class GetPutTest extends NotifierTestBase {
     /** GRU-style ops: counts allocations and frees. */
     static final class CountingOps implements MmuNotifierOps<RecordingNotifier> {
         final AtomicInteger allocated = new AtomicInteger();
@@ -49,7 +40,6 @@ class GetPutTest {
 
     @Test
     void getSharesOneRegistrationPerOpsAndMm() {
-        Mm mm = new Mm(core);
         Mm other = new Mm(core);
         CountingOps ops = new CountingOps();
         RecordingNotifier a = mm.get(ops);
@@ -65,7 +55,6 @@ class GetPutTest {
 
     @Test
     void theLastPutUnlinksWithoutReleaseAndFreesAfterAGracePeriod() {
-        Mm mm = new Mm(core);
         CountingOps ops = new CountingOps();
         RecordingNotifier n = mm.get(ops);
         mm.get(ops);
@@ -82,48 +71,38 @@ class GetPutTest {
 
     @Test
     void freeWaitsForCallbacksInFlight() throws Exception {
-        Mm mm = new Mm(core);
-        CountDownLatch inside = new CountDownLatch(1);
-        CountDownLatch leave = new CountDownLatch(1);
-        AtomicBoolean callbackDone = new AtomicBoolean();
-        AtomicBoolean doneAtFree = new AtomicBoolean();
+        TestSupport.Gate gate = new TestSupport.Gate();
+        AtomicBoolean passedAtFree = new AtomicBoolean();
         MmuNotifierOps<RecordingNotifier> ops = new MmuNotifierOps<>() {
             @Override
             public RecordingNotifier allocNotifier(MmStruct m) {
                 return new RecordingNotifier() {
                     @Override
                     public void invalidatePage(MmStruct mm2, long address) {
-                        inside.countDown();
-                        try {
-                            leave.await(5, TimeUnit.SECONDS);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
-                        callbackDone.set(true);
+                        gate.pass();
                     }
                 };
             }
 
             @Override
             public void freeNotifier(RecordingNotifier notifier) {
-                doneAtFree.set(callbackDone.get());
+                passedAtFree.set(gate.passed());
             }
         };
         RecordingNotifier n = mm.get(ops);
         try (TestSupport.Workers w = new TestSupport.Workers()) {
             w.start("reclaim", () -> mm.notifiers().invalidatePage(0));
-            assertTrue(inside.await(5, TimeUnit.SECONDS));
+            gate.awaitInside();
             mm.put(n);
             Thread.sleep(50);
-            leave.countDown();
+            gate.open();
         }
         core.synchronize();
-        assertTrue(doneAtFree.get(), "freeNotifier ran while a callback was still running");
+        assertTrue(passedAtFree.get(), "freeNotifier ran while a callback was still running");
     }
 
     @Test
     void putFromReleaseDoesNotDeadlock() {
-        Mm mm = new Mm(core);
         CountingOps ops = new CountingOps();
         MmuNotifierOps<RecordingNotifier> putting = new MmuNotifierOps<>() {
             @Override

@@ -16,26 +16,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.MmuIntervalNotifier;
 import org.mmunotifier.api.MmuIntervalSubscription;
 import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.MmuNotifierRange;
-import org.mmunotifier.api.page.PageLayout;
-import org.mmunotifier.core.internal.mm.Mm;
 
 /** Interval notifiers: the odd/even sequence protocol, deferred tree changes, and remove. */
-class IntervalNotifierTest {
-    private final NotifierCore core = new NotifierCore(PageLayout.BITS_64);
-    private final Mm mm = new Mm(core);
-
-    @AfterEach
-    void close() {
-        core.close();
-    }
-
+class IntervalNotifierTest extends NotifierTestBase {
     /** Records invalidations and follows the protocol (setSeq under its own lock). */
     static final class Recorder implements MmuIntervalNotifier {
         final List<String> calls = new ArrayList<>();
@@ -83,58 +72,21 @@ class IntervalNotifierTest {
 
     @Test
     void readBeginWaitsForAnInvalidationOfTheIntervalInProgress() throws Exception {
-        Recorder r = new Recorder();
-        MmuIntervalSubscription sub = mm.insertInterval(0, PAGE, r);
-        CountDownLatch inPtes = new CountDownLatch(1);
-        AtomicBoolean ended = new AtomicBoolean();
-        AtomicBoolean beganBeforeEnd = new AtomicBoolean();
-        try (TestSupport.Workers w = new TestSupport.Workers()) {
-            w.start("munmap", () -> TestSupport.invalidate(mm, 0, PAGE, MmuNotifierEvent.UNMAP, true, () -> {
-                inPtes.countDown();
-                TestSupport.spin(50_000_000);
-                ended.set(true);
-            }));
-            assertTrue(inPtes.await(5, TimeUnit.SECONDS));
-            w.start("fault", () -> {
-                sub.readBegin();
-                beganBeforeEnd.set(!ended.get());
-            });
-        }
-        assertFalse(beganBeforeEnd.get(), "readBegin returned while the interval was being invalidated");
+        MmuIntervalSubscription sub = mm.insertInterval(0, PAGE, new Recorder());
+        assertFalse(TestSupport.finishesBeforeInvalidationEnds(mm, 0, PAGE, () -> { }, sub::readBegin),
+                "readBegin returned while the interval was being invalidated");
     }
 
     @Test
     void anInsertDuringAnInvalidationIsDeferredAndItsReadBeginWaits() throws Exception {
-        Recorder first = new Recorder();
-        mm.insertInterval(0, PAGE, first);
+        mm.insertInterval(0, PAGE, new Recorder());
         Recorder late = new Recorder();
         MmuIntervalSubscription[] lateSub = new MmuIntervalSubscription[1];
         long[] lateSeq = new long[1];
-        CountDownLatch inPtes = new CountDownLatch(1);
-        CountDownLatch inserted = new CountDownLatch(1);
-        AtomicBoolean ended = new AtomicBoolean();
-        AtomicBoolean beganBeforeEnd = new AtomicBoolean();
-        try (TestSupport.Workers w = new TestSupport.Workers()) {
-            w.start("munmap", () -> TestSupport.invalidate(mm, 0, 4 * PAGE, MmuNotifierEvent.UNMAP, true, () -> {
-                inPtes.countDown();
-                try {
-                    inserted.await(5, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    throw new AssertionError(e);
-                }
-                TestSupport.spin(20_000_000);
-                ended.set(true);
-            }));
-            assertTrue(inPtes.await(5, TimeUnit.SECONDS));
-            lateSub[0] = mm.insertInterval(0, 4 * PAGE, late); // tree is frozen: deferred
+        assertFalse(TestSupport.finishesBeforeInvalidationEnds(mm, 0, 4 * PAGE, () -> {
+            lateSub[0] = mm.insertInterval(0, 4 * PAGE, late); // the tree is frozen: deferred
             assertEquals(2, mm.notifiers().intervalCount());
-            inserted.countDown();
-            w.start("fault", () -> {
-                lateSeq[0] = lateSub[0].readBegin();
-                beganBeforeEnd.set(!ended.get());
-            });
-        }
-        assertFalse(beganBeforeEnd.get(), "a subscription inserted mid-invalidation did not wait for it");
+        }, () -> lateSeq[0] = lateSub[0].readBegin()), "a subscription inserted mid-invalidation did not wait for it");
         assertEquals(List.of(), late.calls(), "the deferred insert was called by the invalidation it missed");
         TestSupport.invalidate(mm, PAGE, 2 * PAGE);
         assertEquals(List.of("UNMAP 0x1000-0x2000"), late.calls(), "the deferred insert never reached the tree");
@@ -144,53 +96,18 @@ class IntervalNotifierTest {
     @Test
     void anInsertDuringAnInvalidationThatHitNothingStillWaitsForIt() throws Exception {
         mm.insertInterval(100 * PAGE, 101 * PAGE, new Recorder()); // not hit: the sequence stays even
-        CountDownLatch inPtes = new CountDownLatch(1);
-        CountDownLatch inserted = new CountDownLatch(1);
-        AtomicBoolean ended = new AtomicBoolean();
-        AtomicBoolean beganBeforeEnd = new AtomicBoolean();
-        try (TestSupport.Workers w = new TestSupport.Workers()) {
-            w.start("munmap", () -> TestSupport.invalidate(mm, 0, 4 * PAGE, MmuNotifierEvent.UNMAP, true, () -> {
-                inPtes.countDown();
-                try {
-                    inserted.await(5, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    throw new AssertionError(e);
-                }
-                TestSupport.spin(20_000_000);
-                ended.set(true);
-            }));
-            assertTrue(inPtes.await(5, TimeUnit.SECONDS));
-            // This invalidation may be clearing ptes of [0, 4P) right now.
-            MmuIntervalSubscription sub = mm.insertInterval(0, 4 * PAGE, new Recorder());
-            inserted.countDown();
-            w.start("fault", () -> {
-                sub.readBegin();
-                beganBeforeEnd.set(!ended.get());
-            });
-        }
-        assertFalse(beganBeforeEnd.get());
+        MmuIntervalSubscription[] sub = new MmuIntervalSubscription[1];
+        // The invalidation may be clearing ptes of [0, 4P) while the subscription is inserted.
+        assertFalse(TestSupport.finishesBeforeInvalidationEnds(mm, 0, 4 * PAGE,
+                () -> sub[0] = mm.insertInterval(0, 4 * PAGE, new Recorder()), () -> sub[0].readBegin()));
     }
 
     @Test
     void removeDuringAnInvalidationWaitsForItsEnd() throws Exception {
         Recorder r = new Recorder();
         MmuIntervalSubscription sub = mm.insertInterval(0, PAGE, r);
-        CountDownLatch inPtes = new CountDownLatch(1);
-        AtomicBoolean ended = new AtomicBoolean();
-        AtomicBoolean removedBeforeEnd = new AtomicBoolean();
-        try (TestSupport.Workers w = new TestSupport.Workers()) {
-            w.start("munmap", () -> TestSupport.invalidate(mm, 0, PAGE, MmuNotifierEvent.UNMAP, true, () -> {
-                inPtes.countDown();
-                TestSupport.spin(30_000_000);
-                ended.set(true);
-            }));
-            assertTrue(inPtes.await(5, TimeUnit.SECONDS));
-            w.start("remove", () -> {
-                sub.remove();
-                removedBeforeEnd.set(!ended.get());
-            });
-        }
-        assertFalse(removedBeforeEnd.get(), "remove returned while an invalidation could still call it");
+        assertFalse(TestSupport.finishesBeforeInvalidationEnds(mm, 0, PAGE, () -> { }, sub::remove),
+                "remove returned while an invalidation could still call it");
         assertEquals(0, mm.notifiers().intervalCount());
         TestSupport.invalidate(mm, 0, PAGE);
         assertEquals(1, r.calls().size());
@@ -251,44 +168,32 @@ class IntervalNotifierTest {
     }
 
     /** An RDMA ODP style mirror: readBegin, fault, lock, readRetry, install. */
-    static final class OdpMirror implements MmuIntervalNotifier, MiniPrimary.Secondary {
-        private final MiniPrimary primary;
-        private final Map<Integer, Long> spte = new HashMap<>(); // guarded by this (umem_mutex)
+    static final class OdpMirror extends MiniPrimary.Mirror implements MmuIntervalNotifier {
         MmuIntervalSubscription sub;
 
         OdpMirror(MiniPrimary primary) {
-            this.primary = primary;
+            super(primary);
         }
 
         @Override
         public synchronized boolean invalidate(MmuIntervalSubscription s, MmuNotifierRange range, long curSeq) {
             s.setSeq(curSeq);
-            spte.keySet().removeIf(i -> range.contains(i * PAGE));
+            zap(range);
             return true;
         }
 
+        @Override
         void access(int index) {
-            synchronized (this) {
-                Long entry = spte.get(index);
-                if (entry != null) {
-                    primary.access(entry);
-                    return;
-                }
+            if (accessMapped(index)) {
+                return;
             }
             long seq = sub.readBegin();
             long entry = primary.lookup(index);
             synchronized (this) {
-                if (entry == 0 || sub.readRetry(seq)) {
-                    return;
+                if (entry != 0 && !sub.readRetry(seq)) {
+                    install(index, entry);
                 }
-                primary.access(entry);
-                spte.put(index, entry);
             }
-        }
-
-        @Override
-        public synchronized boolean maps(long entry) {
-            return spte.containsValue(entry);
         }
     }
 
@@ -297,30 +202,11 @@ class IntervalNotifierTest {
     void insertsRacingInvalidationsNeverMapAFreedPage() throws Exception {
         MiniPrimary primary = new MiniPrimary(mm);
         mm.insertInterval(Addresses.TASK_SIZE - PAGE, Addresses.TASK_SIZE, new Recorder()); // the tree exists
-        AtomicBoolean stop = new AtomicBoolean();
-        int rounds;
-        try (TestSupport.Workers w = new TestSupport.Workers()) {
-            w.start("primary", () -> {
-                while (!stop.get()) {
-                    primary.unmapAndRefault();
-                }
-            });
-            try {
-                rounds = TestSupport.repeat(Duration.ofSeconds(3), 1_500, i -> {
-                    OdpMirror m = new OdpMirror(primary);
-                    primary.secondaries.add(m);
-                    m.sub = mm.insertInterval(0, MiniPrimary.PAGES * PAGE, m);
-                    long until = System.nanoTime() + 100_000;
-                    for (int k = 0; System.nanoTime() < until; k++) {
-                        m.access(k % MiniPrimary.PAGES);
-                    }
-                    m.sub.remove();
-                    primary.secondaries.remove(m);
-                });
-            } finally {
-                stop.set(true);
-            }
-        }
+        int rounds = primary.race(Duration.ofSeconds(3), 1_500, p -> {
+            OdpMirror m = new OdpMirror(p);
+            m.sub = mm.insertInterval(0, MiniPrimary.PAGES * PAGE, m);
+            return m;
+        }, m -> m.sub.remove());
         assertTrue(rounds > 50, "too few rounds: " + rounds);
         assertEquals(0, primary.violations.get(), "an interval mirror used a freed page (" + rounds + " rounds)");
     }

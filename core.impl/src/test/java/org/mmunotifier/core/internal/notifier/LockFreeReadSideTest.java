@@ -8,29 +8,18 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifier;
-import org.mmunotifier.api.page.PageLayout;
-import org.mmunotifier.core.internal.mm.Mm;
 
 /**
  * Invariant 10: dispatch takes no lock shared with other readers or with writers. Two readers are
  * inside the same notifier at the same moment while a registration is blocked on mmap_lock and a
  * third thread is waiting in unregister for a grace period.
  */
-class LockFreeReadSideTest {
-    private final NotifierCore core = new NotifierCore(PageLayout.BITS_64);
-
-    @AfterEach
-    void close() {
-        core.close();
-    }
-
+class LockFreeReadSideTest extends NotifierTestBase {
     @Test
     void readersRunTogetherWhileWritersAreBlocked() throws Exception {
-        Mm mm = new Mm(core);
         CyclicBarrier bothInside = new CyclicBarrier(2);
         CountDownLatch together = new CountDownLatch(2);
         CountDownLatch release = new CountDownLatch(1);

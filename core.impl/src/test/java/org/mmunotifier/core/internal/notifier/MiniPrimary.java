@@ -2,13 +2,20 @@ package org.mmunotifier.core.internal.notifier;
 
 import static org.mmunotifier.core.internal.notifier.TestSupport.PAGE;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.mmunotifier.api.MmuNotifierEvent;
+import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.core.internal.mm.Mm;
 
 /**
@@ -21,16 +28,85 @@ final class MiniPrimary {
     static final int PAGES = 8;
     private static final int FRAMES = 64;
 
-    /** What the primary asks of a secondary MMU when it frees a frame. */
-    interface Secondary {
-        boolean maps(long entry);
+    /**
+     * A secondary page table (page index to the pte entry it was made from), guarded by the
+     * mirror's monitor; subclasses add the protocol that keeps it coherent.
+     */
+    abstract static class Mirror {
+        final MiniPrimary primary;
+        private final Map<Integer, Long> spte = new HashMap<>();
+
+        Mirror(MiniPrimary primary) {
+            this.primary = primary;
+        }
+
+        /** A device access to page {@code index}: through the table, or a fault. */
+        abstract void access(int index);
+
+        /** Uses the mapping if there is one (checked by the oracle); false if it must be faulted in. */
+        final synchronized boolean accessMapped(int index) {
+            Long entry = spte.get(index);
+            if (entry == null) {
+                return false;
+            }
+            primary.access(entry);
+            return true;
+        }
+
+        /** Installs a mapping; the caller holds the monitor and has done its retry check. */
+        final void install(int index, long entry) {
+            primary.access(entry);
+            spte.put(index, entry);
+        }
+
+        final synchronized void zap(MmuNotifierRange range) {
+            spte.keySet().removeIf(i -> range.contains(i * PAGE));
+        }
+
+        final synchronized void zapAll() {
+            spte.clear();
+        }
+
+        final synchronized boolean maps(long entry) {
+            return spte.containsValue(entry);
+        }
+    }
+
+    /**
+     * Runs the primary's unmap/refault loop on another thread while, round after round, a mirror is
+     * attached, accesses pages for 100 µs, and is detached. Returns the number of rounds.
+     */
+    <M extends Mirror> int race(Duration budget, int maxRounds, Function<MiniPrimary, M> attach, Consumer<M> detach)
+            throws Exception {
+        AtomicBoolean stop = new AtomicBoolean();
+        try (TestSupport.Workers w = new TestSupport.Workers()) {
+            w.start("primary", () -> {
+                while (!stop.get()) {
+                    unmapAndRefault();
+                }
+            });
+            try {
+                return TestSupport.repeat(budget, maxRounds, i -> {
+                    M m = attach.apply(this);
+                    mirrors.add(m);
+                    long until = System.nanoTime() + 100_000;
+                    for (int k = 0; System.nanoTime() < until; k++) {
+                        m.access(k % PAGES);
+                    }
+                    detach.accept(m);
+                    mirrors.remove(m);
+                });
+            } finally {
+                stop.set(true);
+            }
+        }
     }
 
     final Mm mm;
     private final AtomicLongArray pte = new AtomicLongArray(PAGES); // frame << 32 | generation; 0 = none
     private final AtomicIntegerArray generation = new AtomicIntegerArray(FRAMES);
     final AtomicInteger violations = new AtomicInteger();
-    final List<Secondary> secondaries = new CopyOnWriteArrayList<>();
+    private final List<Mirror> mirrors = new CopyOnWriteArrayList<>();
     private int nextFrame = 1; // only the primary thread maps
 
     MiniPrimary(Mm mm) {
@@ -68,8 +144,8 @@ final class MiniPrimary {
             }
         });
         for (long old : freed) {
-            for (Secondary s : secondaries) {
-                if (s.maps(old)) {
+            for (Mirror m : mirrors) {
+                if (m.maps(old)) {
                     violations.incrementAndGet();
                 }
             }

@@ -12,23 +12,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.MmuNotifierRange;
-import org.mmunotifier.api.page.PageLayout;
-import org.mmunotifier.core.internal.mm.Mm;
 
 /** Invariants 5 and 7: start/end pairing per notifier, and non-blockable refusal. */
-class RangePairingTest {
-    private final NotifierCore core = new NotifierCore(PageLayout.BITS_64);
-
-    @AfterEach
-    void close() {
-        core.close();
-    }
-
+class RangePairingTest extends NotifierTestBase {
     /** KVM's mmu_invalidate_in_progress: goes negative on an end without its start. */
     static final class InProgressCounter implements MmuNotifier {
         final AtomicInteger inProgress = new AtomicInteger();
@@ -52,31 +42,11 @@ class RangePairingTest {
 
     @Test
     void aNotifierRegisteredDuringAnInvalidationGetsNeitherItsStartNorItsEnd() throws Exception {
-        Mm mm = new Mm(core);
         RecordingNotifier early = new RecordingNotifier();
         mm.register(early);
         RecordingNotifier late = new RecordingNotifier();
-        AtomicBoolean registeredBeforeEnd = new AtomicBoolean();
-        AtomicBoolean ended = new AtomicBoolean();
-        CountDownLatch started = new CountDownLatch(1);
-        try (TestSupport.Workers w = new TestSupport.Workers()) {
-            w.start("munmap", () -> TestSupport.invalidate(mm, 0, PAGE, MmuNotifierEvent.UNMAP, true, () -> {
-                started.countDown();
-                // ptes being changed: wait until the registration is queued on mmap_lock
-                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-                while (!mm.mmapLockInternal().hasQueuedThreads() && System.nanoTime() < until) {
-                    Thread.onSpinWait();
-                }
-                TestSupport.spin(20_000_000);
-                ended.set(true);
-            }));
-            assertTrue(started.await(5, TimeUnit.SECONDS));
-            w.start("register", () -> {
-                mm.register(late);
-                registeredBeforeEnd.set(!ended.get());
-            });
-        }
-        assertFalse(registeredBeforeEnd.get(), "registration completed while an invalidation was in flight");
+        assertFalse(TestSupport.finishesBeforeInvalidationEnds(mm, 0, PAGE, () -> { }, () -> mm.register(late)),
+                "registration completed while an invalidation was in flight");
         assertEquals(List.of(), late.calls());
         assertEquals(List.of("start UNMAP 0x0-0x1000", "end UNMAP 0x0-0x1000"), early.calls());
     }
@@ -84,7 +54,6 @@ class RangePairingTest {
     /** Many invalidations, registrations and unregistrations at once: no counter ever goes negative. */
     @Test
     void countersStayBalancedWhileNotifiersComeAndGo() throws Exception {
-        Mm mm = new Mm(core);
         AtomicBoolean stop = new AtomicBoolean();
         List<InProgressCounter> all = new ArrayList<>();
         int rounds;
@@ -123,7 +92,6 @@ class RangePairingTest {
     /** Invariant 7 with 5: one refuses a non-blockable start; the others get their end; it does not. */
     @Test
     void aRefusedNonBlockableStartEndsTheOthersAndTellsTheCaller() {
-        Mm mm = new Mm(core);
         RecordingNotifier before = new RecordingNotifier();
         RecordingNotifier refuser = new RecordingNotifier();
         refuser.refuseNonBlocking = true;
@@ -153,7 +121,6 @@ class RangePairingTest {
 
     @Test
     void refusingABlockableStartIsReportedAndGetsNoEnd() {
-        Mm mm = new Mm(core);
         RecordingNotifier ok = new RecordingNotifier();
         MmuNotifier rude = new MmuNotifier() {
             @Override

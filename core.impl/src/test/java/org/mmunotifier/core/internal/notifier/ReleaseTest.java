@@ -14,26 +14,19 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.api.NotRegisteredException;
-import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.core.internal.mm.Mm;
 
 /** Invariants 1, 3 and 4: release before unlink, exactly once, and unregister from callbacks. */
-class ReleaseTest {
+class ReleaseTest extends NotifierTestBase {
     private static final Duration DEADLOCK = Duration.ofSeconds(10);
-    private final NotifierCore core = new NotifierCore(PageLayout.BITS_64);
-
-    @AfterEach
-    void close() {
-        core.close();
-    }
 
     /**
      * Invariant 1. While exit is inside one notifier's release, reclaim on another thread unmaps
@@ -43,7 +36,6 @@ class ReleaseTest {
      */
     @Test
     void releaseRunsWhileTheNotifierIsStillLinked() throws Exception {
-        Mm mm = new Mm(core);
         CountDownLatch inRelease = new CountDownLatch(1);
         CountDownLatch reclaimed = new CountDownLatch(1);
         Set<Long> mirrored = ConcurrentHashMap.newKeySet();
@@ -126,42 +118,31 @@ class ReleaseTest {
     /** Exit must not let pages go while unregister's release (which won the race) is still running. */
     @Test
     void exitWaitsForAReleaseThatUnregisterIsRunning() throws Exception {
-        Mm mm = new Mm(core);
-        CountDownLatch inRelease = new CountDownLatch(1);
-        CountDownLatch finish = new CountDownLatch(1);
-        AtomicInteger releaseDone = new AtomicInteger();
+        TestSupport.Gate gate = new TestSupport.Gate();
         MmuNotifier n = new MmuNotifier() {
             @Override
             public void release(MmStruct m) {
-                inRelease.countDown();
-                try {
-                    finish.await(5, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                releaseDone.set(1);
+                gate.pass();
             }
         };
         mm.register(n);
+        AtomicBoolean passedAtExit = new AtomicBoolean();
         try (TestSupport.Workers w = new TestSupport.Workers()) {
             w.start("unregister", () -> mm.unregister(n));
-            assertTrue(inRelease.await(5, TimeUnit.SECONDS));
-            AtomicInteger doneWhenExitReturned = new AtomicInteger(-1);
+            gate.awaitInside();
             w.start("exit", () -> {
                 mm.mmput();
-                doneWhenExitReturned.set(releaseDone.get());
+                passedAtExit.set(gate.passed());
             });
             Thread.sleep(50);
-            finish.countDown();
-            w.join();
-            assertEquals(1, doneWhenExitReturned.get(), "exit returned while release was still running");
+            gate.open();
         }
+        assertTrue(passedAtExit.get(), "exit returned while release was still running");
     }
 
     /** Invariant 4: unregister from release, called by exit. */
     @Test
     void unregisterFromReleaseCalledByExit() {
-        Mm mm = new Mm(core);
         AtomicInteger releases = new AtomicInteger();
         mm.register(new MmuNotifier() {
             @Override
@@ -178,7 +159,6 @@ class ReleaseTest {
     /** Invariant 4: unregister from release, called by unregister itself. */
     @Test
     void unregisterFromReleaseCalledByUnregister() {
-        Mm mm = new Mm(core);
         AtomicInteger releases = new AtomicInteger();
         MmuNotifier n = new MmuNotifier() {
             @Override
@@ -199,7 +179,6 @@ class ReleaseTest {
      */
     @Test
     void unregisterFromOtherCallbacksDoesNotDeadlock() throws Exception {
-        Mm mm = new Mm(core);
         RecordingNotifier other = new RecordingNotifier();
         MmuNotifier selfRemoving = new MmuNotifier() {
             @Override
@@ -233,7 +212,6 @@ class ReleaseTest {
 
     @Test
     void afterExitUnregisterForgetsTheNotifierWithoutASecondRelease() {
-        Mm mm = new Mm(core);
         RecordingNotifier n = new RecordingNotifier();
         mm.register(n);
         mm.mmput();
@@ -246,7 +224,6 @@ class ReleaseTest {
 
     @Test
     void releaseComesBeforeTheMmIsGoneForEveryNotifier() {
-        Mm mm = new Mm(core);
         RecordingNotifier a = new RecordingNotifier();
         RecordingNotifier b = new RecordingNotifier();
         mm.register(a);

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.AlreadyRegisteredException;
 import org.mmunotifier.api.MmuRmapNotifier;
@@ -16,14 +15,7 @@ import org.mmunotifier.api.page.PageFlags;
 import org.mmunotifier.api.page.PageLayout;
 
 /** The seed's global rmap notifiers and PG_external_rmap. */
-class RmapNotifierTest {
-    private final NotifierCore core = new NotifierCore(PageLayout.BITS_64);
-
-    @AfterEach
-    void close() {
-        core.close();
-    }
-
+class RmapNotifierTest extends NotifierTestBase {
     record TestPage(long pfn, PageFlags flags) implements Page {
     }
 

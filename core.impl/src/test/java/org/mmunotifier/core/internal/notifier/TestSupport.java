@@ -3,6 +3,9 @@ package org.mmunotifier.core.internal.notifier;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.MmuNotifierEvent;
@@ -102,6 +105,77 @@ final class TestSupport {
                 b.append("\n\tat ").append(e);
             }
             return b.toString();
+        }
+    }
+
+    /**
+     * Holds an invalidation of {@code [start, end)} in the middle of changing the ptes, runs
+     * {@code setup} on the calling thread, then {@code op} on another thread, keeps the
+     * invalidation going a while longer, and reports whether {@code op} finished before the
+     * invalidation ended (the question every "must wait for the invalidation" test asks).
+     */
+    static boolean finishesBeforeInvalidationEnds(Mm mm, long start, long end, Runnable setup, Runnable op)
+            throws Exception {
+        CountDownLatch inPtes = new CountDownLatch(1);
+        CountDownLatch opStarted = new CountDownLatch(1);
+        AtomicBoolean ended = new AtomicBoolean();
+        AtomicBoolean finishedFirst = new AtomicBoolean();
+        try (Workers w = new Workers()) {
+            w.start("invalidate", () -> invalidate(mm, start, end, MmuNotifierEvent.UNMAP, true, () -> {
+                inPtes.countDown();
+                awaitLatch(opStarted);
+                spin(30_000_000); // long enough for op to block, if it is going to
+                ended.set(true);
+            }));
+            awaitLatch(inPtes);
+            setup.run();
+            w.start("op", () -> {
+                opStarted.countDown();
+                op.run();
+                finishedFirst.set(!ended.get());
+            });
+        }
+        return finishedFirst.get();
+    }
+
+    static void awaitLatch(CountDownLatch latch) {
+        try {
+            if (!latch.await(10, TimeUnit.SECONDS)) {
+                throw new AssertionError("timed out waiting for " + latch);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * A callback body that blocks: it signals when a thread is inside, waits until opened, and
+     * records when it has left. For "does X wait for a callback in flight" tests.
+     */
+    static final class Gate {
+        private final CountDownLatch inside = new CountDownLatch(1);
+        private final CountDownLatch open = new CountDownLatch(1);
+        private final AtomicBoolean passed = new AtomicBoolean();
+
+        /** Call from the callback. */
+        void pass() {
+            inside.countDown();
+            awaitLatch(open);
+            passed.set(true);
+        }
+
+        void awaitInside() {
+            awaitLatch(inside);
+        }
+
+        void open() {
+            open.countDown();
+        }
+
+        /** Whether a thread has gone through the gate. */
+        boolean passed() {
+            return passed.get();
         }
     }
 

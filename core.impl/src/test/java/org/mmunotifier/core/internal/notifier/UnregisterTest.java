@@ -11,24 +11,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.MmuNotifierRange;
-import org.mmunotifier.api.page.PageLayout;
-import org.mmunotifier.core.internal.mm.Mm;
 
 /** Invariant 2: once unregister returns, no callback is running and none will start. */
-class UnregisterTest {
-    private final NotifierCore core = new NotifierCore(PageLayout.BITS_64);
-
-    @AfterEach
-    void close() {
-        core.close();
-    }
-
+class UnregisterTest extends NotifierTestBase {
     /** A notifier that counts calls made after its unregister returned. */
     static final class Tripwire implements MmuNotifier {
         volatile boolean unregistered;
@@ -68,7 +58,6 @@ class UnregisterTest {
 
     @Test
     void noCallbackRunsAfterUnregisterReturnsUnderConcurrentDispatch() throws Exception {
-        Mm mm = new Mm(core);
         AtomicBoolean stop = new AtomicBoolean();
         AtomicInteger late = new AtomicInteger();
         AtomicLong delivered = new AtomicLong();
@@ -108,7 +97,6 @@ class UnregisterTest {
     /** An end whose start was delivered before unregister is not delivered after it. */
     @Test
     void noEndAfterUnregisterEvenIfStartWasDelivered() {
-        Mm mm = new Mm(core);
         RecordingNotifier n = new RecordingNotifier();
         RecordingNotifier other = new RecordingNotifier();
         mm.register(n);
@@ -129,35 +117,25 @@ class UnregisterTest {
     /** Unregister waits for a callback in flight on another thread, however long it takes. */
     @Test
     void unregisterWaitsForACallbackInFlight() throws Exception {
-        Mm mm = new Mm(core);
-        CountDownLatch inside = new CountDownLatch(1);
-        CountDownLatch leave = new CountDownLatch(1);
-        AtomicBoolean callbackDone = new AtomicBoolean();
+        TestSupport.Gate gate = new TestSupport.Gate();
         MmuNotifier slow = new MmuNotifier() {
             @Override
             public void invalidatePage(MmStruct m, long address) {
-                inside.countDown();
-                try {
-                    leave.await(5, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                callbackDone.set(true);
+                gate.pass();
             }
         };
         mm.register(slow);
+        AtomicBoolean passedAtReturn = new AtomicBoolean();
         try (TestSupport.Workers w = new TestSupport.Workers()) {
             w.start("reclaim", () -> mm.notifiers().invalidatePage(0));
-            assertTrue(inside.await(5, TimeUnit.SECONDS));
-            AtomicBoolean doneAtReturn = new AtomicBoolean();
+            gate.awaitInside();
             w.start("unregister", () -> {
                 mm.unregister(slow);
-                doneAtReturn.set(callbackDone.get());
+                passedAtReturn.set(gate.passed());
             });
-            Thread.sleep(100);
-            leave.countDown();
-            w.join();
-            assertTrue(doneAtReturn.get(), "unregister returned while the callback was still running");
+            Thread.sleep(50);
+            gate.open();
         }
+        assertTrue(passedAtReturn.get(), "unregister returned while the callback was still running");
     }
 }

@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mmunotifier.core.internal.notifier.TestSupport.PAGE;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.core.internal.mm.Mm;
 
 /**
@@ -16,14 +14,7 @@ import org.mmunotifier.core.internal.mm.Mm;
  * that has never entered one has no slot in the grace-period domain, and a hook does not give it
  * one). Speed itself is measured by the benchmarks, not here.
  */
-class ZeroCostTest {
-    private final NotifierCore core = new NotifierCore(PageLayout.BITS_64);
-
-    @AfterEach
-    void close() {
-        core.close();
-    }
-
+class ZeroCostTest extends NotifierTestBase {
     private int slotsAfterHooksOnAFreshThread(Mm mm) throws Exception {
         int[] after = new int[1];
         Thread t = new Thread(() -> {
@@ -42,7 +33,6 @@ class ZeroCostTest {
 
     @Test
     void hooksOnAnMmWithoutNotifiersEnterNoReadSection() throws Exception {
-        Mm mm = new Mm(core);
         assertFalse(mm.notifiers().hasHooks());
         int before = core.srcu().slotCount();
         assertEquals(before, slotsAfterHooksOnAFreshThread(mm));
@@ -50,7 +40,6 @@ class ZeroCostTest {
 
     @Test
     void theLastUnregisterMakesTheMmFreeAgain() throws Exception {
-        Mm mm = new Mm(core);
         RecordingNotifier a = new RecordingNotifier();
         RecordingNotifier b = new RecordingNotifier();
         mm.register(a);
@@ -67,7 +56,6 @@ class ZeroCostTest {
     @Test
     void withANotifierTheHookDoesEnterASection() throws Exception {
         // The counterpart that shows the probe above can see a section.
-        Mm mm = new Mm(core);
         mm.register(new RecordingNotifier());
         int before = core.srcu().slotCount();
         assertEquals(before + 1, slotsAfterHooksOnAFreshThread(mm));
