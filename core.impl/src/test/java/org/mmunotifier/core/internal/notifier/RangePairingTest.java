@@ -51,6 +51,38 @@ class RangePairingTest extends NotifierTestBase {
         assertEquals(List.of("start UNMAP 0x0-0x1000", "end UNMAP 0x0-0x1000"), early.calls());
     }
 
+    /**
+     * The one way to link a notifier mid-invalidation: a callback of an invalidation run under
+     * mmap_lock for write (munmap) registers with registerLocked. End must go to the notifiers
+     * start went to, not to whatever is linked by then.
+     */
+    @Test
+    void endGoesToTheNotifiersStartWentToEvenIfOneWasLinkedInBetween() {
+        RecordingNotifier late = new RecordingNotifier();
+        RecordingNotifier early = new RecordingNotifier() {
+            @Override
+            public boolean invalidateRangeStart(MmuNotifierRange range) {
+                if (calls().isEmpty()) {
+                    range.mm().registerLocked(late);
+                }
+                return super.invalidateRangeStart(range);
+            }
+        };
+        mm.register(early);
+        mm.mmapLock().writeLock().lock();
+        try {
+            InvalidationRange r = new InvalidationRange(mm, 0, PAGE, MmuNotifierEvent.UNMAP);
+            assertTrue(mm.notifiers().invalidateRangeStart(r));
+            mm.notifiers().invalidateRangeEnd(r);
+        } finally {
+            mm.mmapLock().writeLock().unlock();
+        }
+        assertEquals(List.of(), late.calls(), "a notifier linked after start got an unmatched end");
+        assertEquals(List.of("start UNMAP 0x0-0x1000", "end UNMAP 0x0-0x1000"), early.calls());
+        assertTrue(TestSupport.invalidate(mm, 0, PAGE));
+        assertEquals(List.of("start UNMAP 0x0-0x1000", "end UNMAP 0x0-0x1000"), late.calls());
+    }
+
     /** Many invalidations, registrations and unregistrations at once: no counter ever goes negative. */
     @Test
     void countersStayBalancedWhileNotifiersComeAndGo() throws Exception {
