@@ -26,6 +26,19 @@ public interface MmStruct {
     ReadWriteLock mmapLock();
 
     /**
+     * {@code hmm_range_fault} / {@code get_user_pages}: faults every page of {@code [start, end)} in
+     * (breaking copy-on-write for a write) under {@code mmap_lock} for read, and returns the frames
+     * with their generation. The result is a snapshot: install it only after checking your
+     * invalidation sequence (KVM's retry, or {@link MmuIntervalSubscription#readRetry}).
+     *
+     * @throws InvalidRangeException if the range is not page aligned or is empty or inverted
+     * @throws SegmentationFaultException if a page has no mapping or forbids the access
+     * @throws MmDeadException if the mm has exited
+     * @throws OutOfMemoryException if no frame is left even after reclaim
+     */
+    MappedFrame[] faultRange(long start, long end, boolean write);
+
+    /**
      * {@code mmu_notifier_register}: takes {@code mmap_lock} for write and links {@code notifier}.
      *
      * @throws NullPointerException if {@code notifier} is null

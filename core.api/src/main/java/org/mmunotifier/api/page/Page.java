@@ -12,6 +12,15 @@ public interface Page {
     /** The page's atomic flag word. */
     PageFlags flags();
 
+    /** {@code page_count()}: mappings plus transient references; 0 when the frame is free. */
+    int refCount();
+
+    /** {@code page_mapcount()}: how many ptes map the frame. */
+    int mapCount();
+
+    /** Bumped every time the frame is freed: a (pfn, generation) pair names one life of a frame. */
+    long generation();
+
     /** {@code PageExternalRmap()}: always false on the 32-bit layout. */
     default boolean isExternalRmap() {
         return flags().test(PageFlag.EXTERNAL_RMAP);

@@ -63,6 +63,21 @@ class PageFlagsTest {
             public PageFlags flags() {
                 return flags;
             }
+
+            @Override
+            public int refCount() {
+                return 1;
+            }
+
+            @Override
+            public int mapCount() {
+                return 1;
+            }
+
+            @Override
+            public long generation() {
+                return 0;
+            }
         };
         assertFalse(page.isExternalRmap());
         page.setExternalRmap();

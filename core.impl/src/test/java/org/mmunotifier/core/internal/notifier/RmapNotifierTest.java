@@ -17,6 +17,20 @@ import org.mmunotifier.api.page.PageLayout;
 /** The seed's global rmap notifiers and PG_external_rmap. */
 class RmapNotifierTest extends NotifierTestBase {
     record TestPage(long pfn, PageFlags flags) implements Page {
+        @Override
+        public int refCount() {
+            return 1;
+        }
+
+        @Override
+        public int mapCount() {
+            return 0;
+        }
+
+        @Override
+        public long generation() {
+            return 0;
+        }
     }
 
     @Test

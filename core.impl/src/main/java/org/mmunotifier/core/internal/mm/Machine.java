@@ -1,0 +1,103 @@
+package org.mmunotifier.core.internal.mm;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.mmunotifier.api.page.PageLayout;
+import org.mmunotifier.core.internal.notifier.NotifierCore;
+
+/**
+ * The simulated machine: physical memory, the notifier core, the coherence oracle, reclaim and
+ * migration, and the processes. A frame with {@code PG_external_rmap} set goes to the rmap
+ * notifiers before it is freed, whichever path frees it.
+ */
+public final class Machine implements AutoCloseable {
+    private final PhysicalMemory memory;
+    private final NotifierCore notifierCore;
+    private final Oracle oracle;
+    private final Reclaimer reclaimer;
+    private final Migrator migrator;
+    private final Map<Integer, Process> processes = new ConcurrentHashMap<>();
+    private final AtomicInteger pids = new AtomicInteger();
+
+    public Machine(int frames, PageLayout layout) {
+        Objects.requireNonNull(layout, "layout");
+        this.memory = new PhysicalMemory(frames, layout);
+        this.notifierCore = new NotifierCore(layout);
+        this.oracle = new Oracle(memory);
+        this.reclaimer = new Reclaimer(memory);
+        this.migrator = new Migrator(memory);
+        memory.setReclaimer(() -> reclaimer.shrink(Math.max(1, frames / 64)));
+        memory.setBeforeFree(f -> {
+            if (f.isExternalRmap()) {
+                notifierCore.rmapInvalidatePage(f);
+            }
+        });
+    }
+
+    public PhysicalMemory memory() {
+        return memory;
+    }
+
+    public NotifierCore notifierCore() {
+        return notifierCore;
+    }
+
+    public Oracle oracle() {
+        return oracle;
+    }
+
+    public Reclaimer reclaimer() {
+        return reclaimer;
+    }
+
+    public Migrator migrator() {
+        return migrator;
+    }
+
+    /** A new process with an empty address space. */
+    public Process spawn() {
+        return register(new AddressSpace(this));
+    }
+
+    /** {@code fork}: a child process sharing the parent's pages copy-on-write. */
+    public Process fork(Process parent) {
+        AddressSpace child = new AddressSpace(this);
+        parent.mm().forkInto(child);
+        return register(child);
+    }
+
+    private Process register(AddressSpace mm) {
+        Process p = new Process(pids.incrementAndGet(), mm);
+        processes.put(p.pid(), p);
+        return p;
+    }
+
+    /**
+     * The process with {@code pid}.
+     *
+     * @throws IllegalArgumentException if there is none (it never existed or has exited)
+     */
+    public Process process(int pid) {
+        Process p = processes.get(pid);
+        if (p == null || !p.isAlive()) {
+            throw new IllegalArgumentException("no process " + pid + (p == null ? "" : ": it has exited"));
+        }
+        return p;
+    }
+
+    public List<Process> processes() {
+        return processes.values().stream().sorted((a, b) -> Integer.compare(a.pid(), b.pid())).toList();
+    }
+
+    void forget(AddressSpace mm) {
+        processes.values().removeIf(p -> p.mm() == mm);
+    }
+
+    @Override
+    public void close() {
+        notifierCore.close();
+    }
+}

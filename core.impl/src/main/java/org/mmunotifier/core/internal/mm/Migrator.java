@@ -1,0 +1,68 @@
+package org.mmunotifier.core.internal.mm;
+
+import java.util.concurrent.atomic.AtomicLong;
+import org.mmunotifier.api.Addresses;
+import org.mmunotifier.api.MmuNotifierEvent;
+import org.mmunotifier.core.internal.notifier.InvalidationRange;
+
+/**
+ * Page migration ({@code migrate_pages}) and compaction of one page: copy it to a new frame and
+ * switch the pte over inside a {@code MIGRATE} invalidation that names its owner (so a device can
+ * skip migrations it started itself). Only pages mapped by one pte are moved; a page shared after
+ * fork stays where it is.
+ */
+public final class Migrator {
+    private final PhysicalMemory memory;
+    private final AtomicLong migrated = new AtomicLong();
+
+    Migrator(PhysicalMemory memory) {
+        this.memory = memory;
+    }
+
+    /** Migrates the page at {@code address}; false if nothing movable is mapped there. */
+    public boolean migrate(AddressSpace mm, long address, Object owner) {
+        Addresses.checkPage(address);
+        mm.mmapLock().readLock().lock();
+        try {
+            if (!mm.isAlive()) {
+                return false;
+            }
+            Frame old = mm.frameAt(address);
+            if (old == null || old.mapCount() != 1) {
+                return false;
+            }
+            Frame copy = memory.alloc();
+            long[] window = mm.inflight.add(address, address + Addresses.PAGE_SIZE);
+            InvalidationRange range = new InvalidationRange(mm, address, address + Addresses.PAGE_SIZE,
+                    MmuNotifierEvent.MIGRATE).owner(owner);
+            mm.notifiers().invalidateRangeStart(range);
+            boolean moved = false;
+            mm.ptl.lock();
+            try {
+                long pte = mm.pageTable.get(address);
+                if (Pte.present(pte) && Pte.pfn(pte) == old.pfn && old.mapCount() == 1) {
+                    copy.data.set(old.data.get());
+                    mm.pageTable.set(address, Pte.make(copy.pfn, Pte.writable(pte)) | (pte & (Pte.YOUNG | Pte.DIRTY)));
+                    old.removeRmap(mm, address);
+                    copy.addRmap(mm, address);
+                    moved = true;
+                }
+            } finally {
+                mm.ptl.unlock();
+            }
+            mm.notifiers().invalidateRangeEnd(range);
+            mm.inflight.remove(window);
+            memory.put(moved ? old : copy);
+            if (moved) {
+                migrated.incrementAndGet();
+            }
+            return moved;
+        } finally {
+            mm.mmapLock().readLock().unlock();
+        }
+    }
+
+    public long migratedCount() {
+        return migrated.get();
+    }
+}

@@ -1,0 +1,178 @@
+package org.mmunotifier.core.internal.mm;
+
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.mmunotifier.api.Addresses;
+
+/**
+ * A four-level page table (PGD, PUD, PMD, PTE; 512 entries each, as x86-64) that exists only
+ * where something is mapped. Each table keeps a bitmap of its present entries, so a walk over a
+ * range visits the present entries and the tables leading to them, whatever the size of the
+ * range: unmapping 1 TiB with 1 000 pages mapped touches about 1 000 ptes, not 2^28.
+ *
+ * <p>Writers hold the mm's page-table lock. {@link #get} is lock-free: entries are published with
+ * volatile stores and an emptied table is detached only after its entries were cleared, so a
+ * racing reader sees either the pte or nothing.
+ */
+final class PageTable {
+    private static final int BITS = 9;
+    private static final int ENTRIES = 1 << BITS;
+    private static final int LEVELS = 4;
+
+    /** Called for each present pte in a walk; returns the new pte (0 to clear it). */
+    interface PteVisitor {
+        long visit(long address, long pte);
+    }
+
+    private abstract static class Table {
+        final long[] present = new long[ENTRIES / 64];
+        int count;
+
+        void mark(int i, boolean on) {
+            long bit = 1L << (i & 63);
+            if (on && (present[i >> 6] & bit) == 0) {
+                present[i >> 6] |= bit;
+                count++;
+            } else if (!on && (present[i >> 6] & bit) != 0) {
+                present[i >> 6] &= ~bit;
+                count--;
+            }
+        }
+    }
+
+    private static final class Dir extends Table {
+        final AtomicReferenceArray<Table> slots = new AtomicReferenceArray<>(ENTRIES);
+    }
+
+    private static final class Leaf extends Table {
+        final AtomicLongArray ptes = new AtomicLongArray(ENTRIES);
+    }
+
+    private final Dir pgd = new Dir();
+    private long presentPtes; // guarded by the page-table lock
+    private long tables = 1; // guarded by the page-table lock
+
+    private static int index(long address, int level) {
+        return (int) (address >>> (Addresses.PAGE_SHIFT + BITS * (LEVELS - 1 - level))) & (ENTRIES - 1);
+    }
+
+    /** Lock-free lookup: the pte mapping {@code address}, or 0. */
+    long get(long address) {
+        Table t = pgd;
+        for (int level = 0; level < LEVELS - 1; level++) {
+            t = ((Dir) t).slots.get(index(address, level));
+            if (t == null) {
+                return 0;
+            }
+        }
+        return ((Leaf) t).ptes.get(index(address, LEVELS - 1));
+    }
+
+    /** Installs {@code pte} at {@code address} (page-table lock held); returns the old pte. */
+    long set(long address, long pte) {
+        if (pte == 0) {
+            return clear(address);
+        }
+        Table t = pgd;
+        for (int level = 0; level < LEVELS - 1; level++) {
+            Dir d = (Dir) t;
+            int i = index(address, level);
+            Table next = d.slots.get(i);
+            if (next == null) {
+                next = level == LEVELS - 2 ? new Leaf() : new Dir();
+                tables++;
+                d.slots.set(i, next);
+                d.mark(i, true);
+            }
+            t = next;
+        }
+        Leaf leaf = (Leaf) t;
+        int i = index(address, LEVELS - 1);
+        long old = leaf.ptes.getAndSet(i, pte);
+        if (old == 0) {
+            leaf.mark(i, true);
+            presentPtes++;
+        }
+        return old;
+    }
+
+    /** Clears the pte of {@code address} (page-table lock held); returns what it was. */
+    long clear(long address) {
+        long[] old = {0};
+        walk(address, address + Addresses.PAGE_SIZE, (a, pte) -> {
+            old[0] = pte;
+            return 0;
+        });
+        return old[0];
+    }
+
+    /**
+     * Visits the present ptes of {@code [start, end)} in address order (page-table lock held),
+     * storing what the visitor returns and freeing tables that become empty.
+     *
+     * @return the number of ptes visited
+     */
+    long walk(long start, long end, PteVisitor visitor) {
+        return walk(pgd, 0, 0, start, end - 1, visitor);
+    }
+
+    private long walk(Table t, int level, long base, long first, long last, PteVisitor visitor) {
+        int shift = Addresses.PAGE_SHIFT + BITS * (LEVELS - 1 - level);
+        int from = (int) Math.min(ENTRIES, Math.max(0, (first - base) >> shift));
+        int to = (int) Math.min(ENTRIES - 1, (last - base) >> shift);
+        long visited = 0;
+        for (int i = nextPresent(t, from); i >= 0 && i <= to; i = nextPresent(t, i + 1)) {
+            long address = base + ((long) i << shift);
+            if (level == LEVELS - 1) {
+                Leaf leaf = (Leaf) t;
+                long pte = leaf.ptes.get(i);
+                long now = visitor.visit(address, pte);
+                visited++;
+                if (now != pte) {
+                    leaf.ptes.set(i, now);
+                    if (now == 0) {
+                        leaf.mark(i, false);
+                        presentPtes--;
+                    }
+                }
+            } else {
+                Dir d = (Dir) t;
+                Table child = d.slots.get(i);
+                visited += walk(child, level + 1, address, first, last, visitor);
+                if (child.count == 0) {
+                    d.slots.set(i, null); // its entries are all clear: lock-free readers see nothing either way
+                    d.mark(i, false);
+                    tables--;
+                }
+            }
+        }
+        return visited;
+    }
+
+    private static int nextPresent(Table t, int from) {
+        if (from >= ENTRIES) {
+            return -1;
+        }
+        int word = from >> 6;
+        long bits = t.present[word] & (-1L << (from & 63));
+        while (true) {
+            if (bits != 0) {
+                return (word << 6) + Long.numberOfTrailingZeros(bits);
+            }
+            if (++word == t.present.length) {
+                return -1;
+            }
+            bits = t.present[word];
+        }
+    }
+
+    /** Present ptes (page-table lock held). */
+    long presentCount() {
+        return presentPtes;
+    }
+
+    /** Tables allocated, the PGD included (page-table lock held). */
+    long tableCount() {
+        return tables;
+    }
+}

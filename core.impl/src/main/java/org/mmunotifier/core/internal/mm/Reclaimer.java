@@ -1,0 +1,136 @@
+package org.mmunotifier.core.internal.mm;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.mmunotifier.api.Addresses;
+
+/**
+ * Page reclaim ({@code shrink_page_list}) with a clock over the frames. A mapped frame is
+ * referenced if any pte mapping it is young or any secondary MMU says so ({@code agePage} clears
+ * both: a second chance). An unreferenced frame is unmapped through the reverse map from every
+ * mm, each mm's notifiers getting a per-page invalidate before the frame can go; its last
+ * reference then frees it, after the rmap notifiers if it is {@code PageExternalRmap}.
+ *
+ * <p>An mm whose {@code mmap_lock} cannot be taken at once is skipped ({@code trylock}, as the OOM
+ * reaper does): reclaim runs inside allocations that hold another mm's lock.
+ */
+public final class Reclaimer {
+    private final PhysicalMemory memory;
+    private final AtomicInteger hand = new AtomicInteger();
+    private final AtomicLong reclaimed = new AtomicLong();
+
+    Reclaimer(PhysicalMemory memory) {
+        this.memory = memory;
+    }
+
+    /** Scans up to two turns of the clock for {@code target} frames to free; returns how many it freed. */
+    public int shrink(int target) {
+        Frame[] frames = memory.frames();
+        int freed = 0;
+        for (int scanned = 0; scanned < 2 * frames.length && freed < target; scanned++) {
+            Frame f = frames[Math.floorMod(hand.getAndIncrement(), frames.length)];
+            if (f.refCount() == 0 || f.mapCount() == 0) {
+                continue;
+            }
+            long generation = f.generation();
+            if (referenced(f)) {
+                continue;
+            }
+            unmapAll(f);
+            if (f.generation() != generation) {
+                freed++;
+            }
+        }
+        reclaimed.addAndGet(freed);
+        return freed;
+    }
+
+    /** Tries to free the frame mapped at {@code address} now, ignoring the accessed bits. */
+    public boolean reclaimPage(AddressSpace mm, long address) {
+        Addresses.checkPage(address);
+        Frame f = mm.frameAt(address);
+        if (f == null) {
+            return false;
+        }
+        long generation = f.generation();
+        unmapAll(f);
+        boolean done = f.generation() != generation;
+        if (done) {
+            reclaimed.incrementAndGet();
+        }
+        return done;
+    }
+
+    public long reclaimedCount() {
+        return reclaimed.get();
+    }
+
+    /** {@code folio_referenced}: tests and clears the accessed bit of every mapping, primary and secondary. */
+    private static boolean referenced(Frame f) {
+        boolean young = false;
+        for (RmapEntry e : f.rmap()) {
+            AddressSpace mm = e.mm();
+            if (!mm.mmapLock().readLock().tryLock()) {
+                return true; // busy: keep it for now
+            }
+            try {
+                mm.ptl.lock();
+                try {
+                    long pte = mm.pageTable.get(e.address());
+                    if (Pte.present(pte) && Pte.pfn(pte) == f.pfn && Pte.young(pte)) {
+                        mm.pageTable.set(e.address(), pte & ~Pte.YOUNG);
+                        young = true;
+                    }
+                } finally {
+                    mm.ptl.unlock();
+                }
+                young |= mm.notifiers().agePage(e.address());
+            } finally {
+                mm.mmapLock().readLock().unlock();
+            }
+        }
+        return young;
+    }
+
+    /** {@code try_to_unmap}: clear every pte of {@code f}, telling each mm's notifiers. */
+    private void unmapAll(Frame f) {
+        memory.get(f); // hold it so the last put below is ours, after every notifier was told
+        try {
+            for (RmapEntry e : f.rmap()) {
+                AddressSpace mm = e.mm();
+                if (!mm.mmapLock().readLock().tryLock()) {
+                    continue;
+                }
+                try {
+                    unmapOne(f, mm, e.address());
+                } finally {
+                    mm.mmapLock().readLock().unlock();
+                }
+            }
+        } finally {
+            memory.put(f);
+        }
+    }
+
+    private void unmapOne(Frame f, AddressSpace mm, long address) {
+        long[] window = mm.inflight.add(address, address + Addresses.PAGE_SIZE);
+        boolean cleared = false;
+        mm.ptl.lock();
+        try {
+            long pte = mm.pageTable.get(address);
+            if (Pte.present(pte) && Pte.pfn(pte) == f.pfn) {
+                mm.pageTable.clear(address);
+                f.removeRmap(mm, address);
+                cleared = true;
+            }
+        } finally {
+            mm.ptl.unlock();
+        }
+        if (cleared) {
+            // ptep_clear_flush_notify: the page is not freed until this returns.
+            mm.notifiers().invalidatePage(address);
+            memory.put(f);
+        }
+        mm.inflight.remove(window);
+    }
+}
