@@ -16,9 +16,10 @@ import org.mmunotifier.core.internal.notifier.NotifierCore;
 /**
  * An address space ({@code struct mm_struct}): its {@code mmap_lock}, its lifetimes and its
  * notifier subscriptions. {@code mm_users} counts the tasks (and {@code mmget} callers) using the
- * address space; when it drops to zero, {@link #exitMmap()} runs.
+ * address space; when it drops to zero, {@link #exitMmap()} runs. The memory manager's
+ * {@link AddressSpace} adds the VMAs and page tables.
  */
-public class Mm implements MmStruct {
+public abstract class Mm implements MmStruct {
     private static final AtomicLong IDS = new AtomicLong();
 
     private final long id = IDS.incrementAndGet();
@@ -26,7 +27,7 @@ public class Mm implements MmStruct {
     private final AtomicInteger users = new AtomicInteger(1);
     private final MmNotifierSubscriptions notifiers;
 
-    public Mm(NotifierCore core) {
+    protected Mm(NotifierCore core) {
         this.notifiers = core.newSubscriptions(this, mmapLock);
     }
 

@@ -80,7 +80,7 @@ class BadInputTest extends NotifierTestBase {
         assertMessage(assertThrows(NotRegisteredException.class, () -> mm.unregister(stranger)), "not registered");
         assertEquals(List.of(), stranger.calls());
         assertEquals(1, mm.notifiers().notifierCount());
-        Mm other = new Mm(core);
+        Mm other = newMm();
         assertThrows(NotRegisteredException.class, () -> other.unregister(n));
         assertEquals(List.of(), n.calls(), "unregister on the wrong mm released the notifier");
         mm.unregister(n);

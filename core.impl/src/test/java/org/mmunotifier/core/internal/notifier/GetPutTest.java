@@ -40,7 +40,7 @@ class GetPutTest extends NotifierTestBase {
 
     @Test
     void getSharesOneRegistrationPerOpsAndMm() {
-        Mm other = new Mm(core);
+        Mm other = newMm();
         CountingOps ops = new CountingOps();
         RecordingNotifier a = mm.get(ops);
         RecordingNotifier b = mm.get(ops);

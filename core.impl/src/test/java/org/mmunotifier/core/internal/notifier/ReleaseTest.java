@@ -81,7 +81,7 @@ class ReleaseTest extends NotifierTestBase {
         AtomicInteger twice = new AtomicInteger();
         AtomicInteger never = new AtomicInteger();
         int runs = TestSupport.repeat(Duration.ofSeconds(3), 3_000, i -> {
-            Mm mm = new Mm(core);
+            Mm mm = newMm();
             AtomicInteger releases = new AtomicInteger();
             MmuNotifier n = new MmuNotifier() {
                 @Override
