@@ -93,6 +93,18 @@ public final class PhysicalMemory {
         }
     }
 
+    /** {@code get_page_unless_zero}: a reference on a frame that may be freed concurrently. */
+    boolean tryGet(Frame f) {
+        int n;
+        do {
+            n = f.refCount.get();
+            if (n <= 0) {
+                return false;
+            }
+        } while (!f.refCount.compareAndSet(n, n + 1));
+        return true;
+    }
+
     /** {@code put_page}: the last reference frees the frame. */
     void put(Frame f) {
         int left = f.refCount.decrementAndGet();

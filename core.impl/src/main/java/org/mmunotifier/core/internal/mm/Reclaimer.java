@@ -29,14 +29,18 @@ public final class Reclaimer {
         int freed = 0;
         for (int scanned = 0; scanned < 2 * frames.length && freed < target; scanned++) {
             Frame f = frames[Math.floorMod(hand.getAndIncrement(), frames.length)];
-            if (f.refCount() == 0 || f.mapCount() == 0) {
-                continue;
+            if (f.mapCount() == 0 || !memory.tryGet(f)) {
+                continue; // free, or not mapped by any pte (being faulted in or torn down)
             }
             long generation = f.generation();
-            if (referenced(f)) {
-                continue;
+            try {
+                if (referenced(f)) {
+                    continue;
+                }
+                unmapAll(f);
+            } finally {
+                memory.put(f);
             }
-            unmapAll(f);
             if (f.generation() != generation) {
                 freed++;
             }
@@ -49,11 +53,15 @@ public final class Reclaimer {
     public boolean reclaimPage(AddressSpace mm, long address) {
         Addresses.checkPage(address);
         Frame f = mm.frameAt(address);
-        if (f == null) {
+        if (f == null || !memory.tryGet(f)) {
             return false;
         }
         long generation = f.generation();
-        unmapAll(f);
+        try {
+            unmapAll(f);
+        } finally {
+            memory.put(f);
+        }
         boolean done = f.generation() != generation;
         if (done) {
             reclaimed.incrementAndGet();
@@ -92,23 +100,21 @@ public final class Reclaimer {
         return young;
     }
 
-    /** {@code try_to_unmap}: clear every pte of {@code f}, telling each mm's notifiers. */
+    /**
+     * {@code try_to_unmap}: clear every pte of {@code f}, telling each mm's notifiers. The caller
+     * holds a reference, so the frame is freed by the caller's put, after every notifier was told.
+     */
     private void unmapAll(Frame f) {
-        memory.get(f); // hold it so the last put below is ours, after every notifier was told
-        try {
-            for (RmapEntry e : f.rmap()) {
-                AddressSpace mm = e.mm();
-                if (!mm.mmapLock().readLock().tryLock()) {
-                    continue;
-                }
-                try {
-                    unmapOne(f, mm, e.address());
-                } finally {
-                    mm.mmapLock().readLock().unlock();
-                }
+        for (RmapEntry e : f.rmap()) {
+            AddressSpace mm = e.mm();
+            if (!mm.mmapLock().readLock().tryLock()) {
+                continue;
             }
-        } finally {
-            memory.put(f);
+            try {
+                unmapOne(f, mm, e.address());
+            } finally {
+                mm.mmapLock().readLock().unlock();
+            }
         }
     }
 

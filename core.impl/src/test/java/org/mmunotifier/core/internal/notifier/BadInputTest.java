@@ -19,6 +19,7 @@ import org.mmunotifier.api.NotRegisteredException;
 import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.api.page.UnsupportedPageFlagException;
 import org.mmunotifier.core.internal.mm.Mm;
+import org.mmunotifier.core.internal.testing.RecordingNotifier;
 
 /** Invariant 12: bad input gets a specific exception with a clear message and changes nothing. */
 class BadInputTest extends NotifierTestBase {

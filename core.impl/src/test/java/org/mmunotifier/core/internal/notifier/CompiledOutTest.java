@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.NotifiersDisabledException;
+import org.mmunotifier.core.internal.testing.RecordingNotifier;
 
 /**
  * Notifiers compiled out ({@code CONFIG_MMU_NOTIFIER=n}). Runs in its own surefire execution with

@@ -8,6 +8,7 @@ import static org.mmunotifier.core.internal.notifier.TestSupport.PAGE;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.MmuNotifierEvent;
+import org.mmunotifier.core.internal.testing.RecordingNotifier;
 
 /** Each hook reaches every registered notifier with the arguments the primary MMU gave. */
 class DispatchTest extends NotifierTestBase {

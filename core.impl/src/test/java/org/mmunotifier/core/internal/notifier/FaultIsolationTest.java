@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuNotifierRange;
+import org.mmunotifier.core.internal.testing.RecordingNotifier;
 
 /** Invariant 8: a throwing driver cannot break the others, and is reported by name. */
 class FaultIsolationTest extends NotifierTestBase {

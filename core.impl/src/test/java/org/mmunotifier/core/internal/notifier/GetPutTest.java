@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifierOps;
 import org.mmunotifier.core.internal.mm.Mm;
+import org.mmunotifier.core.internal.testing.RecordingNotifier;
 
 /** Shared registrations: mmu_notifier_get/put keyed by ops, freed after a grace period. */
 class GetPutTest extends NotifierTestBase {

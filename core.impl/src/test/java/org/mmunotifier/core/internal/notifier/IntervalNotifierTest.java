@@ -22,6 +22,7 @@ import org.mmunotifier.api.MmuIntervalNotifier;
 import org.mmunotifier.api.MmuIntervalSubscription;
 import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.MmuNotifierRange;
+import org.mmunotifier.core.internal.testing.RecordingNotifier;
 
 /** Interval notifiers: the odd/even sequence protocol, deferred tree changes, and remove. */
 class IntervalNotifierTest extends NotifierTestBase {

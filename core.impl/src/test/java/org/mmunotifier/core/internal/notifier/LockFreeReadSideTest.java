@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifier;
+import org.mmunotifier.core.internal.testing.RecordingNotifier;
 
 /**
  * Invariant 10: dispatch takes no lock shared with other readers or with writers. Two readers are

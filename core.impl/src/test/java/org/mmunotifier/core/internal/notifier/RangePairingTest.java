@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.MmuNotifierRange;
+import org.mmunotifier.core.internal.testing.RecordingNotifier;
 
 /** Invariants 5 and 7: start/end pairing per notifier, and non-blockable refusal. */
 class RangePairingTest extends NotifierTestBase {

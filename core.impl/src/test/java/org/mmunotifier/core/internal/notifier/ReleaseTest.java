@@ -23,6 +23,7 @@ import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.api.NotRegisteredException;
 import org.mmunotifier.core.internal.mm.Mm;
+import org.mmunotifier.core.internal.testing.RecordingNotifier;
 
 /** Invariants 1, 3 and 4: release before unlink, exactly once, and unregister from callbacks. */
 class ReleaseTest extends NotifierTestBase {

@@ -16,6 +16,7 @@ import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.MmuNotifierRange;
+import org.mmunotifier.core.internal.testing.RecordingNotifier;
 
 /** Invariant 2: once unregister returns, no callback is running and none will start. */
 class UnregisterTest extends NotifierTestBase {

@@ -7,6 +7,7 @@ import static org.mmunotifier.core.internal.notifier.TestSupport.PAGE;
 
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.core.internal.mm.Mm;
+import org.mmunotifier.core.internal.testing.RecordingNotifier;
 
 /**
  * Invariant 9: an mm with no notifiers costs a hook one volatile read and a branch. What can be

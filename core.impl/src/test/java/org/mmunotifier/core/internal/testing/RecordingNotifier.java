@@ -1,4 +1,4 @@
-package org.mmunotifier.core.internal.notifier;
+package org.mmunotifier.core.internal.testing;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -7,24 +7,24 @@ import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuNotifierRange;
 
 /** Records every call it receives, in order, as short strings. */
-class RecordingNotifier implements MmuNotifier {
+public class RecordingNotifier implements MmuNotifier {
     private final List<String> calls = new ArrayList<>();
-    volatile boolean refuseNonBlocking;
-    volatile boolean young;
+    public volatile boolean refuseNonBlocking;
+    public volatile boolean young;
 
-    synchronized List<String> calls() {
+    public synchronized List<String> calls() {
         return List.copyOf(calls);
     }
 
-    synchronized void clear() {
+    public synchronized void clear() {
         calls.clear();
     }
 
-    synchronized void record(String call) {
+    public synchronized void record(String call) {
         calls.add(call);
     }
 
-    static String range(MmuNotifierRange r) {
+    public static String range(MmuNotifierRange r) {
         return r.event() + " 0x" + Long.toHexString(r.start()) + "-0x" + Long.toHexString(r.end());
     }
 
