@@ -23,11 +23,14 @@ public final class Reclaimer {
         this.memory = memory;
     }
 
-    /** Scans up to two turns of the clock for {@code target} frames to free; returns how many it freed. */
+    /**
+     * Turns the clock at most once round for {@code target} frames to free; returns how many it
+     * freed. A page referenced since the last turn loses its accessed bits and stays.
+     */
     public int shrink(int target) {
         Frame[] frames = memory.frames();
         int freed = 0;
-        for (int scanned = 0; scanned < 2 * frames.length && freed < target; scanned++) {
+        for (int scanned = 0; scanned < frames.length && freed < target; scanned++) {
             Frame f = frames[Math.floorMod(hand.getAndIncrement(), frames.length)];
             if (f.mapCount() == 0 || !memory.tryGet(f)) {
                 continue; // free, or not mapped by any pte (being faulted in or torn down)
