@@ -96,6 +96,43 @@ public final class Machine implements AutoCloseable {
         processes.values().removeIf(p -> p.mm() == mm);
     }
 
+    /**
+     * Checks, with the machine quiescent, that frames, ptes and the reverse map agree: every
+     * present pte's frame lists that (mm, address) in its rmap, every rmap entry is a present pte,
+     * and every frame's references are exactly its mappings. Returns what disagrees.
+     */
+    public List<String> checkConsistency() {
+        List<String> problems = new java.util.ArrayList<>();
+        for (Frame f : memory.frames()) {
+            List<RmapEntry> rmap = f.rmap();
+            if (f.refCount() != rmap.size()) {
+                problems.add(f + ": " + f.refCount() + " references but " + rmap.size() + " mappings " + rmap);
+            }
+            for (RmapEntry e : rmap) {
+                long pte = e.mm().pageTable.get(e.address());
+                if (!Pte.present(pte) || Pte.pfn(pte) != f.pfn) {
+                    problems.add(f + ": rmap says " + e + " but the pte there is " + Pte.describe(pte));
+                }
+            }
+        }
+        for (Process p : processes.values()) {
+            AddressSpace mm = p.mm();
+            mm.ptl.lock();
+            try {
+                mm.pageTable.walk(0, org.mmunotifier.api.Addresses.TASK_SIZE, (address, pte) -> {
+                    Frame f = memory.frame(Pte.pfn(pte));
+                    if (!f.rmap().contains(new RmapEntry(mm, address))) {
+                        problems.add(mm + " maps " + f + " at 0x" + Long.toHexString(address) + " without an rmap entry");
+                    }
+                    return pte;
+                });
+            } finally {
+                mm.ptl.unlock();
+            }
+        }
+        return problems;
+    }
+
     @Override
     public void close() {
         notifierCore.close();
