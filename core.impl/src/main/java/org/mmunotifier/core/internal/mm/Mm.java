@@ -10,6 +10,7 @@ import org.mmunotifier.api.MmuIntervalNotifier;
 import org.mmunotifier.api.MmuIntervalSubscription;
 import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuNotifierOps;
+import org.mmunotifier.core.internal.notifier.MmLifetime;
 import org.mmunotifier.core.internal.notifier.MmNotifierSubscriptions;
 import org.mmunotifier.core.internal.notifier.NotifierCore;
 
@@ -19,16 +20,18 @@ import org.mmunotifier.core.internal.notifier.NotifierCore;
  * address space; when it drops to zero, {@link #exitMmap()} runs. The memory manager's
  * {@link AddressSpace} adds the VMAs and page tables.
  */
-public abstract class Mm implements MmStruct {
+public abstract class Mm implements MmStruct, MmLifetime {
     private static final AtomicLong IDS = new AtomicLong();
 
     private final long id = IDS.incrementAndGet();
     private final ReentrantReadWriteLock mmapLock = new ReentrantReadWriteLock();
     private final AtomicInteger users = new AtomicInteger(1);
+    /** mm_count: one for all users together, one per registration. */
+    private final AtomicInteger count = new AtomicInteger(1);
     private final MmNotifierSubscriptions notifiers;
 
     protected Mm(NotifierCore core) {
-        this.notifiers = core.newSubscriptions(this, mmapLock);
+        this.notifiers = core.newSubscriptions(this, this, mmapLock);
     }
 
     @Override
@@ -76,10 +79,34 @@ public abstract class Mm implements MmStruct {
         int u = users.decrementAndGet();
         if (u == 0) {
             exitMmap();
+            mmdrop(); // the users' reference on the structure
         } else if (u < 0) {
             users.incrementAndGet();
             throw new IllegalStateException("mmput on mm " + id + " without a matching mmget");
         }
+    }
+
+    /** {@code mmgrab}: keeps the structure (not the address space) alive. */
+    @Override
+    public void mmgrab() {
+        if (count.getAndIncrement() <= 0) {
+            count.decrementAndGet();
+            throw new IllegalStateException("mmgrab on freed " + this);
+        }
+    }
+
+    /** {@code mmdrop}: the last one frees the structure. */
+    @Override
+    public void mmdrop() {
+        if (count.decrementAndGet() < 0) {
+            count.incrementAndGet();
+            throw new IllegalStateException("mmdrop without a matching mmgrab on " + this);
+        }
+    }
+
+    /** {@code mm_count}: 0 once the structure is freed. */
+    public int mmCount() {
+        return count.get();
     }
 
     /**

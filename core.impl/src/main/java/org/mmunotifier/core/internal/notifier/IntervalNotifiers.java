@@ -20,6 +20,7 @@ import org.mmunotifier.api.NotRegisteredException;
  */
 final class IntervalNotifiers {
     private final MmStruct mm;
+    private final MmLifetime lifetime;
     private final Srcu srcu;
     private final NotifierFaults faults;
     private final Object lock = new Object(); // also the wait queue
@@ -28,8 +29,9 @@ final class IntervalNotifiers {
     private long invalidateSeq = 2; // guarded by lock; starts even (idle)
     private long activeInvalidateRanges; // guarded by lock
 
-    IntervalNotifiers(MmStruct mm, Srcu srcu, NotifierFaults faults) {
+    IntervalNotifiers(MmStruct mm, MmLifetime lifetime, Srcu srcu, NotifierFaults faults) {
         this.mm = mm;
+        this.lifetime = lifetime;
         this.srcu = srcu;
         this.faults = faults;
     }
@@ -95,6 +97,7 @@ final class IntervalNotifiers {
             }
             restoreInterrupt(interrupted);
         }
+        lifetime.mmdrop();
     }
 
     long readBegin(IntervalSubscription sub) {

@@ -38,6 +38,7 @@ public final class MmNotifierSubscriptions {
     }
 
     private final MmStruct mm;
+    private final MmLifetime lifetime;
     private final ReentrantReadWriteLock mmapLock;
     private final Srcu srcu;
     private final NotifierFaults faults;
@@ -52,8 +53,10 @@ public final class MmNotifierSubscriptions {
     private final Map<MmuNotifier, Subscription> byNotifier = new IdentityHashMap<>(); // guarded by lock
     private final Map<MmuNotifierOps<?>, Subscription> byOps = new IdentityHashMap<>(); // guarded by lock
 
-    public MmNotifierSubscriptions(MmStruct mm, ReentrantReadWriteLock mmapLock, Srcu srcu, NotifierFaults faults) {
+    public MmNotifierSubscriptions(MmStruct mm, MmLifetime lifetime, ReentrantReadWriteLock mmapLock, Srcu srcu,
+            NotifierFaults faults) {
         this.mm = mm;
+        this.lifetime = lifetime;
         this.mmapLock = mmapLock;
         this.srcu = srcu;
         this.faults = faults;
@@ -128,6 +131,7 @@ public final class MmNotifierSubscriptions {
             list = Arrays.copyOf(list, list.length + 1);
             list[list.length - 1] = s;
             publish();
+            lifetime.mmgrab();
         }
     }
 
@@ -172,6 +176,7 @@ public final class MmNotifierSubscriptions {
         }
         // Callbacks that read the array before the unlink may still be running on other threads.
         srcu.synchronize();
+        lifetime.mmdrop();
     }
 
     /** {@code mmu_notifier_put}: the last reference unlinks without release and frees after a grace period. */
@@ -206,6 +211,7 @@ public final class MmNotifierSubscriptions {
             } catch (Throwable t) {
                 faults.threw(s.notifier, "free_notifier", mm.id(), t);
             }
+            lifetime.mmdrop();
         });
     }
 
@@ -216,6 +222,7 @@ public final class MmNotifierSubscriptions {
         IntervalNotifiers t = itreeOrCreate();
         synchronized (lock) {
             checkAlive("insert an interval subscription for " + NotifierFault.identify(notifier));
+            lifetime.mmgrab(); // dropped by remove()
         }
         return t.insert(start, end, notifier);
     }
@@ -243,7 +250,7 @@ public final class MmNotifierSubscriptions {
             synchronized (lock) {
                 checkAlive("insert an interval subscription");
                 if (itree == null) {
-                    itree = new IntervalNotifiers(mm, srcu, faults);
+                    itree = new IntervalNotifiers(mm, lifetime, srcu, faults);
                     publish();
                 }
                 return itree;

@@ -24,8 +24,8 @@ public final class NotifierCore implements MmuNotifiers, AutoCloseable {
     }
 
     /** The subscriptions of a new mm whose {@code mmap_lock} is {@code mmapLock}. */
-    public MmNotifierSubscriptions newSubscriptions(MmStruct mm, ReentrantReadWriteLock mmapLock) {
-        return new MmNotifierSubscriptions(mm, mmapLock, srcu, faults);
+    public MmNotifierSubscriptions newSubscriptions(MmStruct mm, MmLifetime lifetime, ReentrantReadWriteLock mmapLock) {
+        return new MmNotifierSubscriptions(mm, lifetime, mmapLock, srcu, faults);
     }
 
     @Override

@@ -214,6 +214,19 @@ class AddressSpaceTest {
     }
 
     @Test
+    void registrationsKeepTheMmStructAliveAfterExit() {
+        assertEquals(1, mm.mmCount());
+        mm.register(n);
+        var sub = mm.insertInterval(A, A + P, (s, r, seq) -> true);
+        assertEquals(3, mm.mmCount());
+        proc.exit();
+        assertEquals(2, mm.mmCount(), "exit dropped a registration's reference");
+        mm.unregister(n); // KVM unregisters when the VM goes, after the process exited
+        sub.remove();
+        assertEquals(0, mm.mmCount(), "the mm struct is not freed after its last registration went");
+    }
+
+    @Test
     void reclaimGivesASecondChanceThenUnmapsThroughTheReverseMap() {
         mm.mmap(A, P, RW, false);
         mm.write(A, 1);
