@@ -1,6 +1,5 @@
 package org.mmunotifier.core.internal.mm;
 
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
@@ -8,6 +7,7 @@ import java.util.function.LongUnaryOperator;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.MappedFrame;
 import org.mmunotifier.api.MmStruct;
+import org.mmunotifier.core.internal.util.RecentLog;
 
 /**
  * The coherence oracle (DESIGN §5). A device access is coherent when the frame has not been freed
@@ -22,8 +22,7 @@ public final class Oracle implements CoherenceOracle {
 
     private final PhysicalMemory memory;
     private final AtomicLong accesses = new AtomicLong();
-    private final AtomicLong violations = new AtomicLong();
-    private final ArrayDeque<Violation> recent = new ArrayDeque<>(); // guarded by itself
+    private final RecentLog<Violation> violations = new RecentLog<>(KEEP);
 
     Oracle(PhysicalMemory memory) {
         this.memory = memory;
@@ -55,7 +54,7 @@ public final class Oracle implements CoherenceOracle {
         Frame f = memory.frame(frame.pfn());
         String wrong = check(as, f, frame, write);
         if (wrong != null) {
-            record(new Violation(device, as.id(), frame.address(), frame.pfn(), op, wrong));
+            violations.add(new Violation(device, as.id(), frame.address(), frame.pfn(), op, wrong));
         }
         // The access happens either way: a stale read sees poison, a stale write corrupts.
         return update == null ? f.data.get() : f.data.getAndUpdate(update);
@@ -78,19 +77,9 @@ public final class Oracle implements CoherenceOracle {
                 : "the primary no longer maps this frame here (pte: " + Pte.describe(pte) + ")";
     }
 
-    private void record(Violation v) {
-        violations.incrementAndGet();
-        synchronized (recent) {
-            if (recent.size() == KEEP) {
-                recent.removeFirst();
-            }
-            recent.addLast(v);
-        }
-    }
-
     @Override
     public long violationCount() {
-        return violations.get();
+        return violations.count();
     }
 
     public long accessCount() {
@@ -99,8 +88,6 @@ public final class Oracle implements CoherenceOracle {
 
     /** The most recent violations, oldest first. */
     public List<Violation> violations() {
-        synchronized (recent) {
-            return List.copyOf(recent);
-        }
+        return violations.recent();
     }
 }

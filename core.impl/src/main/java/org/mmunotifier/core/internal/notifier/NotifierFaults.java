@@ -1,9 +1,8 @@
 package org.mmunotifier.core.internal.notifier;
 
 import java.lang.System.Logger.Level;
-import java.util.ArrayDeque;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
+import org.mmunotifier.core.internal.util.RecentLog;
 
 /**
  * Where broken notifiers are reported. Keeps a count, the most recent faults, and logs each one as
@@ -13,8 +12,7 @@ public final class NotifierFaults {
     private static final System.Logger LOG = System.getLogger(NotifierFaults.class.getName());
     static final int KEEP = 256;
 
-    private final AtomicLong count = new AtomicLong();
-    private final ArrayDeque<NotifierFault> recent = new ArrayDeque<>();
+    private final RecentLog<NotifierFault> log = new RecentLog<>(KEEP);
 
     void threw(Object notifier, String callback, long mmId, Throwable t) {
         if (t instanceof VirtualMachineError e) {
@@ -28,25 +26,17 @@ public final class NotifierFaults {
     }
 
     private void record(NotifierFault f) {
-        count.incrementAndGet();
-        synchronized (recent) {
-            if (recent.size() == KEEP) {
-                recent.removeFirst();
-            }
-            recent.addLast(f);
-        }
+        log.add(f);
         LOG.log(Level.WARNING, f.toString(), f.cause());
     }
 
     /** Faults reported so far. */
     public long count() {
-        return count.get();
+        return log.count();
     }
 
     /** The most recent faults, oldest first (at most {@value #KEEP}). */
     public List<NotifierFault> recent() {
-        synchronized (recent) {
-            return List.copyOf(recent);
-        }
+        return log.recent();
     }
 }
