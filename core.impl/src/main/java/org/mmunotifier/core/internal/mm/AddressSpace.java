@@ -184,10 +184,23 @@ public final class AddressSpace extends Mm {
         } finally {
             ptl.unlock();
         }
+        tellRemoteMappers(freed);
         notifiers().invalidateRangeEnd(range);
         inflight.remove(window);
         for (Frame f : freed) {
             memory.put(f);
+        }
+    }
+
+    /**
+     * Pages exported to a remote peer ({@code PageExternalRmap}) that lost a pte: the peer must
+     * drop its mapping while the invalidation is still in flight, not only when the page is freed.
+     */
+    private void tellRemoteMappers(List<Frame> unmapped) {
+        for (Frame f : unmapped) {
+            if (f.isExternalRmap()) {
+                machine.notifierCore().rmapInvalidatePage(f);
+            }
         }
     }
 
@@ -275,6 +288,7 @@ public final class AddressSpace extends Mm {
             long[] window = inflight.add(oldStart, oldEnd);
             InvalidationRange range = new InvalidationRange(this, oldStart, oldEnd, MmuNotifierEvent.UNMAP);
             notifiers().invalidateRangeStart(range);
+            List<Frame> movedFrames = new ArrayList<>();
             ptl.lock();
             try {
                 List<long[]> moved = new ArrayList<>();
@@ -287,10 +301,12 @@ public final class AddressSpace extends Mm {
                     Frame f = memory.frame(Pte.pfn(m[1]));
                     f.removeRmap(this, m[0]);
                     f.addRmap(this, m[0] + delta);
+                    movedFrames.add(f);
                 }
             } finally {
                 ptl.unlock();
             }
+            tellRemoteMappers(movedFrames);
             notifiers().invalidateRangeEnd(range);
             inflight.remove(window);
             vmas.remove(oldStart);
@@ -499,6 +515,7 @@ public final class AddressSpace extends Mm {
         }
         if (replaced) {
             notifiers().invalidatePage(address);
+            tellRemoteMappers(List.of(old));
             memory.put(old); // the pte's reference
         } else {
             memory.put(copy); // the pte changed under us: fault again

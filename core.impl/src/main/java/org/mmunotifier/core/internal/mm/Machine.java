@@ -27,8 +27,8 @@ public final class Machine implements AutoCloseable {
         this.memory = new PhysicalMemory(frames, layout);
         this.notifierCore = new NotifierCore(layout);
         this.oracle = new Oracle(memory);
-        this.reclaimer = new Reclaimer(memory);
-        this.migrator = new Migrator(memory);
+        this.reclaimer = new Reclaimer(memory, notifierCore);
+        this.migrator = new Migrator(memory, notifierCore);
         memory.setReclaimer(() -> reclaimer.shrink(Math.max(1, frames / 64)));
         memory.setBeforeFree(f -> {
             if (f.isExternalRmap()) {

@@ -1,6 +1,7 @@
 package org.mmunotifier.core.internal.mm;
 
 import java.util.concurrent.atomic.AtomicLong;
+import org.mmunotifier.core.internal.notifier.NotifierCore;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.core.internal.notifier.InvalidationRange;
@@ -13,10 +14,12 @@ import org.mmunotifier.core.internal.notifier.InvalidationRange;
  */
 public final class Migrator {
     private final PhysicalMemory memory;
+    private final NotifierCore notifierCore;
     private final AtomicLong migrated = new AtomicLong();
 
-    Migrator(PhysicalMemory memory) {
+    Migrator(PhysicalMemory memory, NotifierCore notifierCore) {
         this.memory = memory;
+        this.notifierCore = notifierCore;
     }
 
     /** Migrates the page at {@code address}; false if nothing movable is mapped there. */
@@ -49,6 +52,9 @@ public final class Migrator {
                 }
             } finally {
                 mm.ptl.unlock();
+            }
+            if (moved && old.isExternalRmap()) {
+                notifierCore.rmapInvalidatePage(old);
             }
             mm.notifiers().invalidateRangeEnd(range);
             mm.inflight.remove(window);

@@ -10,7 +10,7 @@ import org.mmunotifier.api.page.PageLayout;
  * The frames of the machine and the allocator. A frame is free exactly when its reference count is
  * zero; {@link #put} of the last reference poisons it and returns it to the free list.
  */
-public final class PhysicalMemory {
+public final class PhysicalMemory implements org.mmunotifier.api.PageFrames {
     private final Frame[] frames;
     private final ArrayDeque<Frame> free = new ArrayDeque<>(); // guarded by itself
     private volatile IntSupplier reclaimer = () -> 0;
@@ -40,6 +40,16 @@ public final class PhysicalMemory {
     }
 
     public int size() {
+        return frames.length;
+    }
+
+    @Override
+    public Frame page(long pfn) {
+        return frame(pfn);
+    }
+
+    @Override
+    public int frameCount() {
         return frames.length;
     }
 

@@ -2,6 +2,7 @@ package org.mmunotifier.core.internal.mm;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.mmunotifier.core.internal.notifier.NotifierCore;
 import org.mmunotifier.api.Addresses;
 
 /**
@@ -16,11 +17,13 @@ import org.mmunotifier.api.Addresses;
  */
 public final class Reclaimer {
     private final PhysicalMemory memory;
+    private final NotifierCore notifierCore;
     private final AtomicInteger hand = new AtomicInteger();
     private final AtomicLong reclaimed = new AtomicLong();
 
-    Reclaimer(PhysicalMemory memory) {
+    Reclaimer(PhysicalMemory memory, NotifierCore notifierCore) {
         this.memory = memory;
+        this.notifierCore = notifierCore;
     }
 
     /**
@@ -138,6 +141,9 @@ public final class Reclaimer {
         if (cleared) {
             // ptep_clear_flush_notify: the page is not freed until this returns.
             mm.notifiers().invalidatePage(address);
+            if (f.isExternalRmap()) {
+                notifierCore.rmapInvalidatePage(f); // remote mappers, while the unmap is in flight
+            }
             memory.put(f);
         }
         mm.inflight.remove(window);

@@ -276,6 +276,19 @@ class AddressSpaceTest {
     }
 
     @Test
+    void anExportedPageThatLosesItsPteGoesToTheRmapNotifiersBeforeTheInvalidationEnds() {
+        mm.mmap(A, P, RW, false);
+        mm.write(A, 1);
+        mm.frameAt(A).setExternalRmap();
+        mm.register(n);
+        machine.notifierCore().registerRmap(page -> n.record("rmap pfn " + page.pfn()));
+        long pfn = mm.frameAt(A).pfn();
+        mm.munmap(A, P);
+        assertEquals(List.of(range("start", "UNMAP", A, A + P), "rmap pfn " + pfn, range("end", "UNMAP", A, A + P)),
+                n.calls());
+    }
+
+    @Test
     void migrationCopiesRemapsAndNamesItsOwner() {
         mm.mmap(A, P, RW, false);
         mm.write(A, 77);
