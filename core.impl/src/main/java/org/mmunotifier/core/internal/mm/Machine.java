@@ -10,8 +10,9 @@ import org.mmunotifier.core.internal.notifier.NotifierCore;
 
 /**
  * The simulated machine: physical memory, the notifier core, the coherence oracle, reclaim and
- * migration, and the processes. A frame with {@code PG_external_rmap} set goes to the rmap
- * notifiers before it is freed, whichever path frees it.
+ * migration, and the processes. Every path that removes a pte of a {@code PG_external_rmap} page
+ * (munmap, madvise, mremap, COW, reclaim, migration, exit) calls the rmap notifiers while its
+ * invalidation is in flight, before the page can be freed.
  */
 public final class Machine implements AutoCloseable {
     private final PhysicalMemory memory;
@@ -30,11 +31,6 @@ public final class Machine implements AutoCloseable {
         this.reclaimer = new Reclaimer(memory, notifierCore);
         this.migrator = new Migrator(memory, notifierCore);
         memory.setReclaimer(() -> reclaimer.shrink(Math.max(1, frames / 64)));
-        memory.setBeforeFree(f -> {
-            if (f.isExternalRmap()) {
-                notifierCore.rmapInvalidatePage(f);
-            }
-        });
     }
 
     public PhysicalMemory memory() {

@@ -14,7 +14,7 @@ public final class PhysicalMemory implements org.mmunotifier.api.PageFrames {
     private final Frame[] frames;
     private final ArrayDeque<Frame> free = new ArrayDeque<>(); // guarded by itself
     private volatile IntSupplier reclaimer = () -> 0;
-    private volatile java.util.function.Consumer<Frame> beforeFree = f -> { };
+
 
     public PhysicalMemory(int frameCount, PageLayout layout) {
         if (frameCount <= 0) {
@@ -27,11 +27,6 @@ public final class PhysicalMemory implements org.mmunotifier.api.PageFrames {
         for (int i = frameCount - 1; i >= 0; i--) {
             free.push(frames[i]);
         }
-    }
-
-    /** What {@link #put} runs on a frame whose last reference is going, before it is poisoned. */
-    void setBeforeFree(java.util.function.Consumer<Frame> hook) {
-        this.beforeFree = hook;
     }
 
     /** What {@link #alloc} runs when memory is exhausted; returns how many frames it freed. */
@@ -119,7 +114,6 @@ public final class PhysicalMemory implements org.mmunotifier.api.PageFrames {
     void put(Frame f) {
         int left = f.refCount.decrementAndGet();
         if (left == 0) {
-            beforeFree.accept(f);
             f.poison();
             synchronized (free) {
                 free.push(f);
