@@ -1,0 +1,120 @@
+package org.mmunotifier.drivers.kvm.internal;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.mmunotifier.api.CoherenceOracle;
+import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.MmStruct;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * The KVM secondary MMU: creates VMs bound to processes, each registered as an MMU notifier on its
+ * mm, and runs their vCPUs. Deactivation destroys every VM (stops its vCPUs, unregisters it).
+ */
+@Component(service = KvmDriver.class, configurationPid = KvmDriver.PID)
+@Designate(ocd = KvmDriver.Config.class)
+public final class KvmDriver {
+    public static final String PID = "org.mmunotifier.drivers.kvm";
+
+    @ObjectClassDefinition(name = "mmu-notifier KVM driver", description = "VMs whose guest memory is a process's memory")
+    public @interface Config {
+        @AttributeDefinition(name = "vCPUs", description = "vCPU threads each VM runs (1..64)", min = "1", max = "64")
+        int vcpus() default 2;
+    }
+
+    private final CoherenceOracle oracle;
+    private final DeviceCounters counters = new DeviceCounters();
+    private final Map<Integer, Vm> vms = new ConcurrentHashMap<>();
+    private final AtomicInteger ids = new AtomicInteger();
+    private volatile int vcpus;
+
+    @Activate
+    public KvmDriver(@Reference CoherenceOracle oracle, Config config) {
+        this(oracle, config.vcpus());
+    }
+
+    public KvmDriver(CoherenceOracle oracle, int vcpus) {
+        this.oracle = Objects.requireNonNull(oracle, "oracle");
+        this.vcpus = checkVcpus(vcpus);
+    }
+
+    @Modified
+    void modified(Config config) {
+        vcpus = checkVcpus(config.vcpus()); // VMs created from now on
+    }
+
+    private static int checkVcpus(int n) {
+        if (n < 1 || n > 64) {
+            throw new IllegalArgumentException("vcpus=" + n + " is out of range: 1..64");
+        }
+        return n;
+    }
+
+    /**
+     * {@code KVM_CREATE_VM} + {@code KVM_SET_USER_MEMORY_REGION}: a VM whose guest frames
+     * {@code [0, pages)} are the process memory at {@code hva}; registers its notifier.
+     */
+    public Vm createVm(MmStruct mm, long hva, long pages) {
+        Objects.requireNonNull(mm, "mm");
+        Vm vm = new Vm(ids.incrementAndGet(), mm, new Memslot(0, pages, hva), oracle, counters);
+        mm.register(vm);
+        vms.put(vm.id(), vm);
+        return vm;
+    }
+
+    /** Starts the configured number of vCPU threads on {@code vm}. */
+    public void run(Vm vm, long seed) {
+        vm.startVcpus(vcpus, seed);
+    }
+
+    /** Stops the VM's vCPUs and unregisters it (also after its process exited). */
+    public void destroyVm(Vm vm) {
+        if (vms.remove(vm.id()) == null) {
+            throw new IllegalArgumentException("no VM " + vm.id() + " in this driver");
+        }
+        vm.stopVcpus();
+        vm.mm().unregister(vm);
+    }
+
+    /**
+     * The VM with {@code id}.
+     *
+     * @throws IllegalArgumentException if there is none
+     */
+    public Vm vm(int id) {
+        Vm vm = vms.get(id);
+        if (vm == null) {
+            throw new IllegalArgumentException("no VM " + id);
+        }
+        return vm;
+    }
+
+    public List<Vm> vms() {
+        return List.copyOf(vms.values());
+    }
+
+    public int vcpus() {
+        return vcpus;
+    }
+
+    public DeviceCounters counters() {
+        return counters;
+    }
+
+    @Deactivate
+    public void deactivate() {
+        for (Vm vm : vms()) {
+            destroyVm(vm);
+        }
+    }
+}

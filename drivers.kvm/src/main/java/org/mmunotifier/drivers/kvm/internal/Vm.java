@@ -1,0 +1,344 @@
+package org.mmunotifier.drivers.kvm.internal;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.mmunotifier.api.Addresses;
+import org.mmunotifier.api.CoherenceOracle;
+import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.MappedFrame;
+import org.mmunotifier.api.MmDeadException;
+import org.mmunotifier.api.MmStruct;
+import org.mmunotifier.api.MmuNotifier;
+import org.mmunotifier.api.MmuNotifierRange;
+import org.mmunotifier.api.OutOfMemoryException;
+import org.mmunotifier.api.SegmentationFaultException;
+
+/**
+ * A virtual machine ({@code struct kvm}) bound to a process's mm: one memslot, a shadow page table
+ * (guest frame to host frame, the EPT) filled on guest faults, and the notifier that empties it.
+ *
+ * <p>The fault path is KVM's: sample {@code mmu_invalidate_seq}, fault the page in through GUP
+ * without {@code mmu_lock}, then under {@code mmu_lock} retry if an invalidation is in progress over
+ * the address or has completed since ({@code mmu_invalidate_retry_gfn}). The in-progress range is
+ * the union of the ranges in flight, as KVM keeps it.
+ */
+public final class Vm implements MmuNotifier {
+    static final int GUEST_READ = 0;
+    static final int GUEST_WRITE = 1;
+    static final int GUEST_ATOMIC = 2;
+    private static final int MAX_RETRIES = 1_000;
+
+    /** One shadow pte: the host frame and the accessed bit. */
+    private static final class Spte {
+        final MappedFrame frame;
+        boolean accessed = true;
+
+        Spte(MappedFrame frame) {
+            this.frame = frame;
+        }
+    }
+
+    private final int id;
+    private final String name;
+    private final MmStruct mm;
+    private final Memslot slot;
+    private final CoherenceOracle oracle;
+    private final DeviceCounters counters;
+
+    private final Object mmuLock = new Object(); // kvm->mmu_lock
+    private final Map<Long, Spte> sptes = new HashMap<>(); // guarded by mmuLock
+    private int inProgress; // guarded by mmuLock: mmu_invalidate_in_progress
+    private long seq; // guarded by mmuLock: mmu_invalidate_seq
+    private long rangeStart; // guarded by mmuLock
+    private long rangeEnd; // guarded by mmuLock
+    private boolean released; // guarded by mmuLock
+    private final java.util.concurrent.atomic.AtomicLong callbacks = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Fault injection: the broken variant that forgets to zap in invalidateRangeStart. */
+    volatile boolean skipZapOnStart;
+    /** Fault injection: runs between GUP and the retry check, to force a fault to race an invalidation. */
+    volatile Runnable afterFault;
+
+    private final List<Thread> vcpus = new ArrayList<>();
+    private final AtomicBoolean vcpusStop = new AtomicBoolean();
+
+    Vm(int id, MmStruct mm, Memslot slot, CoherenceOracle oracle, DeviceCounters counters) {
+        this.id = id;
+        this.name = "kvm-vm" + id;
+        this.mm = mm;
+        this.slot = slot;
+        this.oracle = oracle;
+        this.counters = counters;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public MmStruct mm() {
+        return mm;
+    }
+
+    public Memslot memslot() {
+        return slot;
+    }
+
+    // ------------------------------------------------------------------ notifier
+
+    @Override
+    public boolean invalidateRangeStart(MmuNotifierRange range) {
+        callbacks.incrementAndGet();
+        synchronized (mmuLock) {
+            counters.invalidated();
+            // kvm_mmu_invalidate_begin: the first one in flight resets the range, others widen it.
+            if (inProgress++ == 0) {
+                rangeStart = range.start();
+                rangeEnd = range.end();
+            } else {
+                rangeStart = Math.min(rangeStart, range.start());
+                rangeEnd = Math.max(rangeEnd, range.end());
+            }
+            if (!skipZapOnStart) {
+                zap(range.start(), range.end());
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public void invalidateRangeEnd(MmuNotifierRange range) {
+        callbacks.incrementAndGet();
+        synchronized (mmuLock) {
+            seq++; // before in_progress drops: a fault that saw neither must see this
+            inProgress--;
+        }
+    }
+
+    @Override
+    public void invalidatePage(MmStruct m, long address) {
+        callbacks.incrementAndGet();
+        synchronized (mmuLock) {
+            counters.invalidated();
+            seq++;
+            zap(address, address + Addresses.PAGE_SIZE);
+        }
+    }
+
+    @Override
+    public boolean agePage(MmStruct m, long address) {
+        return age(address, address + Addresses.PAGE_SIZE, true);
+    }
+
+    @Override
+    public boolean clearYoung(MmStruct m, long start, long end) {
+        return age(start, end, true);
+    }
+
+    @Override
+    public boolean testYoung(MmStruct m, long address) {
+        return age(address, address + Addresses.PAGE_SIZE, false);
+    }
+
+    /** {@code kvm_age_gfn} / {@code kvm_test_age_gfn}. */
+    private boolean age(long start, long end, boolean clear) {
+        callbacks.incrementAndGet();
+        boolean young = false;
+        synchronized (mmuLock) {
+            for (long a = Math.max(start, slot.hva()); a < Math.min(end, slot.hvaEnd()); a += Addresses.PAGE_SIZE) {
+                Spte s = sptes.get(slot.gfnOf(a));
+                if (s != null && s.accessed) {
+                    young = true;
+                    if (clear) {
+                        s.accessed = false;
+                    }
+                }
+            }
+        }
+        return young;
+    }
+
+    @Override
+    public void release(MmStruct m) {
+        callbacks.incrementAndGet();
+        synchronized (mmuLock) {
+            released = true; // kvm_flush_shadow_all: nothing is mapped from now on
+            counters.zapped(sptes.size());
+            sptes.clear();
+        }
+    }
+
+    /** Drops the sptes of host addresses {@code [start, end)}; mmu_lock held. */
+    private void zap(long start, long end) {
+        long from = Math.max(start, slot.hva());
+        long to = Math.min(end, slot.hvaEnd());
+        if (from >= to) {
+            return;
+        }
+        int zapped = 0;
+        if ((to - from) / Addresses.PAGE_SIZE > sptes.size()) {
+            for (Iterator<Long> it = sptes.keySet().iterator(); it.hasNext();) {
+                long hva = slot.hvaOf(it.next());
+                if (hva >= from && hva < to) {
+                    it.remove();
+                    zapped++;
+                }
+            }
+        } else {
+            for (long a = from; a < to; a += Addresses.PAGE_SIZE) {
+                if (sptes.remove(slot.gfnOf(a)) != null) {
+                    zapped++;
+                }
+            }
+        }
+        counters.zapped(zapped);
+    }
+
+    /** {@code mmu_invalidate_retry_gfn}; mmu_lock held. */
+    private boolean invalidateRetry(long mmuSeq, long hva) {
+        if (inProgress > 0 && hva >= rangeStart && hva < rangeEnd) {
+            return true;
+        }
+        return seq != mmuSeq;
+    }
+
+    // ------------------------------------------------------------------ guest
+
+    /**
+     * A guest access to frame {@code gfn}: through the EPT, or a fault that maps the host page.
+     *
+     * @return the value read (for a write, the value written; for an atomic add, the old value)
+     * @throws IllegalArgumentException if {@code gfn} is outside the memslot
+     * @throws VmReleasedException if the VM was released (its process exited)
+     * @throws SegmentationFaultException if the host address is no longer mapped
+     */
+    public long guestAccess(long gfn, int op, long value) {
+        if (!slot.containsGfn(gfn)) {
+            throw new IllegalArgumentException("gfn 0x" + Long.toHexString(gfn) + " is outside " + slot + " of " + name);
+        }
+        boolean write = op != GUEST_READ;
+        long hva = slot.hvaOf(gfn);
+        for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
+            long mmuSeq;
+            synchronized (mmuLock) {
+                checkLive();
+                Spte s = sptes.get(gfn);
+                if (s != null && (!write || s.frame.writable())) {
+                    s.accessed = true;
+                    return access(s.frame, op, value);
+                }
+                mmuSeq = seq;
+            }
+            counters.faulted();
+            MappedFrame frame = mm.faultRange(hva, hva + Addresses.PAGE_SIZE, write)[0];
+            Runnable hook = afterFault;
+            if (hook != null) {
+                hook.run();
+            }
+            synchronized (mmuLock) {
+                checkLive();
+                if (invalidateRetry(mmuSeq, hva)) {
+                    counters.retried(); // RET_PF_RETRY: the page we got may already be going
+                    continue;
+                }
+                sptes.put(gfn, new Spte(frame));
+                counters.mapped();
+                return access(frame, op, value);
+            }
+        }
+        throw new IllegalStateException(name + ": fault on gfn 0x" + Long.toHexString(gfn) + " retried "
+                + MAX_RETRIES + " times");
+    }
+
+    private void checkLive() {
+        if (released) {
+            throw new VmReleasedException(name);
+        }
+    }
+
+    /** The device access, with mmu_lock held so no invalidation can complete around it. */
+    private long access(MappedFrame frame, int op, long value) {
+        counters.accessed();
+        return switch (op) {
+            case GUEST_READ -> oracle.read(name, mm, frame);
+            case GUEST_WRITE -> {
+                oracle.write(name, mm, frame, value);
+                yield value;
+            }
+            default -> oracle.fetchAdd(name, mm, frame, value);
+        };
+    }
+
+    /** Notifier callbacks this VM has received. */
+    public long callbacks() {
+        return callbacks.get();
+    }
+
+    /** Shadow ptes present. */
+    public int mappedPages() {
+        synchronized (mmuLock) {
+            return sptes.size();
+        }
+    }
+
+    public boolean isReleased() {
+        synchronized (mmuLock) {
+            return released;
+        }
+    }
+
+    // ------------------------------------------------------------------ vCPUs
+
+    /** Starts {@code count} vCPU threads doing random guest accesses until {@link #stopVcpus()}. */
+    synchronized void startVcpus(int count, long seed) {
+        vcpusStop.set(false);
+        for (int i = 0; i < count; i++) {
+            Random rnd = new Random(seed * 31 + i);
+            Thread t = new Thread(() -> runVcpu(rnd), name + "-vcpu" + i);
+            t.setDaemon(true);
+            vcpus.add(t);
+            t.start();
+        }
+    }
+
+    private void runVcpu(Random rnd) {
+        while (!vcpusStop.get()) {
+            long gfn = slot.baseGfn() + rnd.nextInt((int) Math.min(Integer.MAX_VALUE, slot.pages()));
+            try {
+                guestAccess(gfn, rnd.nextInt(3), rnd.nextInt(1_000));
+            } catch (SegmentationFaultException | OutOfMemoryException e) {
+                Thread.onSpinWait(); // the host unmapped guest memory: the guest takes the fault and goes on
+            } catch (VmReleasedException | MmDeadException e) {
+                return; // the VM or its process is gone
+            }
+        }
+    }
+
+    /** Stops the vCPU threads and waits for them. */
+    synchronized void stopVcpus() {
+        vcpusStop.set(true);
+        boolean interrupted = false;
+        for (Thread t : vcpus) {
+            while (t.isAlive()) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        vcpus.clear();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name + " on mm " + mm.id() + " " + slot;
+    }
+}

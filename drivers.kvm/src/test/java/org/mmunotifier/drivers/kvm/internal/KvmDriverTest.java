@@ -1,0 +1,222 @@
+package org.mmunotifier.drivers.kvm.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.mmunotifier.api.Addresses;
+import org.mmunotifier.api.page.PageLayout;
+import org.mmunotifier.core.internal.mm.AddressSpace;
+import org.mmunotifier.core.internal.mm.Machine;
+import org.mmunotifier.core.internal.mm.Process;
+import org.mmunotifier.core.internal.mm.Vma;
+import org.mmunotifier.core.internal.mm.Workload;
+
+/** The KVM driver against the real memory manager. */
+class KvmDriverTest {
+    static final long P = Addresses.PAGE_SIZE;
+    static final long GUEST = 0x4000_0000L; // the workload's region 0
+    static final int PAGES = Workload.REGION_PAGES;
+
+    private final Machine machine = new Machine(512, PageLayout.BITS_64);
+    private final KvmDriver kvm = new KvmDriver(machine.oracle(), 1);
+
+    @AfterEach
+    void close() {
+        kvm.deactivate();
+        machine.close();
+    }
+
+    /** Gives every process the workload creates a running VM over its region 0. */
+    private final class VmPerProcess implements Workload.Listener {
+        final Map<Process, Vm> vms = new ConcurrentHashMap<>();
+        final boolean broken;
+
+        VmPerProcess(boolean broken) {
+            this.broken = broken;
+        }
+
+        @Override
+        public void spawned(Process p) {
+            try {
+                Vm vm = kvm.createVm(p.mm(), GUEST, PAGES);
+                vm.skipZapOnStart = broken;
+                kvm.run(vm, p.pid());
+                vms.put(p, vm);
+            } catch (org.mmunotifier.api.MmDeadException e) {
+                // exited before we got to it
+            }
+        }
+
+        @Override
+        public void exiting(Process p) {
+            Vm vm = vms.remove(p);
+            if (vm != null) {
+                kvm.destroyVm(vm);
+            }
+        }
+    }
+
+    @Test
+    void vmsUnderTheWorkloadNeverTouchAFreedPage() throws Exception {
+        VmPerProcess vms = new VmPerProcess(false);
+        Workload w = new Workload(machine, new Workload.Config(1, 2, 3, 2), vms);
+        Workload.Result r = w.run(Long.MAX_VALUE, Duration.ofSeconds(3));
+        w.close();
+        var c = kvm.counters().snapshot();
+        assertTrue(c.accesses() > 1_000 && c.faults() > 100 && c.invalidations() > 100 && c.zapped() > 0, c.toString());
+        assertEquals(List.of(), machine.oracle().violations());
+        assertEquals(List.of(), kvm.vms(), "a VM outlived its process");
+        assertEquals(0, machine.memory().usedCount());
+        assertTrue(r.total() > 1_000, r.toString());
+    }
+
+    @Test
+    void aVmThatForgetsToZapIsCaughtByTheOracle() throws Exception {
+        VmPerProcess vms = new VmPerProcess(true);
+        Workload w = new Workload(machine, new Workload.Config(2, 2, 3, 2), vms);
+        w.run(Long.MAX_VALUE, Duration.ofSeconds(2));
+        w.close();
+        assertTrue(machine.oracle().violationCount() > 0, "the oracle missed a VM that keeps stale sptes");
+        assertTrue(machine.oracle().violations().get(0).device().startsWith("kvm-vm"));
+    }
+
+    /** Forces the race: between GUP and the retry check, the host unmaps the page. */
+    @Test
+    void aFaultThatRacedAnInvalidationRetriesInsteadOfMappingTheOldPage() {
+        AddressSpace mm = machine.spawn().mm();
+        mm.mmap(GUEST, PAGES * P, Vma.PROT_READ | Vma.PROT_WRITE, false);
+        mm.write(GUEST, 11);
+        Vm vm = kvm.createVm(mm, GUEST, PAGES);
+        long stale = mm.frameAt(GUEST).pfn();
+        vm.afterFault = () -> {
+            vm.afterFault = null; // once
+            mm.madviseDontNeed(GUEST, P); // the page GUP just returned is freed
+        };
+        assertEquals(0, vm.guestAccess(0, Vm.GUEST_READ, 0), "the guest read the page that was dropped");
+        assertEquals(1, kvm.counters().snapshot().retries());
+        assertEquals(0, machine.oracle().violationCount());
+        assertEquals(1, machine.memory().frame(stale).generation(), "the page GUP returned was not freed");
+        assertEquals(1, vm.mappedPages());
+    }
+
+    /** The same race against reclaim's per-page invalidate: it must bump the sequence too. */
+    @Test
+    void aFaultThatRacedAPerPageInvalidateRetries() {
+        AddressSpace mm = machine.spawn().mm();
+        mm.mmap(GUEST, PAGES * P, Vma.PROT_READ | Vma.PROT_WRITE, false);
+        mm.write(GUEST, 11);
+        Vm vm = kvm.createVm(mm, GUEST, PAGES);
+        vm.afterFault = () -> {
+            vm.afterFault = null;
+            assertTrue(machine.reclaimer().reclaimPage(mm, GUEST)); // frees the page GUP returned
+        };
+        vm.guestAccess(0, Vm.GUEST_READ, 0);
+        assertEquals(1, kvm.counters().snapshot().retries());
+        assertEquals(0, machine.oracle().violationCount());
+    }
+
+    @Test
+    void theSequenceAloneProtectsAFaultInFlightEvenWithoutZapping() {
+        AddressSpace mm = machine.spawn().mm();
+        mm.mmap(GUEST, PAGES * P, Vma.PROT_READ | Vma.PROT_WRITE, false);
+        mm.write(GUEST, 11);
+        Vm vm = kvm.createVm(mm, GUEST, PAGES);
+        vm.skipZapOnStart = true; // a zap cannot help: the spte is not there yet
+        vm.afterFault = () -> {
+            vm.afterFault = null;
+            mm.madviseDontNeed(GUEST, P);
+        };
+        // The retry check still saves it: only the sequence protects a fault in flight.
+        vm.guestAccess(0, Vm.GUEST_READ, 0);
+        assertEquals(0, machine.oracle().violationCount());
+        assertEquals(1, kvm.counters().snapshot().retries());
+    }
+
+    @Test
+    void agingClearsTheAccessedBitsAndReportsYoungToReclaim() {
+        AddressSpace mm = machine.spawn().mm();
+        mm.mmap(GUEST, PAGES * P, Vma.PROT_READ | Vma.PROT_WRITE, false);
+        Vm vm = kvm.createVm(mm, GUEST, PAGES);
+        vm.guestAccess(3, Vm.GUEST_WRITE, 5);
+        assertTrue(vm.testYoung(mm, GUEST + 3 * P));
+        assertTrue(vm.agePage(mm, GUEST + 3 * P));
+        assertFalse(vm.agePage(mm, GUEST + 3 * P), "agePage did not clear the accessed bit");
+
+        // Only the guest uses the page: each reclaim pass finds it young in the EPT and keeps it.
+        long pfn = mm.frameAt(GUEST + 3 * P).pfn();
+        for (int pass = 0; pass < 3; pass++) {
+            vm.guestAccess(3, Vm.GUEST_READ, 0);
+            machine.reclaimer().shrink(512);
+            assertEquals(pfn, mm.frameAt(GUEST + 3 * P).pfn(), "reclaim took a page the guest keeps using");
+        }
+        // Once the guest stops, the next passes take it (and the VM hears of it).
+        machine.reclaimer().shrink(512);
+        machine.reclaimer().shrink(512);
+        assertEquals(null, mm.frameAt(GUEST + 3 * P));
+        assertEquals(0, vm.mappedPages());
+        assertEquals(0, machine.oracle().violationCount());
+    }
+
+    @Test
+    void destroyingAVmWhileTheWorkloadRunsLeavesNoCallbackBehind() throws Exception {
+        Workload w = new Workload(machine, new Workload.Config(3, 2, 2, 0), new Workload.Listener() { });
+        Process p = w.processes().get(0);
+        Vm vm = kvm.createVm(p.mm(), GUEST, PAGES);
+        kvm.run(vm, 1);
+        Thread load = new Thread(() -> {
+            try {
+                w.run(Long.MAX_VALUE, Duration.ofSeconds(2));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        load.start();
+        Thread.sleep(500);
+        kvm.destroyVm(vm);
+        long after = vm.callbacks();
+        load.join();
+        assertEquals(after, vm.callbacks(), "a callback reached the VM after destroyVm returned");
+        assertEquals(0, p.mm().notifiers().notifierCount());
+        w.close();
+        assertEquals(0, machine.oracle().violationCount());
+    }
+
+    @Test
+    void processExitWhileVcpusRunReleasesTheVm() throws Exception {
+        Process p = machine.spawn();
+        p.mm().mmap(GUEST, PAGES * P, Vma.PROT_READ | Vma.PROT_WRITE, false);
+        Vm vm = kvm.createVm(p.mm(), GUEST, PAGES);
+        kvm.run(vm, 7);
+        Thread.sleep(200);
+        p.exit();
+        assertTrue(vm.isReleased());
+        assertEquals(0, vm.mappedPages());
+        assertThrows(VmReleasedException.class, () -> vm.guestAccess(0, Vm.GUEST_READ, 0));
+        kvm.destroyVm(vm); // unregister after exit, as KVM does
+        assertEquals(0, machine.memory().usedCount());
+        assertEquals(0, machine.oracle().violationCount());
+        assertEquals(0, ((AddressSpace) vm.mm()).mmCount(), "a registration still holds the mm");
+    }
+
+    @Test
+    void badArgumentsAreRefused() {
+        AddressSpace mm = machine.spawn().mm();
+        assertThrows(org.mmunotifier.api.InvalidRangeException.class, () -> kvm.createVm(mm, GUEST + 1, 4));
+        assertThrows(IllegalArgumentException.class, () -> kvm.createVm(mm, GUEST, 0));
+        assertThrows(IllegalArgumentException.class, () -> new KvmDriver(machine.oracle(), 0));
+        Vm vm = kvm.createVm(mm, GUEST, 4);
+        assertThrows(IllegalArgumentException.class, () -> vm.guestAccess(4, Vm.GUEST_READ, 0));
+        assertThrows(IllegalArgumentException.class, () -> kvm.vm(999));
+        kvm.destroyVm(vm);
+        assertThrows(IllegalArgumentException.class, () -> kvm.destroyVm(vm));
+        assertEquals(0, mm.notifiers().notifierCount());
+    }
+}
