@@ -1,0 +1,2 @@
+/** The GRU driver's components. Private: the bundle exports nothing. */
+package org.mmunotifier.drivers.gru.internal;

@@ -1,0 +1,212 @@
+package org.mmunotifier.drivers.rdma.internal;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.mmunotifier.api.Addresses;
+import org.mmunotifier.api.CoherenceOracle;
+import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.MmDeadException;
+import org.mmunotifier.api.MmStruct;
+import org.mmunotifier.api.MmuNotifiers;
+import org.mmunotifier.api.OutOfMemoryException;
+import org.mmunotifier.api.PageFrames;
+import org.mmunotifier.api.SegmentationFaultException;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * The RDMA secondary MMU: on-demand-paging memory regions over process memory, DMA engine threads
+ * transferring through them, and a remote peer that maps exported pages through the rmap notifier.
+ * Deactivation stops the engines and deregisters every region and the peer.
+ */
+@Component(service = RdmaDriver.class, configurationPid = RdmaDriver.PID)
+@Designate(ocd = RdmaDriver.Config.class)
+public final class RdmaDriver {
+    public static final String PID = "org.mmunotifier.drivers.rdma";
+    private static final System.Logger LOG = System.getLogger(RdmaDriver.class.getName());
+
+    @ObjectClassDefinition(name = "mmu-notifier RDMA driver", description = "ODP memory regions and DMA engines")
+    public @interface Config {
+        @AttributeDefinition(name = "DMA engines", description = "DMA engine threads (0..16)", min = "0", max = "16")
+        int dmaThreads() default 2;
+    }
+
+    private final CoherenceOracle oracle;
+    private final MmuNotifiers notifiers;
+    private final DeviceCounters counters = new DeviceCounters();
+    private final Map<Integer, MemoryRegion> mrs = new ConcurrentHashMap<>();
+    private final AtomicInteger ids = new AtomicInteger();
+    private final RemotePeer peer;
+    private final boolean peerRegistered;
+    private final int dmaThreads;
+    private final List<Thread> engines = new ArrayList<>();
+    private final AtomicBoolean enginesStop = new AtomicBoolean();
+
+    @Activate
+    public RdmaDriver(@Reference CoherenceOracle oracle, @Reference MmuNotifiers notifiers,
+            @Reference PageFrames frames, Config config) {
+        this(oracle, notifiers, frames, config.dmaThreads());
+    }
+
+    public RdmaDriver(CoherenceOracle oracle, MmuNotifiers notifiers, PageFrames frames, int dmaThreads) {
+        if (dmaThreads < 0 || dmaThreads > 16) {
+            throw new IllegalArgumentException("dmaThreads=" + dmaThreads + " is out of range: 0..16");
+        }
+        this.oracle = Objects.requireNonNull(oracle, "oracle");
+        this.notifiers = Objects.requireNonNull(notifiers, "notifiers");
+        this.dmaThreads = dmaThreads;
+        this.peer = new RemotePeer(oracle, Objects.requireNonNull(frames, "frames"), counters);
+        boolean registered;
+        try {
+            notifiers.registerRmap(peer);
+            registered = true;
+        } catch (UnsupportedOperationException e) {
+            // 32-bit page layout: no PG_external_rmap, so no remote export.
+            LOG.log(Level.INFO, "remote export disabled: " + e.getMessage());
+            registered = false;
+        }
+        this.peerRegistered = registered;
+    }
+
+    /** {@code ibv_reg_mr} with ODP over {@code [start, start + length)} of {@code mm}. */
+    public MemoryRegion registerMr(MmStruct mm, long start, long length) {
+        Objects.requireNonNull(mm, "mm");
+        MemoryRegion mr = new MemoryRegion(ids.incrementAndGet(), mm, start, start + length, oracle, counters);
+        mr.subscribe();
+        mrs.put(mr.id(), mr);
+        return mr;
+    }
+
+    /** {@code ibv_dereg_mr}: waits for DMA in flight, then removes the subscription. */
+    public void deregisterMr(MemoryRegion mr) {
+        if (mrs.remove(mr.id()) == null) {
+            throw new IllegalArgumentException("no memory region " + mr.id() + " in this driver");
+        }
+        peer.forget(mr);
+        mr.deregister();
+    }
+
+    /**
+     * The region with {@code id}.
+     *
+     * @throws IllegalArgumentException if there is none
+     */
+    public MemoryRegion mr(int id) {
+        MemoryRegion mr = mrs.get(id);
+        if (mr == null) {
+            throw new IllegalArgumentException("no memory region " + id);
+        }
+        return mr;
+    }
+
+    public List<MemoryRegion> mrs() {
+        return List.copyOf(mrs.values());
+    }
+
+    /**
+     * Exports the page at {@code address} of {@code mr} to the remote peer.
+     *
+     * @throws UnsupportedOperationException on the 32-bit page layout
+     */
+    public long exportPage(MemoryRegion mr, long address) {
+        if (!peerRegistered) {
+            throw new UnsupportedOperationException("remote export needs PG_external_rmap (64-bit page layout)");
+        }
+        return peer.export(mr, address);
+    }
+
+    /** A remote read of an exported frame; false if the peer no longer maps it. */
+    public boolean remoteRead(long pfn) {
+        return peer.remoteRead(pfn);
+    }
+
+    public long[] exportedPfns() {
+        return peer.exportedPfns();
+    }
+
+    public DeviceCounters counters() {
+        return counters;
+    }
+
+    /** Starts the DMA engines: random transfers to random regions, and remote reads and exports. */
+    public synchronized void startDma(long seed) {
+        enginesStop.set(false);
+        for (int i = 0; i < dmaThreads; i++) {
+            Random rnd = new Random(seed * 31 + i);
+            Thread t = new Thread(() -> runEngine(rnd), "rdma-dma" + i);
+            t.setDaemon(true);
+            engines.add(t);
+            t.start();
+        }
+    }
+
+    private void runEngine(Random rnd) {
+        while (!enginesStop.get()) {
+            MemoryRegion[] live = mrs.values().toArray(new MemoryRegion[0]);
+            if (live.length == 0) {
+                Thread.onSpinWait();
+                continue;
+            }
+            MemoryRegion mr = live[rnd.nextInt(live.length)];
+            long pages = (mr.end() - mr.start()) / Addresses.PAGE_SIZE;
+            long address = mr.start() + rnd.nextInt((int) Math.min(Integer.MAX_VALUE, pages)) * Addresses.PAGE_SIZE;
+            try {
+                int what = rnd.nextInt(20);
+                if (what == 0 && peerRegistered) {
+                    peer.export(mr, address);
+                } else if (what == 1) {
+                    long[] exported = peer.exportedPfns();
+                    if (exported.length > 0) {
+                        peer.remoteRead(exported[rnd.nextInt(exported.length)]);
+                    }
+                } else {
+                    mr.dma(address, rnd.nextInt(3), rnd.nextInt(1_000));
+                }
+            } catch (SegmentationFaultException | OutOfMemoryException | MrGoneException | MmDeadException e) {
+                Thread.onSpinWait(); // the process unmapped or exited, or the region went: a failed work request
+            }
+        }
+    }
+
+    /** Stops the DMA engines and waits for them. */
+    public synchronized void stopDma() {
+        enginesStop.set(true);
+        boolean interrupted = false;
+        for (Thread t : engines) {
+            while (t.isAlive()) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        engines.clear();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Deactivate
+    public void deactivate() {
+        stopDma();
+        for (MemoryRegion mr : mrs()) {
+            deregisterMr(mr);
+        }
+        if (peerRegistered) {
+            notifiers.unregisterRmap(peer);
+        }
+    }
+}

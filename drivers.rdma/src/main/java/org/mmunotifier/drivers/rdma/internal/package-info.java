@@ -1,0 +1,2 @@
+/** The RDMA driver's components. Private: the bundle exports nothing. */
+package org.mmunotifier.drivers.rdma.internal;

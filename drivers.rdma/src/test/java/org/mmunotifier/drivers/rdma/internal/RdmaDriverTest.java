@@ -1,0 +1,290 @@
+package org.mmunotifier.drivers.rdma.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.mmunotifier.api.Addresses;
+import org.mmunotifier.api.MmDeadException;
+import org.mmunotifier.api.MmuIntervalSubscription;
+import org.mmunotifier.api.MmuNotifierEvent;
+import org.mmunotifier.api.page.PageLayout;
+import org.mmunotifier.core.internal.mm.AddressSpace;
+import org.mmunotifier.core.internal.mm.Machine;
+import org.mmunotifier.core.internal.mm.Process;
+import org.mmunotifier.core.internal.mm.Vma;
+import org.mmunotifier.core.internal.mm.Workload;
+import org.mmunotifier.core.internal.notifier.InvalidationRange;
+
+/** The RDMA driver against the real memory manager. */
+class RdmaDriverTest {
+    static final long P = Addresses.PAGE_SIZE;
+    static final long BASE = 0x4000_0000L; // the workload's region 0
+    static final long LEN = Workload.REGION_PAGES * P;
+
+    private final Machine machine = new Machine(512, PageLayout.BITS_64);
+    private final RdmaDriver rdma = new RdmaDriver(machine.oracle(), machine.notifierCore(), machine.memory(), 2);
+
+    @AfterEach
+    void close() {
+        rdma.deactivate();
+        machine.close();
+    }
+
+    private final class MrPerProcess implements Workload.Listener {
+        final Map<Process, List<MemoryRegion>> mrs = new ConcurrentHashMap<>();
+        final boolean broken;
+
+        MrPerProcess(boolean broken) {
+            this.broken = broken;
+        }
+
+        @Override
+        public void spawned(Process p) {
+            try {
+                MemoryRegion priv = rdma.registerMr(p.mm(), BASE, LEN);
+                MemoryRegion shared = rdma.registerMr(p.mm(), BASE + 0x1000_0000L, LEN); // region 1 is shared
+                priv.skipZap = broken;
+                shared.skipZap = broken;
+                mrs.put(p, List.of(priv, shared));
+            } catch (MmDeadException e) {
+                // gone already
+            }
+        }
+
+        @Override
+        public void exiting(Process p) {
+            List<MemoryRegion> gone = mrs.remove(p);
+            if (gone != null) {
+                gone.forEach(rdma::deregisterMr);
+            }
+        }
+    }
+
+    private AddressSpace processWithRegion() {
+        AddressSpace mm = machine.spawn().mm();
+        mm.mmap(BASE, LEN, Vma.PROT_READ | Vma.PROT_WRITE, false);
+        return mm;
+    }
+
+    @Test
+    void memoryRegionsUnderTheWorkloadNeverTouchAFreedPage() throws Exception {
+        MrPerProcess mrs = new MrPerProcess(false);
+        Workload w = new Workload(machine, new Workload.Config(1, 2, 3, 2), mrs);
+        rdma.startDma(1);
+        try {
+            w.run(Long.MAX_VALUE, Duration.ofSeconds(3));
+        } finally {
+            rdma.stopDma();
+        }
+        w.close();
+        var c = rdma.counters().snapshot();
+        assertTrue(c.accesses() > 1_000 && c.faults() > 100 && c.invalidations() > 100, c.toString());
+        assertEquals(List.of(), machine.oracle().violations());
+        assertEquals(List.of(), rdma.mrs(), "a region outlived its process");
+        assertEquals(0, rdma.exportedPfns().length, "the peer still maps frames of exited processes");
+        assertEquals(0, machine.memory().usedCount());
+    }
+
+    @Test
+    void regionsThatForgetToZapAreCaughtByTheOracle() throws Exception {
+        MrPerProcess mrs = new MrPerProcess(true);
+        Workload w = new Workload(machine, new Workload.Config(2, 2, 3, 2), mrs);
+        rdma.startDma(2);
+        try {
+            w.run(Long.MAX_VALUE, Duration.ofSeconds(2));
+        } finally {
+            rdma.stopDma();
+        }
+        w.close();
+        assertTrue(machine.oracle().violationCount() > 0, "the oracle missed a region that keeps stale mappings");
+    }
+
+    @Test
+    void anInvalidationReturnsOnlyAfterDmaInFlightHasDrained() throws Exception {
+        AddressSpace mm = processWithRegion();
+        MemoryRegion mr = rdma.registerMr(mm, BASE, LEN);
+        CountDownLatch inDma = new CountDownLatch(1);
+        CountDownLatch finishDma = new CountDownLatch(1);
+        AtomicBoolean dmaDone = new AtomicBoolean();
+        mr.duringDma = () -> {
+            mr.duringDma = null;
+            inDma.countDown();
+            await(finishDma);
+            dmaDone.set(true);
+        };
+        AtomicBoolean doneWhenUnmapReturned = new AtomicBoolean();
+        Thread dma = new Thread(() -> mr.dma(BASE, MemoryRegion.DMA_WRITE, 9));
+        dma.start();
+        await(inDma);
+        Thread unmap = new Thread(() -> {
+            mm.munmap(BASE, P);
+            doneWhenUnmapReturned.set(dmaDone.get());
+        });
+        unmap.start();
+        Thread.sleep(100);
+        assertTrue(unmap.isAlive(), "munmap returned while DMA to the page was in flight");
+        finishDma.countDown();
+        dma.join();
+        unmap.join();
+        assertTrue(doneWhenUnmapReturned.get());
+        assertEquals(0, machine.oracle().violationCount());
+        assertEquals(0, mr.mappedPages());
+    }
+
+    @Test
+    void aNonBlockableInvalidationIsRefusedWhenTheRegionIsBusy() throws Exception {
+        AddressSpace mm = processWithRegion();
+        MemoryRegion mr = rdma.registerMr(mm, BASE, LEN);
+        mr.dma(BASE, MemoryRegion.DMA_WRITE, 1);
+        MmuIntervalSubscription sub = mr.subscription();
+        InvalidationRange oom = new InvalidationRange(mm, BASE, BASE + P, MmuNotifierEvent.UNMAP).nonBlocking();
+
+        // umem_mutex held by a fault on another thread
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread holder = new Thread(() -> {
+            mr.umemMutex.lock();
+            try {
+                held.countDown();
+                await(release);
+            } finally {
+                mr.umemMutex.unlock();
+            }
+        });
+        holder.start();
+        await(held);
+        assertFalse(mr.invalidate(sub, oom, 3), "a busy mutex must refuse a non-blockable invalidation");
+        release.countDown();
+        holder.join();
+
+        // DMA in flight on the range
+        CountDownLatch inDma = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        mr.duringDma = () -> {
+            mr.duringDma = null;
+            inDma.countDown();
+            await(finish);
+        };
+        Thread dma = new Thread(() -> mr.dma(BASE, MemoryRegion.DMA_READ, 0));
+        dma.start();
+        await(inDma);
+        assertFalse(mr.invalidate(sub, oom, 3), "DMA in flight must refuse a non-blockable invalidation");
+        finish.countDown();
+        dma.join();
+        assertEquals(1, mr.mappedPages(), "a refused invalidation changed the mappings");
+        assertTrue(mr.invalidate(sub, oom, 3));
+        assertEquals(0, mr.mappedPages());
+    }
+
+    @Test
+    void anExportedPageIsTornDownAtTheRemotePeerWhenReclaimTakesIt() {
+        AddressSpace mm = processWithRegion();
+        MemoryRegion mr = rdma.registerMr(mm, BASE, LEN);
+        mm.write(BASE + P, 3);
+        long pfn = rdma.exportPage(mr, BASE + P);
+        assertTrue(machine.memory().frame(pfn).isExternalRmap());
+        assertTrue(rdma.remoteRead(pfn));
+        assertTrue(machine.reclaimer().reclaimPage(mm, BASE + P));
+        assertFalse(rdma.remoteRead(pfn), "the peer still maps a reclaimed page");
+        assertEquals(0, rdma.exportedPfns().length);
+        assertEquals(0, machine.oracle().violationCount());
+    }
+
+    @Test
+    void anExportedPageIsTornDownWhenTheProcessUnmapsIt() {
+        AddressSpace mm = processWithRegion();
+        MemoryRegion mr = rdma.registerMr(mm, BASE, LEN);
+        long pfn = rdma.exportPage(mr, BASE);
+        mm.munmap(BASE, LEN);
+        assertFalse(rdma.remoteRead(pfn));
+        assertFalse(machine.memory().frame(pfn).isExternalRmap());
+    }
+
+    @Test
+    void deregisteringWhileTheWorkloadRunsLeavesNoCallbackBehind() throws Exception {
+        Workload w = new Workload(machine, new Workload.Config(3, 2, 2, 0), new Workload.Listener() { });
+        Process p = w.processes().get(0);
+        MemoryRegion mr = rdma.registerMr(p.mm(), BASE, LEN);
+        rdma.startDma(3);
+        Thread load = new Thread(() -> {
+            try {
+                w.run(Long.MAX_VALUE, Duration.ofSeconds(2));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        load.start();
+        Thread.sleep(500);
+        rdma.deregisterMr(mr);
+        long after = mr.callbacks();
+        load.join();
+        rdma.stopDma();
+        assertEquals(after, mr.callbacks(), "an invalidation reached the region after it was deregistered");
+        assertEquals(0, p.mm().notifiers().intervalCount());
+        w.close();
+        assertEquals(0, machine.oracle().violationCount());
+    }
+
+    @Test
+    void processExitWhileDmaIsBusy() throws Exception {
+        Process p = machine.spawn();
+        p.mm().mmap(BASE, LEN, Vma.PROT_READ | Vma.PROT_WRITE, false);
+        MemoryRegion mr = rdma.registerMr(p.mm(), BASE, LEN);
+        rdma.startDma(4);
+        Thread.sleep(200);
+        p.exit();
+        Thread.sleep(50);
+        rdma.stopDma();
+        assertEquals(0, mr.mappedPages());
+        rdma.deregisterMr(mr);
+        assertEquals(0, machine.memory().usedCount());
+        assertEquals(0, machine.oracle().violationCount());
+        assertTrue(rdma.counters().snapshot().accesses() > 0);
+    }
+
+    @Test
+    void badArgumentsAreRefused() {
+        AddressSpace mm = processWithRegion();
+        assertThrows(org.mmunotifier.api.InvalidRangeException.class, () -> rdma.registerMr(mm, BASE + 1, P));
+        assertThrows(IllegalArgumentException.class, () -> new RdmaDriver(machine.oracle(), machine.notifierCore(),
+                machine.memory(), 17));
+        MemoryRegion mr = rdma.registerMr(mm, BASE, P);
+        assertThrows(IllegalArgumentException.class, () -> mr.dma(BASE + P, MemoryRegion.DMA_READ, 0));
+        rdma.deregisterMr(mr);
+        assertThrows(IllegalArgumentException.class, () -> rdma.deregisterMr(mr));
+        assertThrows(MrGoneException.class, () -> mr.dma(BASE, MemoryRegion.DMA_READ, 0));
+        assertEquals(0, mm.notifiers().intervalCount());
+    }
+
+    @Test
+    void onThe32BitLayoutThereIsNoRemoteExport() {
+        try (Machine m32 = new Machine(16, PageLayout.BITS_32)) {
+            RdmaDriver d = new RdmaDriver(m32.oracle(), m32.notifierCore(), m32.memory(), 0);
+            AddressSpace mm = m32.spawn().mm();
+            mm.mmap(BASE, P, Vma.PROT_READ | Vma.PROT_WRITE, false);
+            MemoryRegion mr = d.registerMr(mm, BASE, P);
+            assertThrows(UnsupportedOperationException.class, () -> d.exportPage(mr, BASE));
+            assertEquals(0, mr.dma(BASE, MemoryRegion.DMA_READ, 0));
+            d.deactivate();
+        }
+    }
+
+    private static void await(CountDownLatch l) {
+        try {
+            assertTrue(l.await(10, TimeUnit.SECONDS));
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
