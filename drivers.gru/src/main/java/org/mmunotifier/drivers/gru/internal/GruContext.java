@@ -1,0 +1,117 @@
+package org.mmunotifier.drivers.gru.internal;
+
+import org.mmunotifier.api.Addresses;
+import org.mmunotifier.api.CoherenceOracle;
+import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.MappedFrame;
+import org.mmunotifier.api.MmStruct;
+
+/**
+ * A GRU context ({@code gru_thread_state}) of one process: GRU instructions translate through the
+ * chip's TLB under the mm's ASID; a miss drops the page in from the primary page table.
+ */
+public final class GruContext {
+    static final int LOAD = 0;
+    static final int STORE = 1;
+    static final int ATOMIC_ADD = 2;
+    private static final int MAX_RETRIES = 1_000;
+
+    private final int id;
+    private final String name;
+    final GruMmState gms;
+    private final GruTlb tlb;
+    private final CoherenceOracle oracle;
+    private final DeviceCounters counters;
+    /** The user buffer the context works on (for the instruction threads). */
+    final long start;
+    final long end;
+    private boolean closed; // guarded by this
+
+    GruContext(int id, GruMmState gms, long start, long end, GruTlb tlb, CoherenceOracle oracle,
+            DeviceCounters counters) {
+        Addresses.checkRange(start, end);
+        this.id = id;
+        this.start = start;
+        this.end = end;
+        this.name = "gru-ctx" + id;
+        this.gms = gms;
+        this.tlb = tlb;
+        this.oracle = oracle;
+        this.counters = counters;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public MmStruct mm() {
+        return gms.mm;
+    }
+
+    public int asid() {
+        return gms.asid;
+    }
+
+    /**
+     * One GRU instruction on the word at {@code address}.
+     *
+     * @return the word loaded (store: the value stored; atomic add: the old value)
+     * @throws ContextGoneException if the context was closed or its mm released
+     * @throws org.mmunotifier.api.SegmentationFaultException if the address is not mapped
+     */
+    public synchronized long execute(int op, long address, long value) {
+        // synchronized: close() waits for the instruction in flight, so none installs a TLB entry
+        // after the context's ASID was flushed and its registration put.
+        boolean write = op != LOAD;
+        long page = address & Addresses.PAGE_MASK;
+        for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
+            if (closed) {
+                throw new ContextGoneException(name + " is closed");
+            }
+            synchronized (tlb) {
+                MappedFrame f = tlb.lookup(gms.asid, page);
+                if (f != null && (!write || f.writable())) {
+                    return access(f, op, value);
+                }
+            }
+            // gru_user_dropin: wait_event(ms_wait_queue, ms_range_active == 0), then the pte
+            counters.faulted();
+            long seq = gms.awaitIdle();
+            MappedFrame f = gms.mm.faultRange(page, page + Addresses.PAGE_SIZE, write)[0];
+            synchronized (tlb) {
+                if (!gms.mayInstall(seq)) {
+                    counters.retried();
+                    continue;
+                }
+                tlb.insert(gms.asid, page, f);
+                counters.mapped();
+                return access(f, op, value);
+            }
+        }
+        throw new IllegalStateException(name + ": dropin at 0x" + Long.toHexString(page) + " retried " + MAX_RETRIES
+                + " times");
+    }
+
+    /** The access, under the TLB lock so no flush (and so no invalidation) completes around it. */
+    private long access(MappedFrame f, int op, long value) {
+        counters.accessed();
+        return switch (op) {
+            case LOAD -> oracle.read(name, gms.mm, f);
+            case STORE -> {
+                oracle.write(name, gms.mm, f, value);
+                yield value;
+            }
+            default -> oracle.fetchAdd(name, gms.mm, f, value);
+        };
+    }
+
+    /** Marks the context closed once its instruction in flight (if any) has finished. */
+    synchronized void close() {
+        closed = true;
+    }
+
+    @Override
+    public String toString() {
+        return name + " on mm " + gms.mm.id() + " asid " + gms.asid;
+    }
+}

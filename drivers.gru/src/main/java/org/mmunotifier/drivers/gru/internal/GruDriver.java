@@ -1,0 +1,210 @@
+package org.mmunotifier.drivers.gru.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.mmunotifier.api.Addresses;
+import org.mmunotifier.api.CoherenceOracle;
+import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.MmDeadException;
+import org.mmunotifier.api.MmStruct;
+import org.mmunotifier.api.MmuNotifierOps;
+import org.mmunotifier.api.OutOfMemoryException;
+import org.mmunotifier.api.SegmentationFaultException;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * The SGI GRU secondary MMU: one chip TLB shared by every context, contexts of one mm sharing one
+ * notifier registration ({@code mmu_notifier_get}/{@code put}) and one ASID, and instruction
+ * threads running GRU loads, stores and atomics. Deactivation closes every context.
+ */
+@Component(service = GruDriver.class, configurationPid = GruDriver.PID)
+@Designate(ocd = GruDriver.Config.class)
+public final class GruDriver {
+    public static final String PID = "org.mmunotifier.drivers.gru";
+
+    @ObjectClassDefinition(name = "mmu-notifier GRU driver", description = "The GRU chip's TLB and contexts")
+    public @interface Config {
+        @AttributeDefinition(name = "TLB entries", description = "entries in the chip TLB (1..4096)", min = "1", max = "4096")
+        int tlbEntries() default 64;
+
+        @AttributeDefinition(name = "Flush threshold", description = "pages above which an invalidation flushes the whole ASID")
+        int flushThreshold() default 16;
+
+        @AttributeDefinition(name = "Instruction threads", description = "threads running GRU instructions (0..16)")
+        int instructionThreads() default 2;
+    }
+
+    private final CoherenceOracle oracle;
+    private final GruTlb tlb;
+    private final int flushThreshold;
+    private final int instructionThreads;
+    private final DeviceCounters counters = new DeviceCounters();
+    private final AtomicInteger asids = new AtomicInteger();
+    private final AtomicInteger ids = new AtomicInteger();
+    private final Map<Integer, GruContext> contexts = new ConcurrentHashMap<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final AtomicBoolean threadsStop = new AtomicBoolean();
+
+    /** The ops that key the shared registration: one {@link GruMmState} per mm. */
+    private final MmuNotifierOps<GruMmState> ops = new MmuNotifierOps<>() {
+        @Override
+        public GruMmState allocNotifier(MmStruct mm) {
+            return new GruMmState(asids.incrementAndGet(), mm, tlb, flushThreshold, counters);
+        }
+
+        @Override
+        public void freeNotifier(GruMmState gms) {
+            tlb.flushAsid(gms.asid); // nothing can run any more: the ASID is retired
+        }
+    };
+
+    @Activate
+    public GruDriver(@Reference CoherenceOracle oracle, Config config) {
+        this(oracle, config.tlbEntries(), config.flushThreshold(), config.instructionThreads());
+    }
+
+    public GruDriver(CoherenceOracle oracle, int tlbEntries, int flushThreshold, int instructionThreads) {
+        if (tlbEntries < 1 || tlbEntries > 4096) {
+            throw new IllegalArgumentException("tlbEntries=" + tlbEntries + " is out of range: 1..4096");
+        }
+        if (flushThreshold < 1) {
+            throw new IllegalArgumentException("flushThreshold=" + flushThreshold + " must be at least 1");
+        }
+        if (instructionThreads < 0 || instructionThreads > 16) {
+            throw new IllegalArgumentException("instructionThreads=" + instructionThreads + " is out of range: 0..16");
+        }
+        this.oracle = Objects.requireNonNull(oracle, "oracle");
+        this.tlb = new GruTlb(tlbEntries);
+        this.flushThreshold = flushThreshold;
+        this.instructionThreads = instructionThreads;
+    }
+
+    /** Opens a GRU context on {@code mm} working on {@code [start, end)}; shares the mm's registration. */
+    public synchronized GruContext open(MmStruct mm, long start, long end) {
+        Objects.requireNonNull(mm, "mm");
+        Addresses.checkRange(start, end);
+        GruMmState gms = mm.get(ops);
+        gms.contexts++;
+        GruContext ctx = new GruContext(ids.incrementAndGet(), gms, start, end, tlb, oracle, counters);
+        contexts.put(ctx.id(), ctx);
+        return ctx;
+    }
+
+    /**
+     * Closes {@code ctx}: waits for its instruction in flight; the mm's last context flushes the
+     * ASID (no entry may outlive the registration) and puts the shared registration.
+     */
+    public synchronized void close(GruContext ctx) {
+        if (contexts.remove(ctx.id()) == null) {
+            throw new IllegalArgumentException("no GRU context " + ctx.id() + " in this driver");
+        }
+        ctx.close();
+        GruMmState gms = ctx.gms;
+        if (--gms.contexts == 0) {
+            counters.zapped(tlb.flushAsid(gms.asid));
+        }
+        gms.mm.put(gms);
+    }
+
+    /**
+     * The context with {@code id}.
+     *
+     * @throws IllegalArgumentException if there is none
+     */
+    public GruContext context(int id) {
+        GruContext c = contexts.get(id);
+        if (c == null) {
+            throw new IllegalArgumentException("no GRU context " + id);
+        }
+        return c;
+    }
+
+    public List<GruContext> contexts() {
+        return List.copyOf(contexts.values());
+    }
+
+    public DeviceCounters counters() {
+        return counters;
+    }
+
+    int tlbSize() {
+        return tlb.size();
+    }
+
+    int tlbSize(int asid) {
+        return tlb.size(asid);
+    }
+
+    long tlbEvictions() {
+        return tlb.evictions();
+    }
+
+    /** Starts the instruction threads: random loads, stores and atomics on random contexts. */
+    public synchronized void startInstructions(long seed) {
+        threadsStop.set(false);
+        for (int i = 0; i < instructionThreads; i++) {
+            Random rnd = new Random(seed * 31 + i);
+            Thread t = new Thread(() -> runInstructions(rnd), "gru-insn" + i);
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+    }
+
+    private void runInstructions(Random rnd) {
+        while (!threadsStop.get()) {
+            GruContext[] live = contexts.values().toArray(new GruContext[0]);
+            if (live.length == 0) {
+                Thread.onSpinWait();
+                continue;
+            }
+            GruContext ctx = live[rnd.nextInt(live.length)];
+            long pages = (ctx.end - ctx.start) / Addresses.PAGE_SIZE;
+            long address = ctx.start + rnd.nextInt((int) Math.min(Integer.MAX_VALUE, pages)) * Addresses.PAGE_SIZE;
+            try {
+                ctx.execute(rnd.nextInt(3), address, rnd.nextInt(1_000));
+            } catch (SegmentationFaultException | OutOfMemoryException | ContextGoneException | MmDeadException e) {
+                Thread.onSpinWait(); // the process unmapped or exited, or the context closed
+            }
+        }
+    }
+
+    /** Stops the instruction threads and waits for them. */
+    public synchronized void stopInstructions() {
+        threadsStop.set(true);
+        boolean interrupted = false;
+        for (Thread t : threads) {
+            while (t.isAlive()) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        threads.clear();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Deactivate
+    public void deactivate() {
+        stopInstructions();
+        for (GruContext c : contexts()) {
+            close(c);
+        }
+    }
+}

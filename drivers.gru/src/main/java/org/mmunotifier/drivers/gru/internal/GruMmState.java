@@ -1,0 +1,117 @@
+package org.mmunotifier.drivers.gru.internal;
+
+import java.util.concurrent.atomic.AtomicLong;
+import org.mmunotifier.api.Addresses;
+import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.MmStruct;
+import org.mmunotifier.api.MmuNotifier;
+import org.mmunotifier.api.MmuNotifierRange;
+
+/**
+ * {@code struct gru_mm_struct}: the one notifier all GRU contexts of an mm share (through
+ * {@code mmu_notifier_get}), with the mm's ASID. {@code rangeActive} counts range invalidations in
+ * flight, and a dropin waits until it is zero. The sequence closes the window the kernel's GRU
+ * leaves open: a dropin that read a pte before a whole start/end pair ran must not install it.
+ */
+final class GruMmState implements MmuNotifier {
+    final int asid;
+    final MmStruct mm;
+    private final GruTlb tlb;
+    private final int flushThreshold;
+    private final DeviceCounters counters;
+    private final AtomicLong callbacks = new AtomicLong();
+    private int rangeActive; // guarded by this: ms_range_active
+    private long seq; // guarded by this
+    private boolean released; // guarded by this
+    int contexts; // guarded by the driver
+
+    /** Fault injection: the broken variant whose start forgets to flush the TLB. */
+    volatile boolean skipFlush;
+
+    GruMmState(int asid, MmStruct mm, GruTlb tlb, int flushThreshold, DeviceCounters counters) {
+        this.asid = asid;
+        this.mm = mm;
+        this.tlb = tlb;
+        this.flushThreshold = flushThreshold;
+        this.counters = counters;
+    }
+
+    @Override
+    public boolean invalidateRangeStart(MmuNotifierRange range) {
+        callbacks.incrementAndGet();
+        synchronized (this) {
+            rangeActive++;
+        }
+        counters.invalidated();
+        if (!skipFlush) {
+            long pages = (range.end() - range.start()) / Addresses.PAGE_SIZE;
+            // gru_flush_tlb_range: past a threshold, one flush of the whole ASID is cheaper.
+            counters.zapped(pages > flushThreshold ? tlb.flushAsid(asid) : tlb.flushRange(asid, range.start(), range.end()));
+        }
+        return true;
+    }
+
+    @Override
+    public void invalidateRangeEnd(MmuNotifierRange range) {
+        callbacks.incrementAndGet();
+        synchronized (this) {
+            seq++;
+            if (--rangeActive == 0) {
+                notifyAll(); // wake_up_all(ms_wait_queue)
+            }
+        }
+    }
+
+    @Override
+    public void invalidatePage(MmStruct m, long address) {
+        callbacks.incrementAndGet();
+        synchronized (this) {
+            seq++;
+        }
+        counters.invalidated();
+        counters.zapped(tlb.flushRange(asid, address, address + Addresses.PAGE_SIZE));
+    }
+
+    @Override
+    public void release(MmStruct m) {
+        callbacks.incrementAndGet();
+        synchronized (this) {
+            released = true;
+            notifyAll();
+        }
+        counters.zapped(tlb.flushAsid(asid));
+    }
+
+    /**
+     * Waits while a range invalidation is active, then returns the sequence a dropin must still see
+     * when it installs.
+     *
+     * @throws ContextGoneException if the mm was released
+     */
+    synchronized long awaitIdle() {
+        boolean interrupted = false;
+        while (rangeActive > 0 && !released) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (released) {
+            throw new ContextGoneException("mm " + mm.id() + " was released");
+        }
+        return seq;
+    }
+
+    /** Whether a dropin that sampled {@code sampled} may install now (TLB lock held by the caller). */
+    synchronized boolean mayInstall(long sampled) {
+        return !released && rangeActive == 0 && seq == sampled;
+    }
+
+    long callbacks() {
+        return callbacks.get();
+    }
+}

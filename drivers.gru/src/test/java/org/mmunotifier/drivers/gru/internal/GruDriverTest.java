@@ -1,0 +1,252 @@
+package org.mmunotifier.drivers.gru.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.mmunotifier.api.Addresses;
+import org.mmunotifier.api.MmDeadException;
+import org.mmunotifier.api.MmuNotifier;
+import org.mmunotifier.api.MmuNotifierRange;
+import org.mmunotifier.api.page.PageLayout;
+import org.mmunotifier.core.internal.mm.AddressSpace;
+import org.mmunotifier.core.internal.mm.Machine;
+import org.mmunotifier.core.internal.mm.Process;
+import org.mmunotifier.core.internal.mm.Vma;
+import org.mmunotifier.core.internal.mm.Workload;
+
+/** The GRU driver against the real memory manager. */
+class GruDriverTest {
+    static final long P = Addresses.PAGE_SIZE;
+    static final long BASE = 0x4000_0000L; // the workload's region 0
+    static final long LEN = Workload.REGION_PAGES * P;
+
+    private final Machine machine = new Machine(512, PageLayout.BITS_64);
+    private final GruDriver gru = new GruDriver(machine.oracle(), 16, 8, 2);
+
+    @AfterEach
+    void close() {
+        gru.deactivate();
+        machine.close();
+    }
+
+    private final class ContextsPerProcess implements Workload.Listener {
+        final Map<Process, List<GruContext>> ctxs = new ConcurrentHashMap<>();
+        final boolean broken;
+
+        ContextsPerProcess(boolean broken) {
+            this.broken = broken;
+        }
+
+        @Override
+        public void spawned(Process p) {
+            try {
+                GruContext a = gru.open(p.mm(), BASE, BASE + LEN);
+                GruContext b = gru.open(p.mm(), BASE + 0x1000_0000L, BASE + 0x1000_0000L + LEN);
+                a.gms.skipFlush = broken;
+                ctxs.put(p, List.of(a, b));
+            } catch (MmDeadException e) {
+                // gone already
+            }
+        }
+
+        @Override
+        public void exiting(Process p) {
+            List<GruContext> gone = ctxs.remove(p);
+            if (gone != null) {
+                gone.forEach(gru::close);
+            }
+        }
+    }
+
+    private AddressSpace processWithBuffer() {
+        AddressSpace mm = machine.spawn().mm();
+        mm.mmap(BASE, LEN, Vma.PROT_READ | Vma.PROT_WRITE, false);
+        return mm;
+    }
+
+    @Test
+    void contextsUnderTheWorkloadNeverTouchAFreedPage() throws Exception {
+        ContextsPerProcess ctxs = new ContextsPerProcess(false);
+        Workload w = new Workload(machine, new Workload.Config(1, 2, 3, 2), ctxs);
+        gru.startInstructions(1);
+        try {
+            w.run(Long.MAX_VALUE, Duration.ofSeconds(3));
+        } finally {
+            gru.stopInstructions();
+        }
+        w.close();
+        machine.notifierCore().synchronize(); // the puts' frees
+        var c = gru.counters().snapshot();
+        assertTrue(c.accesses() > 1_000 && c.faults() > 100 && c.invalidations() > 100, c.toString());
+        assertEquals(List.of(), machine.oracle().violations());
+        assertEquals(List.of(), gru.contexts());
+        assertEquals(0, gru.tlbSize(), "TLB entries outlived their contexts");
+        assertEquals(0, machine.memory().usedCount());
+    }
+
+    @Test
+    void aTlbThatIsNotFlushedIsCaughtByTheOracle() throws Exception {
+        ContextsPerProcess ctxs = new ContextsPerProcess(true);
+        Workload w = new Workload(machine, new Workload.Config(2, 2, 3, 2), ctxs);
+        gru.startInstructions(2);
+        try {
+            w.run(Long.MAX_VALUE, Duration.ofSeconds(2));
+        } finally {
+            gru.stopInstructions();
+        }
+        w.close();
+        assertTrue(machine.oracle().violationCount() > 0, "the oracle missed a TLB that keeps stale entries");
+    }
+
+    @Test
+    void contextsOfOneMmShareOneRegistrationAndOneAsid() {
+        AddressSpace mm = processWithBuffer();
+        GruContext a = gru.open(mm, BASE, BASE + LEN);
+        GruContext b = gru.open(mm, BASE, BASE + LEN);
+        assertSame(a.gms, b.gms);
+        assertEquals(a.asid(), b.asid());
+        assertEquals(1, mm.notifiers().notifierCount());
+        AddressSpace other = processWithBuffer();
+        GruContext c = gru.open(other, BASE, BASE + LEN);
+        assertFalse(c.asid() == a.asid());
+
+        a.execute(GruContext.STORE, BASE, 5);
+        assertEquals(5, b.execute(GruContext.LOAD, BASE, 0), "contexts of one mm see the same memory");
+        gru.close(a);
+        assertEquals(1, mm.notifiers().notifierCount(), "the registration went with the first context");
+        assertEquals(1, gru.tlbSize(a.asid()), "closing one context flushed the other's translations");
+        gru.close(b);
+        assertEquals(0, mm.notifiers().notifierCount());
+        assertEquals(0, gru.tlbSize(a.asid()));
+        assertThrows(ContextGoneException.class, () -> a.execute(GruContext.LOAD, BASE, 0));
+    }
+
+    /** A miss while a range invalidation is active waits for its end, then drops the new page in. */
+    @Test
+    void aMissWaitsWhileARangeInvalidationIsActive() throws Exception {
+        AddressSpace mm = processWithBuffer();
+        GruContext ctx = gru.open(mm, BASE, BASE + LEN);
+        ctx.execute(GruContext.STORE, BASE, 1);
+        CountDownLatch inInvalidation = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        mm.register(new MmuNotifier() { // after the GRU's: its start has already made rangeActive 1
+            @Override
+            public boolean invalidateRangeStart(MmuNotifierRange range) {
+                inInvalidation.countDown();
+                await(finish);
+                return true;
+            }
+        });
+        Thread munmap = new Thread(() -> mm.madviseDontNeed(BASE, P));
+        munmap.start();
+        await(inInvalidation);
+        long[] loaded = {-1};
+        Thread miss = new Thread(() -> loaded[0] = ctx.execute(GruContext.LOAD, BASE, 0));
+        miss.start();
+        Thread.sleep(100);
+        assertTrue(miss.isAlive(), "the dropin did not wait for the active invalidation");
+        finish.countDown();
+        munmap.join();
+        miss.join();
+        assertEquals(0, loaded[0], "the dropin used the page the invalidation dropped");
+        assertEquals(0, machine.oracle().violationCount());
+    }
+
+    @Test
+    void theTlbHoldsNoMoreThanItsEntriesAndFlushesPastTheThreshold() {
+        AddressSpace mm = processWithBuffer();
+        GruContext ctx = gru.open(mm, BASE, BASE + LEN);
+        for (int i = 0; i < 32; i++) {
+            ctx.execute(GruContext.STORE, BASE + i * P, i);
+        }
+        assertEquals(16, gru.tlbSize());
+        assertEquals(16, gru.tlbEvictions());
+        for (int i = 0; i < 32; i++) {
+            assertEquals(i, ctx.execute(GruContext.LOAD, BASE + i * P, 0));
+        }
+        // 2 pages: within the threshold, only those go
+        int before = gru.tlbSize(ctx.asid());
+        mm.madviseDontNeed(BASE + 30 * P, 2 * P);
+        assertEquals(before - 2, gru.tlbSize(ctx.asid()));
+        // 9 pages: past the threshold of 8, the whole ASID goes
+        mm.mprotect(BASE, 9 * P, Vma.PROT_READ);
+        assertEquals(0, gru.tlbSize(ctx.asid()));
+        assertEquals(0, machine.oracle().violationCount());
+    }
+
+    @Test
+    void closingTheLastContextWhileTheWorkloadRunsLeavesNoCallbackBehind() throws Exception {
+        Workload w = new Workload(machine, new Workload.Config(3, 2, 2, 0), new Workload.Listener() { });
+        Process p = w.processes().get(0);
+        GruContext ctx = gru.open(p.mm(), BASE, BASE + LEN);
+        gru.startInstructions(3);
+        Thread load = new Thread(() -> {
+            try {
+                w.run(Long.MAX_VALUE, Duration.ofSeconds(2));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        load.start();
+        Thread.sleep(500);
+        gru.close(ctx);
+        long after = ctx.gms.callbacks();
+        load.join();
+        gru.stopInstructions();
+        assertEquals(after, ctx.gms.callbacks(), "a callback reached the GRU after its last context closed");
+        assertEquals(0, p.mm().notifiers().notifierCount());
+        w.close();
+        assertEquals(0, machine.oracle().violationCount());
+    }
+
+    @Test
+    void processExitWhileInstructionsRun() throws Exception {
+        Process p = machine.spawn();
+        p.mm().mmap(BASE, LEN, Vma.PROT_READ | Vma.PROT_WRITE, false);
+        GruContext ctx = gru.open(p.mm(), BASE, BASE + LEN);
+        gru.startInstructions(4);
+        Thread.sleep(200);
+        p.exit();
+        Thread.sleep(50);
+        gru.stopInstructions();
+        assertEquals(0, gru.tlbSize(ctx.asid()));
+        assertThrows(ContextGoneException.class, () -> ctx.execute(GruContext.LOAD, BASE, 0));
+        gru.close(ctx);
+        machine.notifierCore().synchronize();
+        assertEquals(0, machine.memory().usedCount());
+        assertEquals(0, machine.oracle().violationCount());
+    }
+
+    @Test
+    void badArgumentsAreRefused() {
+        AddressSpace mm = processWithBuffer();
+        assertThrows(IllegalArgumentException.class, () -> new GruDriver(machine.oracle(), 0, 8, 1));
+        assertThrows(IllegalArgumentException.class, () -> new GruDriver(machine.oracle(), 16, 0, 1));
+        assertThrows(org.mmunotifier.api.InvalidRangeException.class, () -> gru.open(mm, BASE, BASE));
+        GruContext ctx = gru.open(mm, BASE, BASE + P);
+        gru.close(ctx);
+        assertThrows(IllegalArgumentException.class, () -> gru.close(ctx));
+        assertThrows(IllegalArgumentException.class, () -> gru.context(ctx.id()));
+        assertEquals(0, mm.notifiers().notifierCount());
+    }
+
+    private static void await(CountDownLatch l) {
+        try {
+            assertTrue(l.await(10, TimeUnit.SECONDS));
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
