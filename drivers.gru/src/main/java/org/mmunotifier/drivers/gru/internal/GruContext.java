@@ -3,6 +3,7 @@ package org.mmunotifier.drivers.gru.internal;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.FaultRetryException;
 import org.mmunotifier.api.MappedFrame;
 import org.mmunotifier.api.MmStruct;
 
@@ -88,8 +89,7 @@ public final class GruContext {
                 return access(f, op, value);
             }
         }
-        throw new IllegalStateException(name + ": dropin at 0x" + Long.toHexString(page) + " retried " + MAX_RETRIES
-                + " times");
+        throw new FaultRetryException(name, page, MAX_RETRIES);
     }
 
     /** The access, under the TLB lock so no flush (and so no invalidation) completes around it. */

@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.FaultRetryException;
 import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifierOps;
@@ -175,7 +176,8 @@ public final class GruDriver {
             long address = ctx.start + rnd.nextInt((int) Math.min(Integer.MAX_VALUE, pages)) * Addresses.PAGE_SIZE;
             try {
                 ctx.execute(rnd.nextInt(3), address, rnd.nextInt(1_000));
-            } catch (SegmentationFaultException | OutOfMemoryException | ContextGoneException | MmDeadException e) {
+            } catch (SegmentationFaultException | OutOfMemoryException | ContextGoneException | MmDeadException
+                    | FaultRetryException e) {
                 Thread.onSpinWait(); // the process unmapped or exited, or the context closed
             }
         }

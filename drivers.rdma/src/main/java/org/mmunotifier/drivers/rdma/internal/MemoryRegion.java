@@ -9,6 +9,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.FaultRetryException;
 import org.mmunotifier.api.MappedFrame;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuIntervalNotifier;
@@ -202,8 +203,7 @@ public final class MemoryRegion implements MmuIntervalNotifier {
                 umemMutex.unlock();
             }
         }
-        throw new IllegalStateException(name + ": fault at 0x" + Long.toHexString(page) + " retried " + MAX_RETRIES
-                + " times");
+        throw new FaultRetryException(name, page, MAX_RETRIES);
     }
 
     private void pin(long page) {

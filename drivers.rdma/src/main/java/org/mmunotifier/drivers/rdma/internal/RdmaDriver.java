@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.FaultRetryException;
 import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifiers;
@@ -174,7 +175,8 @@ public final class RdmaDriver {
                 } else {
                     mr.dma(address, rnd.nextInt(3), rnd.nextInt(1_000));
                 }
-            } catch (SegmentationFaultException | OutOfMemoryException | MrGoneException | MmDeadException e) {
+            } catch (SegmentationFaultException | OutOfMemoryException | MrGoneException | MmDeadException
+                    | FaultRetryException e) {
                 Thread.onSpinWait(); // the process unmapped or exited, or the region went: a failed work request
             }
         }
