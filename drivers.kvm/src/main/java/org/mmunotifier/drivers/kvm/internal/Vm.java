@@ -1,8 +1,7 @@
 package org.mmunotifier.drivers.kvm.internal;
 
 import java.util.ArrayList;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -35,10 +34,10 @@ public final class Vm implements MmuNotifier {
     static final int GUEST_ATOMIC = 2;
     private static final int MAX_RETRIES = 1_000;
 
-    /** One shadow pte: the host frame and the accessed bit (set by vCPUs under the read lock). */
+    /** One shadow pte: the host frame and the accessed bit. */
     private static final class Spte {
         final MappedFrame frame;
-        volatile boolean accessed = true;
+        boolean accessed = true;
 
         Spte(MappedFrame frame) {
             this.frame = frame;
@@ -52,18 +51,13 @@ public final class Vm implements MmuNotifier {
     private final CoherenceOracle oracle;
     private final DeviceCounters counters;
 
-    /**
-     * kvm->mmu_lock as the TDP MMU uses it: guest accesses and faults take it for read (installing
-     * into a concurrent table), invalidations for write. A waiting writer holds new readers off, so
-     * busy vCPUs cannot starve the primary MMU.
-     */
-    private final ReentrantReadWriteLock mmuLock = new ReentrantReadWriteLock();
-    private final Map<Long, Spte> sptes = new ConcurrentHashMap<>(); // written under either lock mode
-    private int inProgress; // written under the write lock: mmu_invalidate_in_progress
-    private long seq; // written under the write lock: mmu_invalidate_seq
-    private long rangeStart; // written under the write lock
-    private long rangeEnd; // written under the write lock
-    private boolean released; // written under the write lock
+    private final Object mmuLock = new Object(); // kvm->mmu_lock
+    private final Map<Long, Spte> sptes = new HashMap<>(); // guarded by mmuLock
+    private int inProgress; // guarded by mmuLock: mmu_invalidate_in_progress
+    private long seq; // guarded by mmuLock: mmu_invalidate_seq
+    private long rangeStart; // guarded by mmuLock
+    private long rangeEnd; // guarded by mmuLock
+    private boolean released; // guarded by mmuLock
     private final java.util.concurrent.atomic.AtomicLong callbacks = new java.util.concurrent.atomic.AtomicLong();
 
     /** Fault injection: the broken variant that forgets to zap in invalidateRangeStart. */
@@ -100,7 +94,7 @@ public final class Vm implements MmuNotifier {
     @Override
     public boolean invalidateRangeStart(MmuNotifierRange range) {
         callbacks.incrementAndGet();
-        try (Held h = write()) {
+        synchronized (mmuLock) {
             counters.invalidated();
             // kvm_mmu_invalidate_begin: the first one in flight resets the range, others widen it.
             if (inProgress++ == 0) {
@@ -120,7 +114,7 @@ public final class Vm implements MmuNotifier {
     @Override
     public void invalidateRangeEnd(MmuNotifierRange range) {
         callbacks.incrementAndGet();
-        try (Held h = write()) {
+        synchronized (mmuLock) {
             seq++; // before in_progress drops: a fault that saw neither must see this
             inProgress--;
         }
@@ -129,7 +123,7 @@ public final class Vm implements MmuNotifier {
     @Override
     public void invalidatePage(MmStruct m, long address) {
         callbacks.incrementAndGet();
-        try (Held h = write()) {
+        synchronized (mmuLock) {
             counters.invalidated();
             seq++;
             zap(address, address + Addresses.PAGE_SIZE);
@@ -155,7 +149,7 @@ public final class Vm implements MmuNotifier {
     private boolean age(long start, long end, boolean clear) {
         callbacks.incrementAndGet();
         boolean young = false;
-        try (Held h = write()) {
+        synchronized (mmuLock) {
             for (long a = Math.max(start, slot.hva()); a < Math.min(end, slot.hvaEnd()); a += Addresses.PAGE_SIZE) {
                 Spte s = sptes.get(slot.gfnOf(a));
                 if (s != null && s.accessed) {
@@ -172,7 +166,7 @@ public final class Vm implements MmuNotifier {
     @Override
     public void release(MmStruct m) {
         callbacks.incrementAndGet();
-        try (Held h = write()) {
+        synchronized (mmuLock) {
             released = true; // kvm_flush_shadow_all: nothing is mapped from now on
             counters.zapped(sptes.size());
             sptes.clear();
@@ -231,7 +225,7 @@ public final class Vm implements MmuNotifier {
         long hva = slot.hvaOf(gfn);
         for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
             long mmuSeq;
-            try (Held h = read()) {
+            synchronized (mmuLock) {
                 checkLive();
                 Spte s = sptes.get(gfn);
                 if (s != null && (!write || s.frame.writable())) {
@@ -246,7 +240,7 @@ public final class Vm implements MmuNotifier {
             if (hook != null) {
                 hook.run();
             }
-            try (Held h = read()) {
+            synchronized (mmuLock) {
                 checkLive();
                 if (invalidateRetry(mmuSeq, hva)) {
                     counters.retried(); // RET_PF_RETRY: the page we got may already be going
@@ -266,7 +260,7 @@ public final class Vm implements MmuNotifier {
         }
     }
 
-    /** The device access, with mmu_lock held (read) so no invalidation can complete around it. */
+    /** The device access, with mmu_lock held so no invalidation can complete around it. */
     private long access(MappedFrame frame, int op, long value) {
         counters.accessed();
         return switch (op) {
@@ -286,29 +280,15 @@ public final class Vm implements MmuNotifier {
 
     /** Shadow ptes present. */
     public int mappedPages() {
-        return sptes.size();
-    }
-
-    public boolean isReleased() {
-        try (Held h = read()) {
-            return released;
+        synchronized (mmuLock) {
+            return sptes.size();
         }
     }
 
-    /** A held mmu_lock, released by try-with-resources. */
-    private interface Held extends AutoCloseable {
-        @Override
-        void close();
-    }
-
-    private Held read() {
-        mmuLock.readLock().lock();
-        return mmuLock.readLock()::unlock;
-    }
-
-    private Held write() {
-        mmuLock.writeLock().lock();
-        return mmuLock.writeLock()::unlock;
+    public boolean isReleased() {
+        synchronized (mmuLock) {
+            return released;
+        }
     }
 
     // ------------------------------------------------------------------ vCPUs
@@ -330,9 +310,9 @@ public final class Vm implements MmuNotifier {
             long gfn = slot.baseGfn() + rnd.nextInt((int) Math.min(Integer.MAX_VALUE, slot.pages()));
             try {
                 guestAccess(gfn, rnd.nextInt(3), rnd.nextInt(1_000));
-                // A guest runs other instructions between memory accesses; without this a few
-                // spinning vCPUs hold mmu_lock so often on 2 cores that invalidations queue for
-                // whole scheduler timeslices.
+                // A guest runs other instructions between memory accesses. Without this, vCPUs
+                // spinning on mmu_lock on 2 cores left invalidations waiting whole scheduler
+                // timeslices and the primary workload fell from ~400k to ~2.5k ops/s.
                 Thread.yield();
             } catch (SegmentationFaultException | OutOfMemoryException | FaultRetryException e) {
                 Thread.onSpinWait(); // the host unmapped guest memory: the guest takes the fault and goes on
