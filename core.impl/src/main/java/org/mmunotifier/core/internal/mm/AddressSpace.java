@@ -173,20 +173,23 @@ public final class AddressSpace extends Mm {
         long[] window = inflight.add(start, end);
         InvalidationRange range = new InvalidationRange(this, start, end, event).owner(owner);
         notifiers().invalidateRangeStart(range);
-        ptl.lock();
         try {
-            pageTable.walk(start, end, (address, pte) -> {
-                Frame f = memory.frame(Pte.pfn(pte));
-                f.removeRmap(this, address);
-                freed.add(f);
-                return 0;
-            });
+            ptl.lock();
+            try {
+                pageTable.walk(start, end, (address, pte) -> {
+                    Frame f = memory.frame(Pte.pfn(pte));
+                    f.removeRmap(this, address);
+                    freed.add(f);
+                    return 0;
+                });
+            } finally {
+                ptl.unlock();
+            }
+            tellRemoteMappers(freed);
         } finally {
-            ptl.unlock();
+            notifiers().invalidateRangeEnd(range); // always: start left a read-side section open
+            inflight.remove(window);
         }
-        tellRemoteMappers(freed);
-        notifiers().invalidateRangeEnd(range);
-        inflight.remove(window);
         for (Frame f : freed) {
             memory.put(f);
         }
@@ -237,16 +240,19 @@ public final class AddressSpace extends Mm {
         long[] window = inflight.add(start, end);
         InvalidationRange range = new InvalidationRange(this, start, end, event);
         notifiers().invalidateRangeStart(range);
-        if (writeProtect) {
-            ptl.lock();
-            try {
-                pageTable.walk(start, end, (address, pte) -> pte & ~Pte.WRITE);
-            } finally {
-                ptl.unlock();
+        try {
+            if (writeProtect) {
+                ptl.lock();
+                try {
+                    pageTable.walk(start, end, (address, pte) -> pte & ~Pte.WRITE);
+                } finally {
+                    ptl.unlock();
+                }
             }
+        } finally {
+            notifiers().invalidateRangeEnd(range);
+            inflight.remove(window);
         }
-        notifiers().invalidateRangeEnd(range);
-        inflight.remove(window);
     }
 
     private void requireMapped(long start, long end, String op) {
@@ -289,6 +295,7 @@ public final class AddressSpace extends Mm {
             InvalidationRange range = new InvalidationRange(this, oldStart, oldEnd, MmuNotifierEvent.UNMAP);
             notifiers().invalidateRangeStart(range);
             List<Frame> movedFrames = new ArrayList<>();
+            try {
             ptl.lock();
             try {
                 List<long[]> moved = new ArrayList<>();
@@ -307,8 +314,10 @@ public final class AddressSpace extends Mm {
                 ptl.unlock();
             }
             tellRemoteMappers(movedFrames);
-            notifiers().invalidateRangeEnd(range);
-            inflight.remove(window);
+            } finally {
+                notifiers().invalidateRangeEnd(range);
+                inflight.remove(window);
+            }
             vmas.remove(oldStart);
             vmas.put(newStart, moving.withRange(newStart, newStart + length));
             return 0;
@@ -334,24 +343,27 @@ public final class AddressSpace extends Mm {
                     range = new InvalidationRange(this, v.start(), v.end(), MmuNotifierEvent.PROTECTION_PAGE);
                     notifiers().invalidateRangeStart(range);
                 }
-                ptl.lock();
-                child.ptl.lock();
                 try {
-                    pageTable.walk(v.start(), v.end(), (address, pte) -> {
-                        Frame f = memory.frame(Pte.pfn(pte));
-                        memory.get(f);
-                        f.addRmap(child, address);
-                        long shared = v.isCow() ? pte & ~Pte.WRITE : pte;
-                        child.pageTable.set(address, shared & ~Pte.YOUNG);
-                        return shared;
-                    });
+                    ptl.lock();
+                    child.ptl.lock();
+                    try {
+                        pageTable.walk(v.start(), v.end(), (address, pte) -> {
+                            Frame f = memory.frame(Pte.pfn(pte));
+                            memory.get(f);
+                            f.addRmap(child, address);
+                            long shared = v.isCow() ? pte & ~Pte.WRITE : pte;
+                            child.pageTable.set(address, shared & ~Pte.YOUNG);
+                            return shared;
+                        });
+                    } finally {
+                        child.ptl.unlock();
+                        ptl.unlock();
+                    }
                 } finally {
-                    child.ptl.unlock();
-                    ptl.unlock();
-                }
-                if (range != null) {
-                    notifiers().invalidateRangeEnd(range);
-                    inflight.remove(window);
+                    if (range != null) {
+                        notifiers().invalidateRangeEnd(range);
+                        inflight.remove(window);
+                    }
                 }
             }
             return 0;

@@ -40,6 +40,7 @@ public final class Migrator {
                     MmuNotifierEvent.MIGRATE).owner(owner);
             mm.notifiers().invalidateRangeStart(range);
             boolean moved = false;
+            try {
             mm.ptl.lock();
             try {
                 long pte = mm.pageTable.get(address);
@@ -56,8 +57,10 @@ public final class Migrator {
             if (moved && old.isExternalRmap()) {
                 notifierCore.rmapInvalidatePage(old);
             }
-            mm.notifiers().invalidateRangeEnd(range);
-            mm.inflight.remove(window);
+            } finally {
+                mm.notifiers().invalidateRangeEnd(range);
+                mm.inflight.remove(window);
+            }
             memory.put(moved ? old : copy);
             if (moved) {
                 migrated.incrementAndGet();

@@ -129,7 +129,9 @@ final class PageTable {
                 long now = visitor.visit(address, pte);
                 visited++;
                 if (now != pte) {
-                    leaf.ptes.set(i, now);
+                    // Release, not volatile: writers hold the page-table lock, and a lock-free
+                    // reader needs only to see the old pte or the new one.
+                    leaf.ptes.setRelease(i, now);
                     if (now == 0) {
                         leaf.mark(i, false);
                         presentPtes--;
@@ -140,7 +142,7 @@ final class PageTable {
                 Table child = d.slots.get(i);
                 visited += walk(child, level + 1, address, first, last, visitor);
                 if (child.count == 0) {
-                    d.slots.set(i, null); // its entries are all clear: lock-free readers see nothing either way
+                    d.slots.setRelease(i, null); // its entries are all clear: readers see nothing either way
                     d.mark(i, false);
                     tables--;
                 }

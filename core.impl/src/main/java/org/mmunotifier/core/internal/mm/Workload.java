@@ -81,7 +81,6 @@ public final class Workload {
     private final List<Process> children = new CopyOnWriteArrayList<>();
     private final Map<Op, LongAdder> done = new EnumMap<>(Op.class);
     private final LongAdder failed = new LongAdder();
-    private final AtomicLong issued = new AtomicLong();
 
     public Workload(Machine machine, Config config, Listener listener) {
         this.machine = machine;
@@ -109,6 +108,10 @@ public final class Workload {
     public Result run(long maxOps, Duration budget) throws InterruptedException {
         long deadline = System.nanoTime() + budget.toNanos();
         AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong issued = new AtomicLong(); // per run: a workload can be run again
+        Map<Op, Long> before = new EnumMap<>(Op.class);
+        done.forEach((op, n) -> before.put(op, n.sum()));
+        long failedBefore = failed.sum();
         List<Thread> threads = new ArrayList<>();
         List<Throwable> crashes = new CopyOnWriteArrayList<>();
         long start = System.nanoTime();
@@ -137,8 +140,8 @@ public final class Workload {
             throw e;
         }
         Map<Op, Long> counts = new EnumMap<>(Op.class);
-        done.forEach((op, n) -> counts.put(op, n.sum()));
-        return new Result(counts, failed.sum(), elapsed);
+        done.forEach((op, n) -> counts.put(op, n.sum() - before.get(op)));
+        return new Result(counts, failed.sum() - failedBefore, elapsed);
     }
 
     /** Operations done per kind, those that failed as Linux would fail them, and the time taken. */

@@ -26,6 +26,8 @@ public final class InvalidationRange implements MmuNotifierRange {
     Subscription[] snapshot;
     /** The interval notifiers whose start ran and still await their end. */
     IntervalNotifiers itree;
+    /** The read-side section start entered and end leaves. */
+    ReaderSlot section;
     /** Indexes into {@link #snapshot} whose start failed; null until one does. */
     private BitSet failed;
 
@@ -49,6 +51,7 @@ public final class InvalidationRange implements MmuNotifierRange {
         this.owner = owner;
         this.snapshot = null;
         this.itree = null;
+        this.section = null;
         this.failed = null;
         return this;
     }

@@ -345,40 +345,47 @@ public final class MmNotifierSubscriptions {
         return startSlow(range);
     }
 
+    /**
+     * The read-side section entered here stays open until {@link #invalidateRangeEnd}: one fence per
+     * invalidation instead of two, and an unregister on another thread waits for the whole
+     * invalidation, end included. The primary must therefore always call end (in a finally).
+     */
     private boolean startSlow(InvalidationRange range) {
-        boolean refused = false;
         ReaderSlot r = srcu.enter();
+        // Read the subscribers inside the section: read before it, they could be unlinked,
+        // waited for (no section seen) and gone before we call them.
+        Hooks h = hooks;
+        if (h == null) {
+            srcu.exit(r);
+            return true;
+        }
+        boolean refused = false;
         try {
-            // Read the subscribers inside the section: read before it, they could be unlinked,
-            // waited for (no section seen) and gone before we call them.
-            Hooks h = hooks;
-            if (h == null) {
-                return true;
-            }
             if (h.itree != null) {
                 if (!h.itree.invalidateStart(range)) {
+                    srcu.exit(r);
                     return false;
                 }
                 range.itree = h.itree;
             }
             Subscription[] subs = h.list;
-            range.snapshot = subs;
             for (int i = 0; i < subs.length; i++) {
                 refused |= !callStart(subs[i], i, range);
             }
             if (refused) {
                 // Those that accepted expect their end (Linux c2655835fd8c); give it now.
                 callEnds(subs, range);
+                endItree(range);
+                srcu.exit(r);
+                return false;
             }
-        } finally {
+            range.snapshot = subs;
+            range.section = r;
+            return true;
+        } catch (RuntimeException | Error e) {
             srcu.exit(r);
+            throw e;
         }
-        if (refused) {
-            endItree(range);
-            range.snapshot = null;
-            return false;
-        }
-        return true;
     }
 
     /** @return false only for a legitimate refusal of a non-blockable range */
@@ -413,15 +420,14 @@ public final class MmNotifierSubscriptions {
             return;
         }
         range.snapshot = null;
-        if (subs.length != 0) {
-            ReaderSlot r = srcu.enter();
-            try {
-                callEnds(subs, range);
-            } finally {
-                srcu.exit(r);
-            }
+        ReaderSlot r = range.section;
+        range.section = null;
+        try {
+            callEnds(subs, range);
+            endItree(range);
+        } finally {
+            srcu.exit(r); // the section start entered
         }
-        endItree(range);
     }
 
     private void callEnds(Subscription[] subs, InvalidationRange range) {

@@ -11,7 +11,7 @@ import java.lang.invoke.VarHandle;
  * and the nesting depth (low 32 bits). Only the owning thread writes it; grace-period waiters read
  * it.
  */
-final class ReaderSlot extends ReaderSlotState {
+public final class ReaderSlot extends ReaderSlotState {
     // Trailing padding: keeps the next object off state's line.
     long q0, q1, q2, q3, q4, q5, q6, q7;
 

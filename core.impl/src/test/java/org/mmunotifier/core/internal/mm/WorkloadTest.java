@@ -141,4 +141,14 @@ class WorkloadTest {
         assertEquals(a.failed(), b.failed());
         assertEquals(5_000, a.total() + a.failed());
     }
+
+    @Test
+    void aWorkloadRunAgainCountsOnlyItsOwnOperations() throws Exception {
+        Workload w = new Workload(machine, new Workload.Config(9, 2, 2, 2), new Workload.Listener() { });
+        for (int round = 0; round < 3; round++) {
+            Workload.Result r = w.run(2_000, Duration.ofSeconds(30));
+            assertEquals(2_000, r.total() + r.failed(), "round " + round + ": " + r);
+        }
+        w.close();
+    }
 }

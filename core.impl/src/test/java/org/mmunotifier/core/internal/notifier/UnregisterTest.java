@@ -1,6 +1,7 @@
 package org.mmunotifier.core.internal.notifier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mmunotifier.core.internal.notifier.TestSupport.PAGE;
 
@@ -113,6 +114,19 @@ class UnregisterTest extends NotifierTestBase {
         }
         assertEquals(List.of("start UNMAP 0x0-0x1000", "release"), n.calls());
         assertEquals(List.of("start UNMAP 0x0-0x1000", "end UNMAP 0x0-0x1000"), other.calls());
+    }
+
+    /**
+     * A read-side section covers a whole invalidation, start to end: an unregister on another
+     * thread returns only after that invalidation's end, so no end can arrive after it.
+     */
+    @Test
+    void unregisterOnAnotherThreadWaitsForTheInvalidationInFlightToEnd() throws Exception {
+        RecordingNotifier n = new RecordingNotifier();
+        mm.register(n);
+        assertFalse(TestSupport.finishesBeforeInvalidationEnds(mm, 0, PAGE, () -> { }, () -> mm.unregister(n)),
+                "unregister returned while an invalidation that called start was still in flight");
+        assertEquals(List.of("start UNMAP 0x0-0x1000", "release"), n.calls());
     }
 
     /** Unregister waits for a callback in flight on another thread, however long it takes. */
