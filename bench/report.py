@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Turns JMH's JSON results into bench/RESULTS.md: each benchmark against its baselines, with the
+ratios the targets are stated in. Scores are the median over forks of each fork's mean."""
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def median_of_forks(metric):
+    raw = metric.get("rawData") or []
+    means = [statistics.fmean(fork) for fork in raw if fork]
+    return statistics.median(means) if means else metric["score"]
+
+
+def index(results):
+    scores, alloc, units = {}, {}, {}
+    for r in results:
+        name = r["benchmark"].rsplit(".", 2)
+        key = (name[-2], name[-1], tuple(sorted((r.get("params") or {}).items())))
+        scores[key] = median_of_forks(r["primaryMetric"])
+        units[key] = r["primaryMetric"]["scoreUnit"]
+        gc = (r.get("secondaryMetrics") or {}).get("·gc.alloc.rate.norm") or (r.get("secondaryMetrics") or {}).get("gc.alloc.rate.norm")
+        if gc:
+            alloc[key] = gc["score"]
+        for sec, m in (r.get("secondaryMetrics") or {}).items():
+            if not sec.startswith("·") and not sec.startswith("gc"):
+                k2 = (name[-2], name[-1] + ":" + sec, key[2])
+                scores[k2] = median_of_forks(m)
+                units[k2] = m["scoreUnit"]
+    return scores, alloc, units
+
+
+def get(scores, cls, method, **params):
+    key = (cls, method, tuple(sorted((k, str(v)) for k, v in params.items())))
+    return scores.get(key)
+
+
+def ok(flag):
+    return "met" if flag else "**missed**"
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def main(path):
+    results = load(path)
+    scores, alloc, _ = index(results)
+    jvm = results[0].get("vmName", "?") + " " + results[0].get("vmVersion", "?") if results else "?"
+    jdk = results[0].get("jdkVersion", "?") if results else "?"
+    out = []
+    w = out.append
+    w("# Benchmark results")
+    w("")
+    w(f"Run {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} on {machine()}; JDK {jdk} ({jvm}).")
+    w("Command: `bench/run.sh` (JMH 1.37, 2 forks, 3×1 s warm-up, 5×1 s measurement, `-prof gc`).")
+    w("Scores are the median over forks of each fork's mean. Lower is better everywhere.")
+    w("")
+
+    w("## 1. Dispatch: `invalidateRangeStart` + `invalidateRangeEnd` over all notifiers (ns/op)")
+    w("")
+    w("| notifiers | ours | bare array | CopyOnWriteArrayList | RW lock + list | synchronized list | ServiceTracker | ours / bare | tracker / ours | ours / COWAL | ours alloc B/op |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|")
+    targets = []
+    for n in (0, 1, 4, 16):
+        o = get(scores, "DispatchBench", "ours", notifiers=n)
+        b = get(scores, "DispatchBench", "bareArray", notifiers=n)
+        c = get(scores, "DispatchBench", "copyOnWriteArrayList", notifiers=n)
+        rw = get(scores, "DispatchBench", "readWriteLockList", notifiers=n)
+        sy = get(scores, "DispatchBench", "synchronizedList", notifiers=n)
+        st = get(scores, "DispatchBench", "serviceTracker", notifiers=n)
+        if None in (o, b, c, rw, sy, st):
+            continue
+        a = alloc.get(("DispatchBench", "ours", (("notifiers", str(n)),)), float("nan"))
+        w(f"| {n} | {o:.2f} | {b:.2f} | {c:.2f} | {rw:.2f} | {sy:.2f} | {st:.2f} | {o / b:.2f}× | {st / o:.1f}× | {o / c:.2f}× | {a:.1f} |")
+        if n == 0:
+            targets.append((f"0 notifiers: within 1.5× of the bare loop", f"{o / b:.2f}×", o / b <= 1.5))
+        else:
+            targets.append((f"{n} notifiers: within 2× of the bare loop", f"{o / b:.2f}×", o / b <= 2))
+            targets.append((f"{n} notifiers: ≥5× faster than ServiceTracker.getServices()", f"{st / o:.1f}×", st / o >= 5))
+            targets.append((f"{n} notifiers: no slower than CopyOnWriteArrayList", f"{o / c:.2f}×", o <= c))
+        targets.append((f"{n} notifiers: no allocation per dispatch", f"{a:.1f} B/op", a < 1))
+    w("")
+
+    w("## 2. Read-side section alone: enter + exit (ns/op per thread)")
+    w("")
+    w("| primitive | 1 thread | 2 threads at once | 2 threads / 1 thread |")
+    w("|---|---|---|---|")
+    for label, m in (("ours (per-thread slots)", "srcu"), ("ReentrantLock, uncontended", "lock"), ("AtomicLong counter", "atomicCounter")):
+        one = get(scores, "ReadSideBench", m + "1")
+        two = get(scores, "ReadSideBench", m + "2")
+        if one and two:
+            w(f"| {label} | {one:.2f} | {two:.2f} | {two / one:.2f}× |")
+            if m == "srcu":
+                targets.append(("read side on 2 threads: ≤ 2× the single-thread cost", f"{two / one:.2f}×", two / one <= 2))
+    w("")
+
+    w("## 3. Unregister latency: register + unregister, grace period included (ns/op)")
+    w("")
+    nr = get(scores, "UnregisterBench", "noReaders")
+    wr = get(scores, "UnregisterBench", "withReader:registerUnregisterWhileReading")
+    rd = get(scores, "UnregisterBench", "withReader:reader")
+    w("| no readers | with a thread dispatching all the time | that thread's dispatch |")
+    w("|---|---|---|")
+    if nr and wr and rd:
+        w(f"| {nr:.0f} | {wr:.0f} | {rd:.1f} |")
+    w("")
+
+    w("## 4. Sparse munmap: 1 000 mapped pages (µs/op)")
+    w("")
+    small = get(scores, "SparseMunmapBench", "munmap", span="4MiB")
+    big = get(scores, "SparseMunmapBench", "munmap", span="1TiB")
+    w("| 4 MiB range | 1 TiB range | 1 TiB / 4 MiB |")
+    w("|---|---|---|")
+    if small and big:
+        w(f"| {small:.1f} | {big:.1f} | {big / small:.2f}× |")
+        targets.append(("sparse munmap: 1 TiB within 2× of 4 MiB (same 1 000 pages)", f"{big / small:.2f}×", big / small <= 2))
+    w("")
+
+    w("## 5. Interval lookup: an invalidation hitting 10 intervals (ns/op)")
+    w("")
+    k = get(scores, "IntervalLookupBench", "invalidate", registered=1000)
+    h = get(scores, "IntervalLookupBench", "invalidate", registered=100000)
+    w("| 1 000 registered | 100 000 registered | ratio | log ratio (log 1e5 / log 1e3) |")
+    w("|---|---|---|---|")
+    if k and h:
+        w(f"| {k:.1f} | {h:.1f} | {h / k:.2f}× | 1.67× |")
+        targets.append(("interval lookup grows no faster than log n", f"{h / k:.2f}× vs 1.67×", h / k <= 5 / 3))
+    w("")
+
+    w("## 6. Workload: 20 000 operations, 2 threads, 3 processes (µs per 20 000 ops)")
+    w("")
+    none = get(scores, "WorkloadBench", "ops", drivers="none")
+    all_ = get(scores, "WorkloadBench", "ops", drivers="all")
+    w("| no drivers | KVM + RDMA + GRU attached to every process | overhead |")
+    w("|---|---|---|")
+    if none and all_:
+        w(f"| {none:.0f} | {all_:.0f} | {100 * (all_ - none) / none:+.0f}% |")
+    w("")
+
+    w("## Targets")
+    w("")
+    w("| target | measured | |")
+    w("|---|---|---|")
+    for t, m, f in targets:
+        w(f"| {t} | {m} | {ok(f)} |")
+    w("")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "bench/target/results.json")

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds the benchmarks, runs them all (about 12 minutes on 2 cores), and writes bench/RESULTS.md.
+# Usage: bench/run.sh [extra JMH options, e.g. a benchmark regex like DispatchBench]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mvn -B -q -ntp -pl bench -am package -DskipTests
+out=bench/target/results.json
+# 2 forks (the report takes the median of the forks), 3 warm-up and 5 measured 1 s iterations,
+# allocation per operation from the GC profiler.
+java -jar bench/target/benchmarks.jar -f 2 -wi 3 -w 1s -i 5 -r 1s -prof gc -rf json -rff "$out" "$@"
+python3 bench/report.py "$out" > bench/RESULTS.md
+echo "wrote bench/RESULTS.md"
