@@ -144,6 +144,42 @@ public final class Workload {
         return new Result(counts, failed.sum() - failedBefore, elapsed);
     }
 
+    /** A run in the background, from {@link #start}. */
+    public final class Running {
+        private final Thread thread;
+        private volatile Result result;
+        private volatile Throwable failure;
+
+        private Running(long maxOps, Duration budget) {
+            thread = new Thread(() -> {
+                try {
+                    result = run(maxOps, budget);
+                } catch (Throwable t) {
+                    failure = t;
+                }
+            }, "workload-runner");
+            thread.start();
+        }
+
+        /**
+         * Waits for the run to finish and returns its result.
+         *
+         * @throws IllegalStateException if a workload thread crashed
+         */
+        public Result join() throws InterruptedException {
+            thread.join();
+            if (failure != null) {
+                throw new IllegalStateException("workload failed: " + failure, failure);
+            }
+            return result;
+        }
+    }
+
+    /** Starts {@link #run} on a thread of its own, for callers that act while the workload runs. */
+    public Running start(long maxOps, Duration budget) {
+        return new Running(maxOps, budget);
+    }
+
     /** Operations done per kind, those that failed as Linux would fail them, and the time taken. */
     public record Result(Map<Op, Long> counts, long failed, long nanos) {
         public long total() {

@@ -192,14 +192,7 @@ class GruDriverTest {
         Process p = w.processes().get(0);
         GruContext ctx = gru.open(p.mm(), BASE, BASE + LEN);
         gru.startInstructions(3);
-        Thread load = new Thread(() -> {
-            try {
-                w.run(Long.MAX_VALUE, Duration.ofSeconds(2));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        load.start();
+        Workload.Running load = w.start(Long.MAX_VALUE, Duration.ofSeconds(2));
         Thread.sleep(500);
         gru.close(ctx);
         long after = ctx.gms.callbacks();

@@ -171,14 +171,7 @@ class KvmDriverTest {
         Process p = w.processes().get(0);
         Vm vm = kvm.createVm(p.mm(), GUEST, PAGES);
         kvm.run(vm, 1);
-        Thread load = new Thread(() -> {
-            try {
-                w.run(Long.MAX_VALUE, Duration.ofSeconds(2));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        load.start();
+        Workload.Running load = w.start(Long.MAX_VALUE, Duration.ofSeconds(2));
         Thread.sleep(500);
         kvm.destroyVm(vm);
         long after = vm.callbacks();

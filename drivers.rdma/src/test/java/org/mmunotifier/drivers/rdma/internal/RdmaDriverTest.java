@@ -217,14 +217,7 @@ class RdmaDriverTest {
         Process p = w.processes().get(0);
         MemoryRegion mr = rdma.registerMr(p.mm(), BASE, LEN);
         rdma.startDma(3);
-        Thread load = new Thread(() -> {
-            try {
-                w.run(Long.MAX_VALUE, Duration.ofSeconds(2));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        load.start();
+        Workload.Running load = w.start(Long.MAX_VALUE, Duration.ofSeconds(2));
         Thread.sleep(500);
         rdma.deregisterMr(mr);
         long after = mr.callbacks();
