@@ -1,7 +1,5 @@
 package org.mmunotifier.core.internal.mm;
 
-import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.mmunotifier.api.Addresses;
 
 /**
@@ -24,29 +22,80 @@ final class PageTable {
         long visit(long address, long pte);
     }
 
+    /** Shared shape: a presence bitmap and a count of present entries (page-table lock held). */
     private abstract static class Table {
-        final long[] present = new long[ENTRIES / 64];
         int count;
+
+        abstract long word(int w);
+
+        abstract void setWord(int w, long v);
 
         void mark(int i, boolean on) {
             long bit = 1L << (i & 63);
-            if (on && (present[i >> 6] & bit) == 0) {
-                present[i >> 6] |= bit;
+            long word = word(i >> 6);
+            if (on && (word & bit) == 0) {
+                setWord(i >> 6, word | bit);
                 count++;
-            } else if (!on && (present[i >> 6] & bit) != 0) {
-                present[i >> 6] &= ~bit;
+            } else if (!on && (word & bit) != 0) {
+                setWord(i >> 6, word & ~bit);
                 count--;
             }
         }
     }
 
+    /** An upper-level table: child tables in one array, the bitmap in another. */
     private static final class Dir extends Table {
-        final AtomicReferenceArray<Table> slots = new AtomicReferenceArray<>(ENTRIES);
+        final Object[] slots = new Object[ENTRIES];
+        final long[] present = new long[ENTRIES / 64];
+
+        @Override
+        long word(int w) {
+            return present[w];
+        }
+
+        @Override
+        void setWord(int w, long v) {
+            present[w] = v;
+        }
+
+        Table slot(int i) {
+            return (Table) SLOTS.getAcquire(slots, i);
+        }
+
+        void setSlot(int i, Table t) {
+            SLOTS.setRelease(slots, i, t);
+        }
     }
 
+    /**
+     * A pte table: the bitmap and the 512 ptes in one array (bitmap first), so a sparse walk
+     * touches one array per table rather than three objects.
+     */
     private static final class Leaf extends Table {
-        final AtomicLongArray ptes = new AtomicLongArray(ENTRIES);
+        private static final int BITMAP = ENTRIES / 64;
+        final long[] words = new long[BITMAP + ENTRIES];
+
+        @Override
+        long word(int w) {
+            return words[w];
+        }
+
+        @Override
+        void setWord(int w, long v) {
+            words[w] = v;
+        }
+
+        long pte(int i) {
+            return (long) WORDS.getAcquire(words, BITMAP + i);
+        }
+
+        void setPte(int i, long pte) {
+            WORDS.setRelease(words, BITMAP + i, pte);
+        }
     }
+
+    private static final java.lang.invoke.VarHandle SLOTS = java.lang.invoke.MethodHandles.arrayElementVarHandle(Object[].class);
+    private static final java.lang.invoke.VarHandle WORDS = java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
 
     private final Dir pgd = new Dir();
     private long presentPtes; // guarded by the page-table lock
@@ -60,12 +109,12 @@ final class PageTable {
     long get(long address) {
         Table t = pgd;
         for (int level = 0; level < LEVELS - 1; level++) {
-            t = ((Dir) t).slots.get(index(address, level));
+            t = ((Dir) t).slot(index(address, level));
             if (t == null) {
                 return 0;
             }
         }
-        return ((Leaf) t).ptes.get(index(address, LEVELS - 1));
+        return ((Leaf) t).pte(index(address, LEVELS - 1));
     }
 
     /** Installs {@code pte} at {@code address} (page-table lock held); returns the old pte. */
@@ -77,18 +126,19 @@ final class PageTable {
         for (int level = 0; level < LEVELS - 1; level++) {
             Dir d = (Dir) t;
             int i = index(address, level);
-            Table next = d.slots.get(i);
+            Table next = d.slot(i);
             if (next == null) {
                 next = level == LEVELS - 2 ? new Leaf() : new Dir();
                 tables++;
-                d.slots.set(i, next);
+                d.setSlot(i, next);
                 d.mark(i, true);
             }
             t = next;
         }
         Leaf leaf = (Leaf) t;
         int i = index(address, LEVELS - 1);
-        long old = leaf.ptes.getAndSet(i, pte);
+        long old = leaf.pte(i);
+        leaf.setPte(i, pte);
         if (old == 0) {
             leaf.mark(i, true);
             presentPtes++;
@@ -125,13 +175,13 @@ final class PageTable {
             long address = base + ((long) i << shift);
             if (level == LEVELS - 1) {
                 Leaf leaf = (Leaf) t;
-                long pte = leaf.ptes.get(i);
+                long pte = leaf.pte(i);
                 long now = visitor.visit(address, pte);
                 visited++;
                 if (now != pte) {
                     // Release, not volatile: writers hold the page-table lock, and a lock-free
                     // reader needs only to see the old pte or the new one.
-                    leaf.ptes.setRelease(i, now);
+                    leaf.setPte(i, now);
                     if (now == 0) {
                         leaf.mark(i, false);
                         presentPtes--;
@@ -139,10 +189,10 @@ final class PageTable {
                 }
             } else {
                 Dir d = (Dir) t;
-                Table child = d.slots.get(i);
+                Table child = d.slot(i);
                 visited += walk(child, level + 1, address, first, last, visitor);
                 if (child.count == 0) {
-                    d.slots.setRelease(i, null); // its entries are all clear: readers see nothing either way
+                    d.setSlot(i, null); // its entries are all clear: readers see nothing either way
                     d.mark(i, false);
                     tables--;
                 }
@@ -156,15 +206,15 @@ final class PageTable {
             return -1;
         }
         int word = from >> 6;
-        long bits = t.present[word] & (-1L << (from & 63));
+        long bits = t.word(word) & (-1L << (from & 63));
         while (true) {
             if (bits != 0) {
                 return (word << 6) + Long.numberOfTrailingZeros(bits);
             }
-            if (++word == t.present.length) {
+            if (++word == ENTRIES / 64) {
                 return -1;
             }
-            bits = t.present[word];
+            bits = t.word(word);
         }
     }
 
