@@ -57,14 +57,7 @@ public final class Srcu implements AutoCloseable {
 
     /** Whether the calling thread is inside a read-side section of this domain. */
     public boolean inReadSection() {
-        ReaderSlot[] all = slots;
-        Thread me = Thread.currentThread();
-        for (ReaderSlot s : all) {
-            if (s.owner == me) {
-                return ReaderSlot.nesting(s.state) != 0;
-            }
-        }
-        return false;
+        return ReaderSlot.nesting(slot.get().state) != 0;
     }
 
     /**
