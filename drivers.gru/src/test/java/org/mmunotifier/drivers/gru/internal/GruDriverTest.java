@@ -70,6 +70,18 @@ class GruDriverTest {
         }
     }
 
+    /** The workload with two contexts on every process and instructions running, then every process exits. */
+    private void runWithInstructions(ContextsPerProcess ctxs, long seed, int seconds) throws Exception {
+        Workload w = new Workload(machine, new Workload.Config(seed, 2, 3, 2), ctxs);
+        gru.startInstructions(seed);
+        try {
+            w.run(Long.MAX_VALUE, Duration.ofSeconds(seconds));
+        } finally {
+            gru.stopInstructions();
+        }
+        w.close();
+    }
+
     private AddressSpace processWithBuffer() {
         AddressSpace mm = machine.spawn().mm();
         mm.mmap(BASE, LEN, Vma.PROT_READ | Vma.PROT_WRITE, false);
@@ -78,15 +90,7 @@ class GruDriverTest {
 
     @Test
     void contextsUnderTheWorkloadNeverTouchAFreedPage() throws Exception {
-        ContextsPerProcess ctxs = new ContextsPerProcess(false);
-        Workload w = new Workload(machine, new Workload.Config(1, 2, 3, 2), ctxs);
-        gru.startInstructions(1);
-        try {
-            w.run(Long.MAX_VALUE, Duration.ofSeconds(3));
-        } finally {
-            gru.stopInstructions();
-        }
-        w.close();
+        runWithInstructions(new ContextsPerProcess(false), 1, 3);
         machine.notifierCore().synchronize(); // the puts' frees
         var c = gru.counters().snapshot();
         assertTrue(c.accesses() > 1_000 && c.faults() > 100 && c.invalidations() > 100, c.toString());
@@ -98,15 +102,7 @@ class GruDriverTest {
 
     @Test
     void aTlbThatIsNotFlushedIsCaughtByTheOracle() throws Exception {
-        ContextsPerProcess ctxs = new ContextsPerProcess(true);
-        Workload w = new Workload(machine, new Workload.Config(2, 2, 3, 2), ctxs);
-        gru.startInstructions(2);
-        try {
-            w.run(Long.MAX_VALUE, Duration.ofSeconds(2));
-        } finally {
-            gru.stopInstructions();
-        }
-        w.close();
+        runWithInstructions(new ContextsPerProcess(true), 2, 2);
         assertTrue(machine.oracle().violationCount() > 0, "the oracle missed a TLB that keeps stale entries");
     }
 

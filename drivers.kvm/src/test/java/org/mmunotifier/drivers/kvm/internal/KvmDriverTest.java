@@ -64,6 +64,14 @@ class KvmDriverTest {
         }
     }
 
+    /** A process whose region 0 is mapped and its first page written (resident). */
+    private AddressSpace guestMemory() {
+        AddressSpace mm = machine.spawn().mm();
+        mm.mmap(GUEST, PAGES * P, Vma.PROT_READ | Vma.PROT_WRITE, false);
+        mm.write(GUEST, 11);
+        return mm;
+    }
+
     @Test
     void vmsUnderTheWorkloadNeverTouchAFreedPage() throws Exception {
         VmPerProcess vms = new VmPerProcess(false);
@@ -91,9 +99,7 @@ class KvmDriverTest {
     /** Forces the race: between GUP and the retry check, the host unmaps the page. */
     @Test
     void aFaultThatRacedAnInvalidationRetriesInsteadOfMappingTheOldPage() {
-        AddressSpace mm = machine.spawn().mm();
-        mm.mmap(GUEST, PAGES * P, Vma.PROT_READ | Vma.PROT_WRITE, false);
-        mm.write(GUEST, 11);
+        AddressSpace mm = guestMemory();
         Vm vm = kvm.createVm(mm, GUEST, PAGES);
         long stale = mm.frameAt(GUEST).pfn();
         vm.afterFault = () -> {
@@ -110,9 +116,7 @@ class KvmDriverTest {
     /** The same race against reclaim's per-page invalidate: it must bump the sequence too. */
     @Test
     void aFaultThatRacedAPerPageInvalidateRetries() {
-        AddressSpace mm = machine.spawn().mm();
-        mm.mmap(GUEST, PAGES * P, Vma.PROT_READ | Vma.PROT_WRITE, false);
-        mm.write(GUEST, 11);
+        AddressSpace mm = guestMemory();
         Vm vm = kvm.createVm(mm, GUEST, PAGES);
         vm.afterFault = () -> {
             vm.afterFault = null;
@@ -125,9 +129,7 @@ class KvmDriverTest {
 
     @Test
     void theSequenceAloneProtectsAFaultInFlightEvenWithoutZapping() {
-        AddressSpace mm = machine.spawn().mm();
-        mm.mmap(GUEST, PAGES * P, Vma.PROT_READ | Vma.PROT_WRITE, false);
-        mm.write(GUEST, 11);
+        AddressSpace mm = guestMemory();
         Vm vm = kvm.createVm(mm, GUEST, PAGES);
         vm.skipZapOnStart = true; // a zap cannot help: the spte is not there yet
         vm.afterFault = () -> {

@@ -71,6 +71,18 @@ class RdmaDriverTest {
         }
     }
 
+    /** The workload with a region pair on every process and the DMA engines busy, then every process exits. */
+    private void runWithDma(MrPerProcess mrs, long seed, int seconds) throws Exception {
+        Workload w = new Workload(machine, new Workload.Config(seed, 2, 3, 2), mrs);
+        rdma.startDma(seed);
+        try {
+            w.run(Long.MAX_VALUE, Duration.ofSeconds(seconds));
+        } finally {
+            rdma.stopDma();
+        }
+        w.close();
+    }
+
     private AddressSpace processWithRegion() {
         AddressSpace mm = machine.spawn().mm();
         mm.mmap(BASE, LEN, Vma.PROT_READ | Vma.PROT_WRITE, false);
@@ -79,15 +91,7 @@ class RdmaDriverTest {
 
     @Test
     void memoryRegionsUnderTheWorkloadNeverTouchAFreedPage() throws Exception {
-        MrPerProcess mrs = new MrPerProcess(false);
-        Workload w = new Workload(machine, new Workload.Config(1, 2, 3, 2), mrs);
-        rdma.startDma(1);
-        try {
-            w.run(Long.MAX_VALUE, Duration.ofSeconds(3));
-        } finally {
-            rdma.stopDma();
-        }
-        w.close();
+        runWithDma(new MrPerProcess(false), 1, 3);
         var c = rdma.counters().snapshot();
         assertTrue(c.accesses() > 1_000 && c.faults() > 100 && c.invalidations() > 100, c.toString());
         assertEquals(List.of(), machine.oracle().violations());
@@ -98,15 +102,7 @@ class RdmaDriverTest {
 
     @Test
     void regionsThatForgetToZapAreCaughtByTheOracle() throws Exception {
-        MrPerProcess mrs = new MrPerProcess(true);
-        Workload w = new Workload(machine, new Workload.Config(2, 2, 3, 2), mrs);
-        rdma.startDma(2);
-        try {
-            w.run(Long.MAX_VALUE, Duration.ofSeconds(2));
-        } finally {
-            rdma.stopDma();
-        }
-        w.close();
+        runWithDma(new MrPerProcess(true), 2, 2);
         assertTrue(machine.oracle().violationCount() > 0, "the oracle missed a region that keeps stale mappings");
     }
 
