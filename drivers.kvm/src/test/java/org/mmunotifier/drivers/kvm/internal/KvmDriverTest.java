@@ -113,6 +113,22 @@ class KvmDriverTest {
         assertEquals(1, vm.mappedPages());
     }
 
+    /** A fault that loses every race gives up with a bounded number of retries, and maps nothing. */
+    @Test
+    void aFaultThatAlwaysRacesGivesUpWithFaultRetryException() {
+        AddressSpace mm = guestMemory();
+        Vm vm = kvm.createVm(mm, GUEST, PAGES);
+        vm.afterFault = () -> mm.madviseDontNeed(GUEST, P); // every fault races an invalidation
+        org.mmunotifier.api.FaultRetryException e = assertThrows(org.mmunotifier.api.FaultRetryException.class,
+                () -> vm.guestAccess(0, Vm.GUEST_READ, 0));
+        assertTrue(e.getMessage().contains("0x40000000"), e.getMessage());
+        assertEquals(1_000, kvm.counters().snapshot().retries());
+        assertEquals(0, vm.mappedPages());
+        vm.afterFault = null;
+        assertEquals(0, vm.guestAccess(0, Vm.GUEST_READ, 0), "the VM is usable once the races stop");
+        assertEquals(0, machine.oracle().violationCount());
+    }
+
     /** The same race against reclaim's per-page invalidate: it must bump the sequence too. */
     @Test
     void aFaultThatRacedAPerPageInvalidateRetries() {
