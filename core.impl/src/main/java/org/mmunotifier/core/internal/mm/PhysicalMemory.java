@@ -79,9 +79,12 @@ public final class PhysicalMemory implements org.mmunotifier.api.PageFrames {
                 f = free.poll();
             }
             if (f != null) {
+                // A free frame has no references; anything else means a get() slipped past a free.
+                if (!f.refCount.compareAndSet(0, 1)) {
+                    throw new IllegalStateException("frame on the free list has references: " + f);
+                }
                 f.flags.clear(PageFlag.BUDDY);
                 f.data.set(0);
-                f.refCount.set(1);
                 return f;
             }
             if (reclaimer.getAsInt() == 0 && attempt > 0) {
@@ -91,10 +94,10 @@ public final class PhysicalMemory implements org.mmunotifier.api.PageFrames {
         throw new OutOfMemoryException("out of memory: all " + frames.length + " frames are in use and reclaim freed none");
     }
 
-    /** {@code get_page}. */
+    /** {@code get_page}: the caller knows the frame is in use (it holds a pte or a reference). */
     void get(Frame f) {
-        if (f.refCount.getAndIncrement() <= 0) {
-            throw new IllegalStateException("get_page on a free frame: " + f);
+        if (!tryGet(f)) {
+            throw new IllegalStateException("get_page on a free frame: " + f); // and nothing changed
         }
     }
 
