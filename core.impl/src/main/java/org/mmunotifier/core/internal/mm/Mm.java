@@ -49,11 +49,6 @@ public abstract class Mm implements MmStruct, MmLifetime {
         return mmapLock;
     }
 
-    /** The lock itself, for the memory manager's lock assertions. */
-    public ReentrantReadWriteLock mmapLockInternal() {
-        return mmapLock;
-    }
-
     /** The hooks the primary MMU calls. */
     public MmNotifierSubscriptions notifiers() {
         return notifiers;

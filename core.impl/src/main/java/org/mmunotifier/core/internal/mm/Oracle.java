@@ -2,7 +2,6 @@ package org.mmunotifier.core.internal.mm;
 
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongUnaryOperator;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.MappedFrame;
@@ -21,7 +20,6 @@ public final class Oracle implements CoherenceOracle {
     private static final int KEEP = 1_000;
 
     private final PhysicalMemory memory;
-    private final AtomicLong accesses = new AtomicLong();
     private final RecentLog<Violation> violations = new RecentLog<>(KEEP);
 
     Oracle(PhysicalMemory memory) {
@@ -50,7 +48,6 @@ public final class Oracle implements CoherenceOracle {
         if (!(mm instanceof AddressSpace as)) {
             throw new IllegalArgumentException("not an address space of this machine: " + mm);
         }
-        accesses.incrementAndGet();
         Frame f = memory.frame(frame.pfn());
         String wrong = check(as, f, frame, write);
         if (wrong != null) {
@@ -80,10 +77,6 @@ public final class Oracle implements CoherenceOracle {
     @Override
     public long violationCount() {
         return violations.count();
-    }
-
-    public long accessCount() {
-        return accesses.get();
     }
 
     /** The most recent violations, oldest first. */

@@ -2,7 +2,6 @@ package org.mmunotifier.core.internal.notifier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mmunotifier.core.internal.notifier.TestSupport.PAGE;
 
@@ -90,6 +89,5 @@ class FaultIsolationTest extends NotifierTestBase {
         mm.unregister(broken);
         assertEquals(0, mm.notifiers().notifierCount());
         assertEquals("release", core.faults().recent().get(0).callback());
-        assertNull(null);
     }
 }

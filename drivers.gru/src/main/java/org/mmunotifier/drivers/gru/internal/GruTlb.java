@@ -77,8 +77,4 @@ final class GruTlb {
     synchronized long evictions() {
         return evictions;
     }
-
-    int capacity() {
-        return entries;
-    }
 }
