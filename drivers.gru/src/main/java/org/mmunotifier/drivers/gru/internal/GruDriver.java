@@ -1,16 +1,15 @@
 package org.mmunotifier.drivers.gru.internal;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.DeviceThreads;
 import org.mmunotifier.api.FaultRetryException;
 import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmStruct;
@@ -55,8 +54,7 @@ public final class GruDriver {
     private final AtomicInteger asids = new AtomicInteger();
     private final AtomicInteger ids = new AtomicInteger();
     private final Map<Integer, GruContext> contexts = new ConcurrentHashMap<>();
-    private final List<Thread> threads = new ArrayList<>();
-    private final AtomicBoolean threadsStop = new AtomicBoolean();
+    private final DeviceThreads threads = new DeviceThreads("gru-insn");
 
     /** The ops that key the shared registration: one {@link GruMmState} per mm. */
     private final MmuNotifierOps<GruMmState> ops = new MmuNotifierOps<>() {
@@ -153,53 +151,32 @@ public final class GruDriver {
     }
 
     /** Starts the instruction threads: random loads, stores and atomics on random contexts. */
-    public synchronized void startInstructions(long seed) {
-        threadsStop.set(false);
-        for (int i = 0; i < instructionThreads; i++) {
-            Random rnd = new Random(seed * 31 + i);
-            Thread t = new Thread(() -> runInstructions(rnd), "gru-insn" + i);
-            t.setDaemon(true);
-            threads.add(t);
-            t.start();
-        }
+    public void startInstructions(long seed) {
+        threads.start(instructionThreads, seed, this::instructionStep);
     }
 
-    private void runInstructions(Random rnd) {
-        while (!threadsStop.get()) {
-            GruContext[] live = contexts.values().toArray(new GruContext[0]);
-            if (live.length == 0) {
-                Thread.onSpinWait();
-                continue;
-            }
-            GruContext ctx = live[rnd.nextInt(live.length)];
-            long pages = (ctx.end - ctx.start) / Addresses.PAGE_SIZE;
-            long address = ctx.start + rnd.nextInt((int) Math.min(Integer.MAX_VALUE, pages)) * Addresses.PAGE_SIZE;
-            try {
-                ctx.execute(rnd.nextInt(3), address, rnd.nextInt(1_000));
-            } catch (SegmentationFaultException | OutOfMemoryException | ContextGoneException | MmDeadException
-                    | FaultRetryException e) {
-                Thread.onSpinWait(); // the process unmapped or exited, or the context closed
-            }
+    /** One GRU instruction on a random open context. */
+    private boolean instructionStep(Random rnd) {
+        GruContext[] live = contexts.values().toArray(new GruContext[0]);
+        if (live.length == 0) {
+            Thread.onSpinWait();
+            return true;
         }
+        GruContext ctx = live[rnd.nextInt(live.length)];
+        long pages = (ctx.end - ctx.start) / Addresses.PAGE_SIZE;
+        long address = ctx.start + rnd.nextInt((int) Math.min(Integer.MAX_VALUE, pages)) * Addresses.PAGE_SIZE;
+        try {
+            ctx.execute(rnd.nextInt(3), address, rnd.nextInt(1_000));
+        } catch (SegmentationFaultException | OutOfMemoryException | ContextGoneException | MmDeadException
+                | FaultRetryException e) {
+            Thread.onSpinWait(); // the process unmapped or exited, or the context closed
+        }
+        return true;
     }
 
     /** Stops the instruction threads and waits for them. */
-    public synchronized void stopInstructions() {
-        threadsStop.set(true);
-        boolean interrupted = false;
-        for (Thread t : threads) {
-            while (t.isAlive()) {
-                try {
-                    t.join();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        }
-        threads.clear();
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+    public void stopInstructions() {
+        threads.stop();
     }
 
     @Deactivate

@@ -1,15 +1,13 @@
 package org.mmunotifier.drivers.kvm.internal;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.DeviceThreads;
 import org.mmunotifier.api.FaultRetryException;
 import org.mmunotifier.api.MappedFrame;
 import org.mmunotifier.api.MmDeadException;
@@ -65,8 +63,7 @@ public final class Vm implements MmuNotifier {
     /** Fault injection: runs between GUP and the retry check, to force a fault to race an invalidation. */
     volatile Runnable afterFault;
 
-    private final List<Thread> vcpus = new ArrayList<>();
-    private final AtomicBoolean vcpusStop = new AtomicBoolean();
+    private final DeviceThreads vcpus;
 
     Vm(int id, MmStruct mm, Memslot slot, CoherenceOracle oracle, DeviceCounters counters) {
         this.id = id;
@@ -75,6 +72,7 @@ public final class Vm implements MmuNotifier {
         this.slot = slot;
         this.oracle = oracle;
         this.counters = counters;
+        this.vcpus = new DeviceThreads(name + "-vcpu");
     }
 
     public int id() {
@@ -294,51 +292,30 @@ public final class Vm implements MmuNotifier {
     // ------------------------------------------------------------------ vCPUs
 
     /** Starts {@code count} vCPU threads doing random guest accesses until {@link #stopVcpus()}. */
-    synchronized void startVcpus(int count, long seed) {
-        vcpusStop.set(false);
-        for (int i = 0; i < count; i++) {
-            Random rnd = new Random(seed * 31 + i);
-            Thread t = new Thread(() -> runVcpu(rnd), name + "-vcpu" + i);
-            t.setDaemon(true);
-            vcpus.add(t);
-            t.start();
-        }
+    void startVcpus(int count, long seed) {
+        vcpus.start(count, seed, this::vcpuStep);
     }
 
-    private void runVcpu(Random rnd) {
-        while (!vcpusStop.get()) {
-            long gfn = slot.baseGfn() + rnd.nextInt((int) Math.min(Integer.MAX_VALUE, slot.pages()));
-            try {
-                guestAccess(gfn, rnd.nextInt(3), rnd.nextInt(1_000));
-                // A guest runs other instructions between memory accesses. Without this, vCPUs
-                // spinning on mmu_lock on 2 cores left invalidations waiting whole scheduler
-                // timeslices and the primary workload fell from ~400k to ~2.5k ops/s.
-                Thread.yield();
-            } catch (SegmentationFaultException | OutOfMemoryException | FaultRetryException e) {
-                Thread.onSpinWait(); // the host unmapped guest memory: the guest takes the fault and goes on
-            } catch (VmReleasedException | MmDeadException e) {
-                return; // the VM or its process is gone
-            }
+    /** One guest instruction touching memory; false once the VM or its process is gone. */
+    private boolean vcpuStep(Random rnd) {
+        long gfn = slot.baseGfn() + rnd.nextInt((int) Math.min(Integer.MAX_VALUE, slot.pages()));
+        try {
+            guestAccess(gfn, rnd.nextInt(3), rnd.nextInt(1_000));
+            // A guest runs other instructions between memory accesses. Without this, vCPUs
+            // spinning on mmu_lock on 2 cores left invalidations waiting whole scheduler
+            // timeslices and the primary workload fell from ~400k to ~2.5k ops/s.
+            Thread.yield();
+        } catch (SegmentationFaultException | OutOfMemoryException | FaultRetryException e) {
+            Thread.onSpinWait(); // the host unmapped guest memory: the guest takes the fault and goes on
+        } catch (VmReleasedException | MmDeadException e) {
+            return false;
         }
+        return true;
     }
 
     /** Stops the vCPU threads and waits for them. */
-    synchronized void stopVcpus() {
-        vcpusStop.set(true);
-        boolean interrupted = false;
-        for (Thread t : vcpus) {
-            while (t.isAlive()) {
-                try {
-                    t.join();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        }
-        vcpus.clear();
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+    void stopVcpus() {
+        vcpus.stop();
     }
 
     @Override

@@ -1,17 +1,16 @@
 package org.mmunotifier.drivers.rdma.internal;
 
 import java.lang.System.Logger.Level;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.DeviceThreads;
 import org.mmunotifier.api.FaultRetryException;
 import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmStruct;
@@ -52,8 +51,7 @@ public final class RdmaDriver {
     private final RemotePeer peer;
     private final boolean peerRegistered;
     private final int dmaThreads;
-    private final List<Thread> engines = new ArrayList<>();
-    private final AtomicBoolean enginesStop = new AtomicBoolean();
+    private final DeviceThreads engines = new DeviceThreads("rdma-dma");
 
     @Activate
     public RdmaDriver(@Reference CoherenceOracle oracle, @Reference MmuNotifiers notifiers,
@@ -142,63 +140,42 @@ public final class RdmaDriver {
     }
 
     /** Starts the DMA engines: random transfers to random regions, and remote reads and exports. */
-    public synchronized void startDma(long seed) {
-        enginesStop.set(false);
-        for (int i = 0; i < dmaThreads; i++) {
-            Random rnd = new Random(seed * 31 + i);
-            Thread t = new Thread(() -> runEngine(rnd), "rdma-dma" + i);
-            t.setDaemon(true);
-            engines.add(t);
-            t.start();
-        }
+    public void startDma(long seed) {
+        engines.start(dmaThreads, seed, this::engineStep);
     }
 
-    private void runEngine(Random rnd) {
-        while (!enginesStop.get()) {
-            MemoryRegion[] live = mrs.values().toArray(new MemoryRegion[0]);
-            if (live.length == 0) {
-                Thread.onSpinWait();
-                continue;
-            }
-            MemoryRegion mr = live[rnd.nextInt(live.length)];
-            long pages = (mr.end() - mr.start()) / Addresses.PAGE_SIZE;
-            long address = mr.start() + rnd.nextInt((int) Math.min(Integer.MAX_VALUE, pages)) * Addresses.PAGE_SIZE;
-            try {
-                int what = rnd.nextInt(20);
-                if (what == 0 && peerRegistered) {
-                    peer.export(mr, address);
-                } else if (what == 1) {
-                    long[] exported = peer.exportedPfns();
-                    if (exported.length > 0) {
-                        peer.remoteRead(exported[rnd.nextInt(exported.length)]);
-                    }
-                } else {
-                    mr.dma(address, rnd.nextInt(3), rnd.nextInt(1_000));
-                }
-            } catch (SegmentationFaultException | OutOfMemoryException | MrGoneException | MmDeadException
-                    | FaultRetryException e) {
-                Thread.onSpinWait(); // the process unmapped or exited, or the region went: a failed work request
-            }
+    /** One work request: a DMA transfer, an export, or a remote read. */
+    private boolean engineStep(Random rnd) {
+        MemoryRegion[] live = mrs.values().toArray(new MemoryRegion[0]);
+        if (live.length == 0) {
+            Thread.onSpinWait();
+            return true;
         }
+        MemoryRegion mr = live[rnd.nextInt(live.length)];
+        long pages = (mr.end() - mr.start()) / Addresses.PAGE_SIZE;
+        long address = mr.start() + rnd.nextInt((int) Math.min(Integer.MAX_VALUE, pages)) * Addresses.PAGE_SIZE;
+        try {
+            int what = rnd.nextInt(20);
+            if (what == 0 && peerRegistered) {
+                peer.export(mr, address);
+            } else if (what == 1) {
+                long[] exported = peer.exportedPfns();
+                if (exported.length > 0) {
+                    peer.remoteRead(exported[rnd.nextInt(exported.length)]);
+                }
+            } else {
+                mr.dma(address, rnd.nextInt(3), rnd.nextInt(1_000));
+            }
+        } catch (SegmentationFaultException | OutOfMemoryException | MrGoneException | MmDeadException
+                | FaultRetryException e) {
+            Thread.onSpinWait(); // the process unmapped or exited, or the region went: a failed work request
+        }
+        return true;
     }
 
     /** Stops the DMA engines and waits for them. */
-    public synchronized void stopDma() {
-        enginesStop.set(true);
-        boolean interrupted = false;
-        for (Thread t : engines) {
-            while (t.isAlive()) {
-                try {
-                    t.join();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        }
-        engines.clear();
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+    public void stopDma() {
+        engines.stop();
     }
 
     @Deactivate
