@@ -36,17 +36,25 @@ class DeviceThreadsTest {
     void aStepReturningFalseEndsItsThreadAndTheEnginesCanStartAgain() throws Exception {
         DeviceThreads engines = new DeviceThreads("test-engine");
         AtomicInteger steps = new AtomicInteger();
-        engines.start(2, 7, rnd -> steps.incrementAndGet() < 10);
+        CountDownLatch ended = new CountDownLatch(2);
+        engines.start(2, 7, rnd -> {
+            if (steps.incrementAndGet() < 10) {
+                return true;
+            }
+            ended.countDown();
+            return false; // each thread ends itself
+        });
+        assertTrue(ended.await(5, TimeUnit.SECONDS), "a thread whose step returned false did not end");
+        int stepsWhenEnded = steps.get();
         engines.stop();
-        int afterFirst = steps.get();
-        assertTrue(afterFirst >= 2, "each thread ran at least one step: " + afterFirst);
-        AtomicBoolean ranAgain = new AtomicBoolean();
+        assertEquals(stepsWhenEnded, steps.get(), "a thread kept stepping after its step returned false");
+        CountDownLatch ranAgain = new CountDownLatch(1);
         engines.start(1, 7, rnd -> {
-            ranAgain.set(true);
+            ranAgain.countDown();
             return false;
         });
+        assertTrue(ranAgain.await(5, TimeUnit.SECONDS), "a stopped DeviceThreads did not start again");
         engines.stop();
-        assertTrue(ranAgain.get(), "a stopped DeviceThreads did not start again");
         assertFalse(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().startsWith("test-engine")),
                 "a device thread outlived stop()");
     }
