@@ -21,6 +21,7 @@ import org.mmunotifier.api.NotRegisteredException;
 final class IntervalNotifiers {
     private final MmStruct mm;
     private final MmLifetime lifetime;
+    private final NotifierCore core;
     private final Srcu srcu;
     private final NotifierFaults faults;
     private final Object lock = new Object(); // also the wait queue
@@ -29,11 +30,12 @@ final class IntervalNotifiers {
     private long invalidateSeq = 2; // guarded by lock; starts even (idle)
     private long activeInvalidateRanges; // guarded by lock
 
-    IntervalNotifiers(MmStruct mm, MmLifetime lifetime, Srcu srcu, NotifierFaults faults) {
+    IntervalNotifiers(MmStruct mm, MmLifetime lifetime, NotifierCore core) {
         this.mm = mm;
         this.lifetime = lifetime;
-        this.srcu = srcu;
-        this.faults = faults;
+        this.core = core;
+        this.srcu = core.srcu();
+        this.faults = core.faults();
     }
 
     MmStruct mm() {
@@ -44,8 +46,9 @@ final class IntervalNotifiers {
         return (invalidateSeq & 1) != 0;
     }
 
-    IntervalSubscription insert(long start, long end, MmuIntervalNotifier notifier) {
-        IntervalSubscription sub = new IntervalSubscription(this, start, end, notifier);
+    /** The caller has taken the mm reference {@link #remove} drops. */
+    IntervalSubscription insert(long start, long end, MmuIntervalNotifier notifier, Owner owner) {
+        IntervalSubscription sub = new IntervalSubscription(this, start, end, notifier, owner);
         synchronized (lock) {
             if (activeInvalidateRanges != 0) {
                 if (isInvalidating()) {
@@ -62,10 +65,20 @@ final class IntervalNotifiers {
                 tree.insert(sub);
             }
         }
+        if (!owner.adopt(sub)) {
+            remove(sub, false);
+            throw owner.stopped();
+        }
         return sub;
     }
 
-    void remove(IntervalSubscription sub) {
+    /**
+     * {@code mmu_interval_notifier_remove}: waits for the invalidation in flight that may be calling it.
+     *
+     * @param strict the driver asked: removing twice is its error. Otherwise the core is taking it
+     *        back and a subscription already removed is left alone
+     */
+    void remove(IntervalSubscription sub, boolean strict) {
         if (srcu.inReadSection()) {
             throw new IllegalStateException("an interval subscription cannot be removed from inside a notifier"
                     + " callback: remove() waits for the invalidation that is running the callback");
@@ -73,7 +86,10 @@ final class IntervalNotifiers {
         long waitFor = 0;
         synchronized (lock) {
             if (sub.removed) {
-                throw new NotRegisteredException(sub + " was removed already");
+                if (strict) {
+                    throw new NotRegisteredException(sub + " was removed already");
+                }
+                return;
             }
             sub.removed = true;
             if (isInvalidating()) {
@@ -97,6 +113,7 @@ final class IntervalNotifiers {
             }
             restoreInterrupt(interrupted);
         }
+        sub.owner.disown(sub);
         lifetime.mmdrop();
     }
 
@@ -154,6 +171,9 @@ final class IntervalNotifiers {
     }
 
     private boolean callInvalidate(IntervalSubscription sub, MmuNotifierRange range, long curSeq) {
+        if (!sub.owner.admits()) {
+            return true;
+        }
         boolean ok;
         try {
             ok = sub.notifier.invalidate(sub, range, curSeq);

@@ -7,7 +7,7 @@ import org.mmunotifier.api.MmuIntervalNotifier;
 import org.mmunotifier.api.MmuIntervalSubscription;
 
 /** {@code struct mmu_interval_notifier}: one interval subscription, a node of its mm's tree. */
-final class IntervalSubscription extends IntervalTree.Node implements MmuIntervalSubscription {
+final class IntervalSubscription extends IntervalTree.Node implements MmuIntervalSubscription, Lease {
     private static final VarHandle SEQ;
 
     static {
@@ -19,17 +19,20 @@ final class IntervalSubscription extends IntervalTree.Node implements MmuInterva
     }
 
     final MmuIntervalNotifier notifier;
-    private final IntervalNotifiers owner;
-    /** Written under the owner's lock or the driver's update lock, read racily by checkRetry. */
+    private final IntervalNotifiers itree;
+    /** Whose code {@link #notifier} is. */
+    final Owner owner;
+    /** Written under the tree's lock or the driver's update lock, read racily by checkRetry. */
     private volatile long invalidateSeq;
-    /** On the owner's deferred list (an insert or a remove waiting for the invalidation to end). */
-    boolean deferred; // guarded by the owner's lock
-    boolean removed; // guarded by the owner's lock
+    /** On the tree's deferred list (an insert or a remove waiting for the invalidation to end). */
+    boolean deferred; // guarded by the tree's lock
+    boolean removed; // guarded by the tree's lock
 
-    IntervalSubscription(IntervalNotifiers owner, long start, long end, MmuIntervalNotifier notifier) {
+    IntervalSubscription(IntervalNotifiers itree, long start, long end, MmuIntervalNotifier notifier, Owner owner) {
         super(start, end - 1);
-        this.owner = owner;
+        this.itree = itree;
         this.notifier = notifier;
+        this.owner = owner;
     }
 
     long seq() {
@@ -42,7 +45,7 @@ final class IntervalSubscription extends IntervalTree.Node implements MmuInterva
 
     @Override
     public MmStruct mm() {
-        return owner.mm();
+        return itree.mm();
     }
 
     @Override
@@ -57,7 +60,7 @@ final class IntervalSubscription extends IntervalTree.Node implements MmuInterva
 
     @Override
     public long readBegin() {
-        return owner.readBegin(this);
+        return itree.readBegin(this);
     }
 
     @Override
@@ -77,12 +80,27 @@ final class IntervalSubscription extends IntervalTree.Node implements MmuInterva
 
     @Override
     public void remove() {
-        owner.remove(this);
+        itree.remove(this, true);
+    }
+
+    @Override
+    public void forceRemove() {
+        itree.remove(this, false);
+    }
+
+    @Override
+    public String describe() {
+        return toString();
+    }
+
+    @Override
+    public long mmId() {
+        return itree.mm().id();
     }
 
     @Override
     public String toString() {
         return "interval [0x" + Long.toHexString(start) + ", 0x" + Long.toHexString(last + 1) + ") of mm "
-                + owner.mm().id() + " -> " + NotifierFault.identify(notifier);
+                + itree.mm().id() + " -> " + NotifierFault.identify(notifier);
     }
 }

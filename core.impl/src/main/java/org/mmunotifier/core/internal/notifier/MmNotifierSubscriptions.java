@@ -40,6 +40,7 @@ public final class MmNotifierSubscriptions {
     private final MmStruct mm;
     private final MmLifetime lifetime;
     private final ReentrantReadWriteLock mmapLock;
+    private final NotifierCore core;
     private final Srcu srcu;
     private final NotifierFaults faults;
 
@@ -53,13 +54,17 @@ public final class MmNotifierSubscriptions {
     private final Map<MmuNotifier, Subscription> byNotifier = new IdentityHashMap<>(); // guarded by lock
     private final Map<MmuNotifierOps<?>, Subscription> byOps = new IdentityHashMap<>(); // guarded by lock
 
-    public MmNotifierSubscriptions(MmStruct mm, MmLifetime lifetime, ReentrantReadWriteLock mmapLock, Srcu srcu,
-            NotifierFaults faults) {
+    MmNotifierSubscriptions(MmStruct mm, MmLifetime lifetime, ReentrantReadWriteLock mmapLock, NotifierCore core) {
         this.mm = mm;
         this.lifetime = lifetime;
         this.mmapLock = mmapLock;
-        this.srcu = srcu;
-        this.faults = faults;
+        this.core = core;
+        this.srcu = core.srcu();
+        this.faults = core.faults();
+    }
+
+    long mmId() {
+        return mm.id();
     }
 
     // ------------------------------------------------------------------ registration
@@ -117,13 +122,15 @@ public final class MmNotifierSubscriptions {
     }
 
     private void link(MmuNotifier notifier, MmuNotifierOps<?> ops) {
+        Owner owner = core.ownerOf(ops != null ? ops : notifier);
+        owner.checkOpen();
+        Subscription s = new Subscription(this, notifier, ops, owner);
         synchronized (lock) {
             checkAlive("register " + NotifierFault.identify(notifier));
             if (byNotifier.containsKey(notifier) || indexOf(list, notifier) >= 0) {
                 throw new AlreadyRegisteredException(NotifierFault.identify(notifier) + " is registered on mm "
                         + mm.id() + " already");
             }
-            Subscription s = new Subscription(notifier, ops);
             byNotifier.put(notifier, s);
             if (ops != null) {
                 byOps.put(ops, s);
@@ -133,6 +140,33 @@ public final class MmNotifierSubscriptions {
             publish();
             lifetime.mmgrab();
         }
+        if (!owner.adopt(s)) {
+            forceRemove(s);
+            throw owner.stopped();
+        }
+    }
+
+    /**
+     * The core taking back a registration whose owner went away: unlinked with no further call
+     * into it (no release, no free_notifier), then a grace period so that none is still running.
+     */
+    void forceRemove(Subscription s) {
+        boolean forget;
+        synchronized (lock) {
+            forget = byNotifier.remove(s.notifier, s);
+            if (forget && s.ops != null) {
+                byOps.remove(s.ops, s);
+            }
+            unlink(s); // a no-op if exit unlinked it
+        }
+        if (!forget) {
+            return; // unregister or put won
+        }
+        if (!s.tryKill() && !s.isReleasingOnThisThread()) {
+            s.awaitDead(); // exit is calling its release: the owner is still stopping, let it finish
+        }
+        srcu.synchronize();
+        lifetime.mmdrop();
     }
 
     /**
@@ -154,29 +188,33 @@ public final class MmNotifierSubscriptions {
                         + mm.id() + ": drop it with put(), not unregister()");
             }
         }
+        boolean mine; // false if the core force-removed it meanwhile: it then dropped the mm too
         if (s.tryBeginRelease()) {
             callRelease(s);
             synchronized (lock) {
                 unlink(s);
-                byNotifier.remove(notifier, s);
+                mine = byNotifier.remove(notifier, s);
             }
             s.markDead();
         } else if (s.isReleasingOnThisThread()) {
             // Called from release on this thread: whoever called release unlinks it when release
             // returns. Waiting for that here would wait for ourselves.
             synchronized (lock) {
-                byNotifier.remove(notifier, s);
+                mine = byNotifier.remove(notifier, s);
             }
         } else {
             s.awaitDead();
             synchronized (lock) {
                 unlink(s); // a no-op unless exit released it
-                byNotifier.remove(notifier, s);
+                mine = byNotifier.remove(notifier, s);
             }
         }
+        s.owner.disown(s);
         // Callbacks that read the array before the unlink may still be running on other threads.
         srcu.synchronize();
-        lifetime.mmdrop();
+        if (mine) {
+            lifetime.mmdrop();
+        }
     }
 
     /** {@code mmu_notifier_put}: the last reference unlinks without release and frees after a grace period. */
@@ -196,6 +234,7 @@ public final class MmNotifierSubscriptions {
             byOps.remove(s.ops, s);
             unlink(s);
         }
+        s.owner.disown(s);
         // If exit is releasing it right now, exit marks it dead; the grace period below also
         // waits for that release, which runs in a read-side section.
         s.tryKill();
@@ -207,7 +246,9 @@ public final class MmNotifierSubscriptions {
         MmuNotifierOps ops = s.ops;
         srcu.callSrcu(() -> {
             try {
-                ops.freeNotifier(s.notifier);
+                if (s.owner.admits()) {
+                    ops.freeNotifier(s.notifier);
+                }
             } catch (Throwable t) {
                 faults.threw(s.notifier, "free_notifier", mm.id(), t);
             }
@@ -219,12 +260,14 @@ public final class MmNotifierSubscriptions {
         Objects.requireNonNull(notifier, "notifier");
         checkCompiledIn();
         Addresses.checkRange(start, end);
+        Owner owner = core.ownerOf(notifier);
+        owner.checkOpen();
         IntervalNotifiers t = itreeOrCreate();
         synchronized (lock) {
             checkAlive("insert an interval subscription for " + NotifierFault.identify(notifier));
             lifetime.mmgrab(); // dropped by remove()
         }
-        return t.insert(start, end, notifier);
+        return t.insert(start, end, notifier, owner);
     }
 
     /**
@@ -250,7 +293,7 @@ public final class MmNotifierSubscriptions {
             synchronized (lock) {
                 checkAlive("insert an interval subscription");
                 if (itree == null) {
-                    itree = new IntervalNotifiers(mm, lifetime, srcu, faults);
+                    itree = new IntervalNotifiers(mm, lifetime, core);
                     publish();
                 }
                 return itree;
@@ -317,6 +360,9 @@ public final class MmNotifierSubscriptions {
     }
 
     private void callRelease(Subscription s) {
+        if (!s.owner.admits()) {
+            return;
+        }
         ReaderSlot r = srcu.enter();
         try {
             s.notifier.release(mm);
@@ -390,6 +436,10 @@ public final class MmNotifierSubscriptions {
 
     /** @return false only for a legitimate refusal of a non-blockable range */
     private boolean callStart(Subscription s, int index, InvalidationRange range) {
+        if (!s.owner.admits()) {
+            range.markFailed(index); // not called, so no end either
+            return true;
+        }
         boolean ok;
         try {
             ok = s.notifier.invalidateRangeStart(range);
@@ -435,7 +485,7 @@ public final class MmNotifierSubscriptions {
             Subscription s = subs[i];
             // A notifier unregistered since start is dead: its unregister has returned (or is in
             // its grace period, waiting for us), so it must not be called any more.
-            if (range.failed(i) || s.isDead()) {
+            if (range.failed(i) || !s.owner.admits() || s.isDead()) {
                 continue;
             }
             try {
@@ -512,6 +562,9 @@ public final class MmNotifierSubscriptions {
                 return false;
             }
             for (Subscription s : h.list) {
+                if (!s.owner.admits()) {
+                    continue;
+                }
                 try {
                     if (c.call(s.notifier, mm, a, b, flag)) {
                         any = true;

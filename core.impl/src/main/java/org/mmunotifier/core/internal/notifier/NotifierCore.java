@@ -1,6 +1,7 @@
 package org.mmunotifier.core.internal.notifier;
 
 import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifiers;
@@ -17,15 +18,36 @@ public final class NotifierCore implements MmuNotifiers, AutoCloseable {
     private final Srcu srcu = new Srcu();
     private final NotifierFaults faults = new NotifierFaults();
     private final RmapNotifiers rmap;
+    private final LongAdder lateCalls = new LongAdder();
+    private volatile OwnerResolver owners = OwnerResolver.NONE;
 
     public NotifierCore(PageLayout layout) {
         this.layout = Objects.requireNonNull(layout, "layout");
-        this.rmap = new RmapNotifiers(layout, srcu, faults);
+        this.rmap = new RmapNotifiers(this);
     }
 
     /** The subscriptions of a new mm whose {@code mmap_lock} is {@code mmapLock}. */
     public MmNotifierSubscriptions newSubscriptions(MmStruct mm, MmLifetime lifetime, ReentrantReadWriteLock mmapLock) {
-        return new MmNotifierSubscriptions(mm, lifetime, mmapLock, srcu, faults);
+        return new MmNotifierSubscriptions(mm, lifetime, mmapLock, this);
+    }
+
+    /** How registrations find their owner; set by the OSGi runtime, {@link OwnerResolver#NONE} outside it. */
+    public void setOwnerResolver(OwnerResolver resolver) {
+        owners = Objects.requireNonNull(resolver, "resolver");
+    }
+
+    Owner ownerOf(Object code) {
+        return owners.ownerOf(code);
+    }
+
+    /** A new owner whose refused calls count towards {@link #lateCalls()}. */
+    public Owner newOwner(String name, long bundleId) {
+        return new Owner(name, bundleId, lateCalls);
+    }
+
+    /** Calls refused because their notifier's owner was gone: must stay zero. */
+    public long lateCalls() {
+        return lateCalls.sum();
     }
 
     @Override
@@ -60,6 +82,10 @@ public final class NotifierCore implements MmuNotifiers, AutoCloseable {
     @Override
     public void synchronize() {
         srcu.barrier();
+    }
+
+    PageLayout layout() {
+        return layout;
     }
 
     public NotifierFaults faults() {

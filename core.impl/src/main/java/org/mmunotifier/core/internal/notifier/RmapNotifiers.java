@@ -13,20 +13,50 @@ import org.mmunotifier.api.page.UnsupportedPageFlagException;
 
 /** The global rmap notifier list ({@code mmu_rmap_notifier_list}), read like the per-mm lists. */
 final class RmapNotifiers {
-    private static final MmuRmapNotifier[] NONE = {};
+    /** One registration; also what its owner holds. */
+    private final class Entry implements Lease {
+        final MmuRmapNotifier notifier;
+        final Owner owner;
+
+        Entry(MmuRmapNotifier notifier, Owner owner) {
+            this.notifier = notifier;
+            this.owner = owner;
+        }
+
+        @Override
+        public void forceRemove() {
+            if (unlink(this)) {
+                srcu.synchronize();
+            }
+        }
+
+        @Override
+        public String describe() {
+            return "rmap notifier " + NotifierFault.identify(notifier);
+        }
+
+        @Override
+        public long mmId() {
+            return -1;
+        }
+    }
+
+    private static final Entry[] NONE = {};
 
     private final PageLayout layout;
     private final Srcu srcu;
     private final NotifierFaults faults;
-    private volatile MmuRmapNotifier[] list = NONE;
+    private final NotifierCore core;
+    private volatile Entry[] list = NONE;
 
-    RmapNotifiers(PageLayout layout, Srcu srcu, NotifierFaults faults) {
-        this.layout = layout;
-        this.srcu = srcu;
-        this.faults = faults;
+    RmapNotifiers(NotifierCore core) {
+        this.core = core;
+        this.layout = core.layout();
+        this.srcu = core.srcu();
+        this.faults = core.faults();
     }
 
-    synchronized void register(MmuRmapNotifier notifier) {
+    void register(MmuRmapNotifier notifier) {
         Objects.requireNonNull(notifier, "notifier");
         if (!NotifierConfig.COMPILED_IN) {
             throw new NotifiersDisabledException("MMU notifiers are compiled out (" + NotifierConfig.PROPERTY
@@ -42,29 +72,53 @@ final class RmapNotifiers {
                 }
             };
         }
-        if (indexOf(notifier) >= 0) {
-            throw new AlreadyRegisteredException("rmap notifier " + NotifierFault.identify(notifier)
-                    + " is registered already");
+        Owner owner = core.ownerOf(notifier);
+        owner.checkOpen();
+        Entry e = new Entry(notifier, owner);
+        synchronized (this) {
+            if (indexOf(notifier) >= 0) {
+                throw new AlreadyRegisteredException("rmap notifier " + NotifierFault.identify(notifier)
+                        + " is registered already");
+            }
+            Entry[] next = Arrays.copyOf(list, list.length + 1);
+            next[next.length - 1] = e;
+            list = next;
         }
-        MmuRmapNotifier[] next = Arrays.copyOf(list, list.length + 1);
-        next[next.length - 1] = notifier;
-        list = next;
+        if (!owner.adopt(e)) {
+            e.forceRemove();
+            throw owner.stopped();
+        }
     }
 
     void unregister(MmuRmapNotifier notifier) {
         Objects.requireNonNull(notifier, "notifier");
+        Entry e;
         synchronized (this) {
             int i = indexOf(notifier);
             if (i < 0) {
                 throw new NotRegisteredException("rmap notifier " + NotifierFault.identify(notifier)
                         + " is not registered");
             }
-            MmuRmapNotifier[] next = new MmuRmapNotifier[list.length - 1];
-            System.arraycopy(list, 0, next, 0, i);
-            System.arraycopy(list, i + 1, next, i, list.length - i - 1);
-            list = next.length == 0 ? NONE : next;
+            e = list[i];
+            unlink(e);
         }
+        e.owner.disown(e);
         srcu.synchronize();
+    }
+
+    /** @return false if it was unlinked already */
+    private synchronized boolean unlink(Entry e) {
+        Entry[] l = list;
+        for (int i = 0; i < l.length; i++) {
+            if (l[i] == e) {
+                Entry[] next = new Entry[l.length - 1];
+                System.arraycopy(l, 0, next, 0, i);
+                System.arraycopy(l, i + 1, next, i, l.length - i - 1);
+                list = next.length == 0 ? NONE : next;
+                return true;
+            }
+        }
+        return false;
     }
 
     /** {@code mmu_rmap_notifier(invalidate_page, page)}, for pages marked {@code PageExternalRmap}. */
@@ -77,11 +131,14 @@ final class RmapNotifiers {
         }
         ReaderSlot r = srcu.enter();
         try {
-            for (MmuRmapNotifier n : list) { // read inside the section: unregister waits for it
+            for (Entry e : list) { // read inside the section: unregister waits for it
+                if (!e.owner.admits()) {
+                    continue;
+                }
                 try {
-                    n.invalidatePage(page);
+                    e.notifier.invalidatePage(page);
                 } catch (Throwable t) {
-                    faults.threw(n, "rmap invalidate_page", -1, t);
+                    faults.threw(e.notifier, "rmap invalidate_page", -1, t);
                 }
             }
         } finally {
@@ -94,9 +151,9 @@ final class RmapNotifiers {
     }
 
     private int indexOf(MmuRmapNotifier notifier) {
-        MmuRmapNotifier[] l = list;
+        Entry[] l = list;
         for (int i = 0; i < l.length; i++) {
-            if (l[i] == notifier) {
+            if (l[i].notifier == notifier) {
                 return i;
             }
         }

@@ -13,7 +13,7 @@ import org.mmunotifier.api.MmuNotifierOps;
  * call it twice) without unlinking first, which in Linux let reclaim free pages a secondary MMU
  * still mapped (3ad3d901bbcf).
  */
-final class Subscription {
+final class Subscription implements Lease {
     private static final int ACTIVE = 0;
     private static final int RELEASING = 1;
     private static final int DEAD = 2;
@@ -21,16 +21,37 @@ final class Subscription {
     final MmuNotifier notifier;
     /** The ops it was allocated by, for get/put registrations; null for register/unregister. */
     final MmuNotifierOps<?> ops;
+    /** Whose code {@link #notifier} is. */
+    final Owner owner;
     /** References taken by get (guarded by the subscriptions' lock). */
     int users;
+
+    private final MmNotifierSubscriptions subs;
 
     private final AtomicInteger state = new AtomicInteger(ACTIVE);
     private volatile Thread releaser;
 
-    Subscription(MmuNotifier notifier, MmuNotifierOps<?> ops) {
+    Subscription(MmNotifierSubscriptions subs, MmuNotifier notifier, MmuNotifierOps<?> ops, Owner owner) {
+        this.subs = subs;
         this.notifier = notifier;
         this.ops = ops;
+        this.owner = owner;
         this.users = 1;
+    }
+
+    @Override
+    public void forceRemove() {
+        subs.forceRemove(this);
+    }
+
+    @Override
+    public String describe() {
+        return (ops == null ? "notifier " : "get/put notifier ") + NotifierFault.identify(notifier) + " on mm " + mmId();
+    }
+
+    @Override
+    public long mmId() {
+        return subs.mmId();
     }
 
     /** Wins the right to call {@code release}; the winner must later call {@link #markDead()}. */

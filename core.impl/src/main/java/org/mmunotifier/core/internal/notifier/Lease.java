@@ -1,0 +1,16 @@
+package org.mmunotifier.core.internal.notifier;
+
+/** A registration its {@link Owner} holds and the core can take back when the owner goes away. */
+interface Lease {
+    /**
+     * Unlinks the registration without calling into its notifier again (no {@code release}, no
+     * {@code freeNotifier}) and waits until no callback of it is running. Idempotent.
+     */
+    void forceRemove();
+
+    /** What the registration is, for the warning that names what a bundle left behind. */
+    String describe();
+
+    /** The mm it is on, or -1 for an rmap notifier. */
+    long mmId();
+}

@@ -1,0 +1,148 @@
+package org.mmunotifier.core.internal.notifier;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The code a registration calls into: in OSGi one bundle's class loader. The core keeps what each
+ * owner registered so that, when the owner goes away, it can take back whatever was left behind
+ * before the class loader does (invariant 11).
+ *
+ * <p>Lifecycle: open → closing (no new registrations; the leftovers are being removed) → gone.
+ * Every call into a notifier first asks {@link #admits()}: a gone owner is never called, and the
+ * attempt is counted. The count must stay zero; a nonzero count means the core called back into a
+ * bundle after it had been cleaned up.
+ */
+public final class Owner {
+    /** Outside OSGi: code that never goes away. */
+    public static final Owner NONE = new Owner("(no bundle)", -1, new LongAdder());
+
+    private final String name;
+    private final long bundleId;
+    private final LongAdder lateCalls;
+    private final Set<Lease> leases = new LinkedHashSet<>(); // guarded by this
+    private boolean closing; // guarded by this
+    private volatile boolean gone;
+
+    /**
+     * @param lateCalls where refused calls are counted (shared by every owner of one machine)
+     */
+    public Owner(String name, long bundleId, LongAdder lateCalls) {
+        this.name = name;
+        this.bundleId = bundleId;
+        this.lateCalls = lateCalls;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public long bundleId() {
+        return bundleId;
+    }
+
+    /** One volatile read on the dispatch path; false (and counted) once the owner is gone. */
+    boolean admits() {
+        if (!gone) {
+            return true;
+        }
+        lateCalls.increment();
+        return false;
+    }
+
+    public boolean isGone() {
+        return gone;
+    }
+
+    /** Refuses a registration up front once cleanup has begun. */
+    void checkOpen() {
+        if (this != NONE) {
+            synchronized (this) {
+                if (closing) {
+                    throw stopped();
+                }
+            }
+        }
+    }
+
+    /**
+     * Records a registration that is already linked. False if cleanup began in between: the
+     * caller must then force-remove it itself, because cleanup's snapshot may have missed it.
+     */
+    boolean adopt(Lease lease) {
+        if (this == NONE) {
+            return true;
+        }
+        synchronized (this) {
+            if (closing) {
+                return false;
+            }
+            leases.add(lease);
+            return true;
+        }
+    }
+
+    /** The registration was unregistered, put or removed by its driver. */
+    void disown(Lease lease) {
+        if (this != NONE) {
+            synchronized (this) {
+                leases.remove(lease);
+            }
+        }
+    }
+
+    IllegalStateException stopped() {
+        return new IllegalStateException(name + " is stopping or stopped: it cannot register notifiers any more");
+    }
+
+    /** What the owner holds now. */
+    public synchronized List<String> describeLeases() {
+        List<String> out = new ArrayList<>();
+        for (Lease l : leases) {
+            out.add(l.describe());
+        }
+        return out;
+    }
+
+    public synchronized int leaseCount() {
+        return leases.size();
+    }
+
+    /**
+     * Takes back everything the owner still holds and marks it gone. Call after the owner's own
+     * deactivation, before its class loader is discarded.
+     *
+     * @param stopped the owner has already stopped: calls into it during the cleanup are refused
+     *        and counted too. Otherwise (still stopping) they are let through until every lease
+     *        is removed, since they may be legitimately under way
+     * @return what was left behind (empty if the owner cleaned up after itself)
+     */
+    public List<String> close(boolean stopped) {
+        if (stopped) {
+            gone = true;
+        }
+        List<Lease> left;
+        synchronized (this) {
+            closing = true;
+            left = new ArrayList<>(leases);
+            leases.clear();
+        }
+        List<String> described = new ArrayList<>();
+        for (Lease l : left) {
+            described.add(l.describe());
+            l.forceRemove();
+        }
+        // For a stopping owner only now: every forced removal has waited out the callbacks in
+        // flight, so from here on any call would enter code whose bundle has stopped.
+        gone = true;
+        return described;
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}
