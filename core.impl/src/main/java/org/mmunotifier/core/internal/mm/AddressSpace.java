@@ -32,7 +32,7 @@ public final class AddressSpace extends Mm {
     private final PhysicalMemory memory;
     final PageTable pageTable = new PageTable();
     final Lock ptl = new ReentrantLock();
-    final InflightRanges inflight = new InflightRanges();
+    final InflightRanges inflight;
     private final TreeMap<Long, Vma> vmas = new TreeMap<>(); // guarded by mmap_lock
     private long mmapBase = 0x10_0000_0000L; // guarded by mmap_lock: where mmap(0, …) searches from
 
@@ -40,6 +40,7 @@ public final class AddressSpace extends Mm {
         super(machine.notifierCore());
         this.machine = machine;
         this.memory = machine.memory();
+        this.inflight = new InflightRanges(machine.invalidationCounter());
     }
 
     // ------------------------------------------------------------------ VMAs

@@ -2,6 +2,7 @@ package org.mmunotifier.core.internal.mm;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The invalidations the primary MMU has in progress on one mm, from before it changes a pte until
@@ -10,8 +11,15 @@ import java.util.List;
  */
 final class InflightRanges {
     private final List<long[]> ranges = new ArrayList<>(); // guarded by this
+    private final LongAdder started;
+
+    /** @param started counts every invalidation begun (machine-wide) */
+    InflightRanges(LongAdder started) {
+        this.started = started;
+    }
 
     synchronized long[] add(long start, long end) {
+        started.increment();
         long[] r = {start, end};
         ranges.add(r);
         return r;

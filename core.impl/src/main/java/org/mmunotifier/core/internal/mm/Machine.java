@@ -5,6 +5,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.mmunotifier.api.NoSuchProcessException;
 import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.core.internal.notifier.NotifierCore;
 
@@ -22,6 +24,7 @@ public final class Machine implements AutoCloseable {
     private final Migrator migrator;
     private final Map<Integer, Process> processes = new ConcurrentHashMap<>();
     private final AtomicInteger pids = new AtomicInteger();
+    private final LongAdder invalidations = new LongAdder();
 
     public Machine(int frames, PageLayout layout) {
         Objects.requireNonNull(layout, "layout");
@@ -53,6 +56,15 @@ public final class Machine implements AutoCloseable {
         return migrator;
     }
 
+    LongAdder invalidationCounter() {
+        return invalidations;
+    }
+
+    /** Range and page invalidations the primary MMU has begun, on every mm so far. */
+    public long invalidations() {
+        return invalidations.sum();
+    }
+
     /** A new process with an empty address space. */
     public Process spawn() {
         return register(new AddressSpace(this));
@@ -74,12 +86,12 @@ public final class Machine implements AutoCloseable {
     /**
      * The process with {@code pid}.
      *
-     * @throws IllegalArgumentException if there is none (it never existed or has exited)
+     * @throws NoSuchProcessException if there is none (it never existed or has exited)
      */
     public Process process(int pid) {
         Process p = processes.get(pid);
         if (p == null || !p.isAlive()) {
-            throw new IllegalArgumentException("no process " + pid + (p == null ? "" : ": it has exited"));
+            throw new NoSuchProcessException(pid);
         }
         return p;
     }

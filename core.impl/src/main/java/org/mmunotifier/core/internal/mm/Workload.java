@@ -81,6 +81,7 @@ public final class Workload {
     private final List<Process> children = new CopyOnWriteArrayList<>();
     private final Map<Op, LongAdder> done = new EnumMap<>(Op.class);
     private final LongAdder failed = new LongAdder();
+    private volatile boolean stopRequested;
 
     public Workload(Machine machine, Config config, Listener listener) {
         this.machine = machine;
@@ -91,13 +92,32 @@ public final class Workload {
         }
         for (int i = 0; i < config.processes(); i++) {
             Process p = machine.spawn();
-            for (int r = 0; r < REGIONS; r++) {
-                p.mm().mmap(region(r), REGION_PAGES * Addresses.PAGE_SIZE, Vma.PROT_READ | Vma.PROT_WRITE, r % 2 == 1);
-            }
+            mapRegions(p);
             initial.add(p);
             pool.add(p);
             listener.spawned(p);
         }
+    }
+
+    /** Maps the workload's regions into a new process: even ones private, odd ones shared. */
+    public static void mapRegions(Process p) {
+        for (int r = 0; r < REGIONS; r++) {
+            p.mm().mmap(region(r), REGION_PAGES * Addresses.PAGE_SIZE, Vma.PROT_READ | Vma.PROT_WRITE, r % 2 == 1);
+        }
+    }
+
+    /** Asks every run in progress to stop after its current operations. */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    /** Operations done so far, by every run. */
+    public long opsDone() {
+        long n = 0;
+        for (LongAdder a : done.values()) {
+            n += a.sum();
+        }
+        return n;
     }
 
     static long region(int r) {
@@ -119,7 +139,7 @@ public final class Workload {
             Random rnd = new Random(config.seed() * 1_000_003L + t);
             Thread th = new Thread(() -> {
                 try {
-                    while (!stop.get() && issued.incrementAndGet() <= maxOps && System.nanoTime() < deadline) {
+                    while (!stop.get() && !stopRequested && issued.incrementAndGet() <= maxOps && System.nanoTime() < deadline) {
                         step(rnd);
                     }
                 } catch (Throwable e) {

@@ -1,0 +1,12 @@
+package org.mmunotifier.api.runtime;
+
+/**
+ * One live registration of a bundle.
+ *
+ * @param bundleId the bundle whose code the registration calls
+ * @param bundle that bundle's symbolic name and version
+ * @param mmId the mm it is on, or -1 for an rmap notifier
+ * @param what the kind of registration and the notifier
+ */
+public record Registration(long bundleId, String bundle, long mmId, String what) {
+}

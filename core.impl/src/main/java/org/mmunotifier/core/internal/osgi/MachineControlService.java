@@ -1,0 +1,112 @@
+package org.mmunotifier.core.internal.osgi;
+
+import java.time.Duration;
+import java.util.List;
+import org.mmunotifier.api.runtime.MachineControl;
+import org.mmunotifier.api.runtime.MachineStats;
+import org.mmunotifier.core.internal.mm.Machine;
+import org.mmunotifier.core.internal.mm.Process;
+import org.mmunotifier.core.internal.mm.Violation;
+import org.mmunotifier.core.internal.mm.Workload;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+
+/** Processes and the demo workload, for operators and tests. */
+@Component(service = {MachineControl.class, MachineControlService.class})
+public final class MachineControlService implements MachineControl {
+    static final int MAX_THREADS = 64;
+    static final int MAX_PROCESSES = 1024;
+
+    private final Machine machine;
+    private final ProcessEvents events;
+    private Workload workload; // guarded by this
+    private Workload.Running running; // guarded by this
+
+    @Activate
+    public MachineControlService(@Reference MachineService machine, @Reference ProcessEvents events) {
+        this.machine = machine.machine();
+        this.events = events;
+    }
+
+    @Deactivate
+    void deactivate() throws InterruptedException {
+        synchronized (this) {
+            if (running != null) {
+                stopWorkload();
+            }
+        }
+    }
+
+    public Machine machine() {
+        return machine;
+    }
+
+    @Override
+    public int spawn() {
+        Process p = machine.spawn();
+        Workload.mapRegions(p);
+        events.spawned(p);
+        return p.pid();
+    }
+
+    @Override
+    public void kill(int pid) {
+        Process p = machine.process(pid);
+        events.exiting(p);
+        p.exit();
+    }
+
+    @Override
+    public synchronized void startWorkload(long seed, int threads, int processes) {
+        if (running != null) {
+            throw new IllegalStateException("the workload is running already; stop it first");
+        }
+        if (threads < 1 || threads > MAX_THREADS) {
+            throw new IllegalArgumentException("threads=" + threads + " is out of range: 1.." + MAX_THREADS);
+        }
+        if (processes < 1 || processes > MAX_PROCESSES) {
+            throw new IllegalArgumentException("processes=" + processes + " is out of range: 1.." + MAX_PROCESSES);
+        }
+        workload = new Workload(machine, new Workload.Config(seed, threads, processes, processes), events);
+        running = workload.start(Long.MAX_VALUE, Duration.ofDays(365));
+    }
+
+    @Override
+    public synchronized long stopWorkload() {
+        if (running == null) {
+            throw new IllegalStateException("the workload is not running");
+        }
+        workload.requestStop();
+        try {
+            running.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while stopping the workload", e);
+        } finally {
+            workload.close();
+            running = null;
+        }
+        return workload.opsDone();
+    }
+
+    @Override
+    public MachineStats stats() {
+        Workload w;
+        boolean on;
+        synchronized (this) {
+            w = workload;
+            on = running != null;
+        }
+        return new MachineStats((int) machine.processes().stream().filter(Process::isAlive).count(),
+                machine.memory().frameCount(), machine.memory().usedCount(), machine.invalidations(),
+                machine.oracle().violationCount(), machine.notifierCore().faults().count(),
+                machine.notifierCore().lateCalls(), w == null ? 0 : w.opsDone(), on);
+    }
+
+    @Override
+    public List<String> recentViolations() {
+        return machine.oracle().violations().stream().map(Violation::toString).toList();
+    }
+}
