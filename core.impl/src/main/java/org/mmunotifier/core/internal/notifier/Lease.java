@@ -1,7 +1,7 @@
 package org.mmunotifier.core.internal.notifier;
 
 /** A registration its {@link Owner} holds and the core can take back when the owner goes away. */
-interface Lease {
+public interface Lease {
     /**
      * Unlinks the registration without calling into its notifier again (no {@code release}, no
      * {@code freeNotifier}) and waits until no callback of it is running. Idempotent.

@@ -99,12 +99,8 @@ public final class Owner {
     }
 
     /** What the owner holds now. */
-    public synchronized List<String> describeLeases() {
-        List<String> out = new ArrayList<>();
-        for (Lease l : leases) {
-            out.add(l.describe());
-        }
-        return out;
+    public synchronized List<Lease> leases() {
+        return List.copyOf(leases);
     }
 
     public synchronized int leaseCount() {
