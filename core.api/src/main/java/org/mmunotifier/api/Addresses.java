@@ -46,6 +46,26 @@ public final class Addresses {
         checkRange(address, address + PAGE_SIZE);
     }
 
+    /**
+     * An address as an operator types it: {@code 0x}-prefixed hex or decimal, {@code _} allowed
+     * between digits ({@code 0x4000_0000}).
+     *
+     * @throws IllegalArgumentException naming the text if it is neither, or is negative
+     */
+    public static long parse(String text) {
+        String t = text.strip().replace("_", "");
+        long v;
+        try {
+            v = t.startsWith("0x") || t.startsWith("0X") ? Long.parseUnsignedLong(t.substring(2), 16) : Long.parseLong(t);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("malformed address '" + text + "': expected 0x-prefixed hex or decimal");
+        }
+        if (v < 0) {
+            throw new IllegalArgumentException("malformed address '" + text + "': negative");
+        }
+        return v;
+    }
+
     private static String describe(long start, long end) {
         return "range [0x" + Long.toHexString(start) + ", 0x" + Long.toHexString(end) + ")";
     }
