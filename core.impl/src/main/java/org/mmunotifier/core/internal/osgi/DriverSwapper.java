@@ -1,0 +1,117 @@
+package org.mmunotifier.core.internal.osgi;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URL;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import org.mmunotifier.api.runtime.NotifierRegistry;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.wiring.FrameworkWiring;
+
+/**
+ * Stops and restarts, or updates, a driver bundle, and times the teardown: from the stop request
+ * until the bundle has stopped, which includes its components' deactivation and the core's forced
+ * cleanup of anything it left registered.
+ */
+public final class DriverSwapper {
+    /**
+     * What one swap did.
+     *
+     * @param bundle the bundle swapped
+     * @param how "restart" or "update"
+     * @param teardownNanos stop request until stopped (deactivation, grace periods, forced cleanup)
+     * @param startNanos start (or update and start) until active
+     * @param leftBehind registrations the core had to take back from it
+     */
+    public record Swap(String bundle, String how, long teardownNanos, long startNanos, int leftBehind) {
+    }
+
+    private final BundleContext context;
+    private final NotifierRegistry registry;
+
+    public DriverSwapper(BundleContext context, NotifierRegistry registry) {
+        this.context = context;
+        this.registry = registry;
+    }
+
+    /**
+     * A bundle by id, symbolic name, or the last part of an {@code org.mmunotifier.drivers.} name
+     * ({@code kvm}).
+     *
+     * @throws IllegalArgumentException if no bundle matches
+     */
+    public Bundle bundle(String which) {
+        String w = which.strip();
+        if (!w.isEmpty() && w.chars().allMatch(Character::isDigit)) {
+            Bundle b = context.getBundle(Long.parseLong(w));
+            if (b != null) {
+                return b;
+            }
+        } else {
+            for (Bundle b : context.getBundles()) {
+                String bsn = b.getSymbolicName();
+                if (w.equals(bsn) || ("org.mmunotifier.drivers." + w).equals(bsn)) {
+                    return b;
+                }
+            }
+        }
+        throw new IllegalArgumentException("no bundle '" + which + "': give a bundle id, a symbolic name, or kvm/rdma/gru");
+    }
+
+    /**
+     * Stops {@code bundle} and starts it again, or, with {@code jar}, stops it, updates it from
+     * that location (refreshing its wiring) and starts it.
+     */
+    public Swap swap(Bundle bundle, String jar) throws BundleException, IOException {
+        if (bundle.getBundleId() == 0 || bundle.equals(context.getBundle())) {
+            throw new IllegalArgumentException(BundleOwners.name(bundle) + " is not a driver: it cannot be swapped");
+        }
+        if (bundle.getState() != Bundle.ACTIVE) {
+            throw new IllegalStateException(BundleOwners.name(bundle) + " is not active");
+        }
+        URL url = jar == null ? null : toUrl(jar);
+        int before = registry.forcedCleanups().size();
+        long t0 = System.nanoTime();
+        bundle.stop();
+        long t1 = System.nanoTime();
+        if (url != null) {
+            try (InputStream in = url.openStream()) {
+                bundle.update(in);
+            }
+            refresh(bundle);
+        }
+        bundle.start();
+        long t2 = System.nanoTime();
+        int left = registry.forcedCleanups().stream().skip(before).filter(c -> c.bundleId() == bundle.getBundleId())
+                .mapToInt(c -> c.leftBehind().size()).sum();
+        return new Swap(BundleOwners.name(bundle), url == null ? "restart" : "update", t1 - t0, t2 - t1, left);
+    }
+
+    private static URL toUrl(String jar) throws IOException {
+        try {
+            URI uri = jar.contains(":") && !jar.matches("^[A-Za-z]:\\\\.*") ? URI.create(jar) : new File(jar).toURI();
+            URL url = uri.toURL();
+            url.openConnection().connect(); // fail here, before anything is stopped
+            return url;
+        } catch (IllegalArgumentException | IOException e) {
+            throw new IllegalArgumentException("cannot read jar '" + jar + "': " + e.getMessage());
+        }
+    }
+
+    /** Refreshes {@code bundle} and waits: the old revision's class loader goes away here. */
+    private void refresh(Bundle bundle) {
+        FrameworkWiring fw = context.getBundle(0).adapt(FrameworkWiring.class);
+        CountDownLatch done = new CountDownLatch(1);
+        fw.refreshBundles(List.of(bundle), e -> done.countDown());
+        try {
+            done.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

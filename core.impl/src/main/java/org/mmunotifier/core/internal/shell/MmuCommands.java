@@ -1,0 +1,259 @@
+package org.mmunotifier.core.internal.shell;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.felix.service.command.Descriptor;
+import org.mmunotifier.api.Addresses;
+import org.mmunotifier.api.runtime.ForcedCleanup;
+import org.mmunotifier.api.runtime.MachineStats;
+import org.mmunotifier.api.runtime.NotifierRegistry;
+import org.mmunotifier.api.runtime.Registration;
+import org.mmunotifier.core.internal.mm.AddressSpace;
+import org.mmunotifier.core.internal.mm.Machine;
+import org.mmunotifier.core.internal.mm.Process;
+import org.mmunotifier.core.internal.mm.Vma;
+import org.mmunotifier.core.internal.osgi.DriverSwapper;
+import org.mmunotifier.core.internal.osgi.MachineControlService;
+import org.mmunotifier.core.internal.shell.ShellRecords.BundleRegistrations;
+import org.mmunotifier.core.internal.shell.ShellRecords.Outcome;
+import org.mmunotifier.core.internal.shell.ShellRecords.ProcessInfo;
+import org.mmunotifier.core.internal.shell.ShellRecords.VmaInfo;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+/**
+ * The {@code mmu} shell scope: processes and their memory, notifier registrations per mm and per
+ * bundle, counters and violations, the demo workload, and hot-swapping a driver. Every command
+ * checks all of its arguments before it changes anything.
+ */
+@Component(service = MmuCommands.class, property = {"osgi.command.scope=mmu",
+        "osgi.command.function=ps", "osgi.command.function=vmas", "osgi.command.function=spawn",
+        "osgi.command.function=kill", "osgi.command.function=map", "osgi.command.function=unmap",
+        "osgi.command.function=protect", "osgi.command.function=touch", "osgi.command.function=reclaim",
+        "osgi.command.function=migrate", "osgi.command.function=notifiers", "osgi.command.function=bundles",
+        "osgi.command.function=cleanups", "osgi.command.function=stats", "osgi.command.function=violations",
+        "osgi.command.function=demo", "osgi.command.function=swap"})
+public final class MmuCommands {
+    private final MachineControlService control;
+    private final Machine machine;
+    private final NotifierRegistry registry;
+    private final DriverSwapper swapper;
+
+    @Activate
+    public MmuCommands(@Reference MachineControlService control, @Reference NotifierRegistry registry,
+            BundleContext context) {
+        this.control = control;
+        this.machine = control.machine();
+        this.registry = registry;
+        this.swapper = new DriverSwapper(context, registry);
+    }
+
+    @Descriptor("list the live processes: mm, VMAs, mapped and resident pages, notifiers attached")
+    public List<ProcessInfo> ps() {
+        List<ProcessInfo> out = new ArrayList<>();
+        for (Process p : machine.processes()) {
+            if (p.isAlive()) {
+                out.add(info(p));
+            }
+        }
+        return out;
+    }
+
+    private static ProcessInfo info(Process p) {
+        AddressSpace mm = p.mm();
+        List<Vma> vmas = mm.vmas();
+        long mapped = vmas.stream().mapToLong(v -> (v.end() - v.start()) / Addresses.PAGE_SIZE).sum();
+        return new ProcessInfo(p.pid(), mm.id(), vmas.size(), mapped, mm.rss(), (int) mm.pageTableCount(),
+                mm.notifiers().notifierCount(), mm.notifiers().intervalCount());
+    }
+
+    @Descriptor("list the VMAs of a process")
+    public List<VmaInfo> vmas(@Descriptor("pid") int pid) {
+        AddressSpace mm = machine.process(pid).mm();
+        List<VmaInfo> out = new ArrayList<>();
+        for (Vma v : mm.vmas()) {
+            out.add(new VmaInfo(hex(v.start()), hex(v.end()), Vma.protString(v.prot()), v.shared() ? "shared" : "private",
+                    (v.end() - v.start()) / Addresses.PAGE_SIZE, mm.ptesIn(v.start(), v.end())));
+        }
+        return out;
+    }
+
+    @Descriptor("spawn a process with the demo memory layout; drivers set to attach do so")
+    public ProcessInfo spawn() {
+        return info(machine.process(control.spawn()));
+    }
+
+    @Descriptor("make a process exit: its notifiers get release, then its memory is freed")
+    public String kill(@Descriptor("pid") int pid) {
+        control.kill(pid);
+        return "process " + pid + " exited";
+    }
+
+    @Descriptor("mmap anonymous memory at a fixed address (MAP_FIXED_NOREPLACE)")
+    public List<VmaInfo> map(@Descriptor("pid") int pid, @Descriptor("address (0x-hex or decimal, page aligned)") String address,
+            @Descriptor("length in bytes (0x-hex or decimal, page aligned)") String length,
+            @Descriptor("protection: r, rw, rx, rwx or none") String prot,
+            @Descriptor("shared (true) or private copy-on-write (false)") boolean shared) {
+        AddressSpace mm = machine.process(pid).mm();
+        mm.mmap(Addresses.parse(address), Addresses.parse(length), Prot.parse(prot), shared);
+        return vmas(pid);
+    }
+
+    @Descriptor("munmap a range: the notifiers get an UNMAP invalidation")
+    public List<VmaInfo> unmap(@Descriptor("pid") int pid, @Descriptor("start address") String address,
+            @Descriptor("length in bytes") String length) {
+        long[] r = range(address, length);
+        machine.process(pid).mm().munmap(r[0], r[1]);
+        return vmas(pid);
+    }
+
+    @Descriptor("mprotect a range: taking a right away gives a PROTECTION_VMA invalidation")
+    public List<VmaInfo> protect(@Descriptor("pid") int pid, @Descriptor("start address") String address,
+            @Descriptor("length in bytes") String length, @Descriptor("protection: r, rw, rx, rwx or none") String prot) {
+        long[] r = range(address, length);
+        int p = Prot.parse(prot);
+        machine.process(pid).mm().mprotect(r[0], r[1], p);
+        return vmas(pid);
+    }
+
+    @Descriptor("touch every page of a range as the CPU would (faulting it in)")
+    public ProcessInfo touch(@Descriptor("pid") int pid, @Descriptor("start address") String address,
+            @Descriptor("length in bytes") String length, @Descriptor("write (true) or read (false)") boolean write) {
+        long[] r = range(address, length);
+        Process p = machine.process(pid);
+        requireMapped(p.mm(), r[0], r[0] + r[1], write);
+        for (long a = r[0]; a < r[0] + r[1]; a += Addresses.PAGE_SIZE) {
+            p.mm().touch(a, write);
+        }
+        return info(p);
+    }
+
+    @Descriptor("run reclaim until it has freed some pages or gone once round memory")
+    public Outcome reclaim(@Descriptor("pages to try to free (1..frames)") int pages) {
+        if (pages < 1 || pages > machine.memory().frameCount()) {
+            throw new IllegalArgumentException("pages=" + pages + " is out of range: 1.." + machine.memory().frameCount());
+        }
+        return new Outcome("pages freed", machine.reclaimer().shrink(pages));
+    }
+
+    @Descriptor("migrate the page at an address to a new frame (MIGRATE invalidation)")
+    public Outcome migrate(@Descriptor("pid") int pid, @Descriptor("address of a resident page") String address) {
+        long a = Addresses.parse(address);
+        Addresses.checkPage(a);
+        AddressSpace mm = machine.process(pid).mm();
+        return new Outcome("pages migrated", machine.migrator().migrate(mm, a, this) ? 1 : 0);
+    }
+
+    @Descriptor("notifier registrations held by bundles, per mm")
+    public List<Registration> notifiers() {
+        return registry.registrations();
+    }
+
+    @Descriptor("notifier registrations held by bundles, on one process's mm")
+    public List<Registration> notifiers(@Descriptor("pid") int pid) {
+        long mm = machine.process(pid).mm().id();
+        return registry.registrations().stream().filter(r -> r.mmId() == mm).toList();
+    }
+
+    @Descriptor("notifier registrations per bundle")
+    public List<BundleRegistrations> bundles() {
+        Map<Long, List<Registration>> by = new TreeMap<>();
+        for (Registration r : registry.registrations()) {
+            by.computeIfAbsent(r.bundleId(), k -> new ArrayList<>()).add(r);
+        }
+        List<BundleRegistrations> out = new ArrayList<>();
+        by.forEach((id, rs) -> out.add(new BundleRegistrations(id, rs.get(0).bundle(), rs.size(),
+                List.copyOf(new TreeSet<>(rs.stream().map(Registration::mmId).toList())))));
+        return out;
+    }
+
+    @Descriptor("registrations the core took back from bundles that stopped without unregistering")
+    public List<ForcedCleanup> cleanups() {
+        return registry.forcedCleanups();
+    }
+
+    @Descriptor("machine counters: processes, frames, invalidations, violations, calls into stopped bundles")
+    public MachineStats stats() {
+        return control.stats();
+    }
+
+    @Descriptor("the most recent coherence violations")
+    public List<String> violations() {
+        return control.recentViolations();
+    }
+
+    @Descriptor("start or stop the demo workload with 2 threads over 4 processes (seed 1)")
+    public Object demo(@Descriptor("start, stop or status") String action) {
+        return demo(action, 2, 4, 1);
+    }
+
+    @Descriptor("start the demo workload")
+    public Object demo(@Descriptor("start") String action, @Descriptor("workload threads (1..64)") int threads,
+            @Descriptor("processes (1..1024)") int processes, @Descriptor("seed") long seed) {
+        switch (action) {
+            case "start" -> control.startWorkload(seed, threads, processes);
+            case "stop" -> {
+                return new Outcome("operations", control.stopWorkload());
+            }
+            case "status" -> {
+                return control.stats();
+            }
+            default -> throw new IllegalArgumentException("unknown action '" + action + "': start, stop or status");
+        }
+        return control.stats();
+    }
+
+    @Descriptor("stop a driver bundle and start it again, timing its teardown")
+    public DriverSwapper.Swap swap(@Descriptor("bundle id, symbolic name, or kvm/rdma/gru") String bundle)
+            throws BundleException, IOException {
+        return swapper.swap(swapper.bundle(bundle), null);
+    }
+
+    @Descriptor("stop a driver bundle, update it from a jar and start it, timing its teardown")
+    public DriverSwapper.Swap swap(@Descriptor("bundle id, symbolic name, or kvm/rdma/gru") String bundle,
+            @Descriptor("jar to update from: a path or URL") String jar) throws BundleException, IOException {
+        return swapper.swap(swapper.bundle(bundle), jar);
+    }
+
+    /** Parses and checks {@code [address, address + length)} before anything is done with it. */
+    private static long[] range(String address, String length) {
+        long a = Addresses.parse(address);
+        long n = Addresses.parse(length);
+        Addresses.checkRange(a, a + n);
+        return new long[] {a, n};
+    }
+
+    /** Refuses up front what would fault part way through, so a bad touch changes nothing. */
+    private static void requireMapped(AddressSpace mm, long start, long end, boolean write) {
+        long at = start;
+        for (Vma v : mm.vmas()) {
+            if (v.end() <= at) {
+                continue;
+            }
+            if (v.start() > at) {
+                break;
+            }
+            int need = write ? Vma.PROT_WRITE : Vma.PROT_READ;
+            if ((v.prot() & need) == 0) {
+                throw new IllegalArgumentException(hex(at) + " is mapped " + Vma.protString(v.prot()) + ": a "
+                        + (write ? "write" : "read") + " would fault");
+            }
+            at = v.end();
+            if (at >= end) {
+                return;
+            }
+        }
+        throw new IllegalArgumentException(hex(at) + " is not mapped (mm " + mm.id() + ")");
+    }
+
+    private static String hex(long v) {
+        return "0x" + Long.toHexString(v);
+    }
+}
