@@ -1,0 +1,159 @@
+package org.mmunotifier.core.internal.osgi;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.launch.Framework;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+
+/**
+ * How the process ends, and what it was started with.
+ *
+ * <p>Under the bnd launcher (the executable jar built by the {@code launcher} module) this is the
+ * launcher's main-thread service: a {@code Callable<Integer>} with {@code main.thread=true}. The
+ * launcher calls {@link #call()} on the JVM's main thread once every bundle has started; when it
+ * returns, the launcher stops the framework, waits for it, and {@code System.exit}s with the
+ * returned value. Without such a service the launcher exits with 117 when the framework stops.
+ * {@code call()} returns the status given to {@link #exit(int)}, or 0 once this component is
+ * deactivated (the framework is stopping: {@code stop 0}, a SIGTERM, or the core bundle stopped).
+ *
+ * <p>A JVM shutdown hook (SIGTERM, Ctrl-C, {@code System.exit} elsewhere) stops the framework and
+ * waits for it, so every DS component is deactivated before the JVM goes away.
+ */
+@Component(service = {Callable.class, FrameworkLifecycle.class}, property = "main.thread=true", immediate = true)
+public final class FrameworkLifecycle implements Callable<Integer> {
+    private static final System.Logger LOG = System.getLogger(FrameworkLifecycle.class.getName());
+    /** Service property of the bnd launcher's own service: the command line, a {@code String[]}. */
+    static final String LAUNCHER_ARGUMENTS = "launcher.arguments";
+    static final String GOSH_ARGS = "gosh.args";
+    static final long STOP_TIMEOUT_MS = 30_000;
+
+    private final Framework framework;
+    private final List<String> arguments;
+    private final boolean underBndLauncher;
+    private final CompletableFuture<Integer> status = new CompletableFuture<>();
+    private final CountDownLatch mainReturned = new CountDownLatch(1);
+    private final Thread hook;
+    private volatile boolean inHook;
+
+    @Activate
+    public FrameworkLifecycle(BundleContext context) throws InvalidSyntaxException {
+        framework = (Framework) context.getBundle(Constants.SYSTEM_BUNDLE_ID);
+        // bnd launcher 7.x registers its service (objectClass java.lang.Object and
+        // aQute.launcher.Launcher) before it installs any bundle, so it is already there.
+        ServiceReference<?>[] launcher = context.getServiceReferences((String) null, "(" + LAUNCHER_ARGUMENTS + "=*)");
+        Object args = launcher == null ? null : launcher[0].getProperty(LAUNCHER_ARGUMENTS);
+        underBndLauncher = args instanceof String[];
+        arguments = underBndLauncher ? List.of((String[]) args) : List.of();
+        // A run with arguments is a batch run: Gogo's shell would stop the framework on stdin EOF.
+        // The shell reads gosh.args once, when it starts, through BundleContext.getProperty, which
+        // in Felix falls back to system properties. launcher.bndrun starts the shell one start
+        // level after every other bundle, so after this; started earlier, it would miss it.
+        // An explicit -Dgosh.args (even empty) wins.
+        if (!arguments.isEmpty() && context.getProperty(GOSH_ARGS) == null) {
+            System.setProperty(GOSH_ARGS, "--nointeractive");
+        }
+        hook = new Thread(() -> {
+            inHook = true;
+            stopFramework();
+        }, "mmunotifier-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    @Deactivate
+    void deactivate() throws InterruptedException {
+        status.complete(0); // no-op when exit(status) came first
+        if (underBndLauncher) {
+            // Let the launcher's main thread return from call() before the framework can reach
+            // STOPPED (it cannot while we are deactivating): the launcher's FrameworkWaiter
+            // thread exits with 117 if it sees STOPPED before the main thread has begun its own
+            // orderly stop. Bounded: during startup the main thread may not get here at all.
+            mainReturned.await(5, TimeUnit.SECONDS);
+        }
+        if (!inHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException alreadyShuttingDown) {
+                // System.exit is under way (the hook is then already running or done).
+            }
+        }
+    }
+
+    /** The bnd launcher's main thread: blocks until {@link #exit(int)} or deactivation. */
+    @Override
+    public Integer call() throws InterruptedException, ExecutionException {
+        try {
+            return status.get();
+        } finally {
+            mainReturned.countDown();
+        }
+    }
+
+    /** The command line after the jar name; empty when not launched by the bnd launcher (e.g. Pax Exam). */
+    public List<String> arguments() {
+        return arguments;
+    }
+
+    /** Whether the bnd launcher started this framework (it then calls {@link #call()}). */
+    public boolean launchedByBnd() {
+        return underBndLauncher;
+    }
+
+    /**
+     * Stops the framework and ends the JVM with {@code status}. Never blocks, so it is safe from a
+     * component's own thread, its activate method, or an SCR callback. The first status wins.
+     *
+     * @param status 0..255, except 197 and 198 which the bnd launcher reserves (return instead of
+     *     exit, wait for another main-thread service)
+     */
+    public void exit(int status) {
+        if (status < 0 || status > 255 || status == 197 || status == 198) {
+            throw new IllegalArgumentException("exit status " + status + " is not 0..255 or is reserved (197, 198)");
+        }
+        if (!this.status.complete(status)) {
+            return;
+        }
+        if (!underBndLauncher) {
+            // Nobody calls call(): stop from a thread of our own. Stopping on the caller's thread
+            // would deadlock when the caller is a component waiting for its own deactivation.
+            Thread exiter = new Thread(() -> {
+                stopFramework();
+                System.exit(status);
+            }, "mmunotifier-exit");
+            exiter.start();
+        }
+        // Bounded: if some bundle never finishes stopping, end the JVM anyway.
+        Thread watchdog = new Thread(() -> {
+            try {
+                Thread.sleep(STOP_TIMEOUT_MS + 5_000);
+                LOG.log(System.Logger.Level.ERROR, "framework did not stop in time; halting with {0}", status);
+                Runtime.getRuntime().halt(status);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "mmunotifier-exit-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
+    }
+
+    private void stopFramework() {
+        try {
+            framework.stop(); // returns at once; Felix stops on a thread of its own
+            if (framework.waitForStop(STOP_TIMEOUT_MS).getType() == FrameworkEvent.WAIT_TIMEDOUT) {
+                LOG.log(System.Logger.Level.ERROR, "framework did not stop within {0} ms", STOP_TIMEOUT_MS);
+            }
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.ERROR, "stopping the framework failed", e);
+        }
+    }
+}
