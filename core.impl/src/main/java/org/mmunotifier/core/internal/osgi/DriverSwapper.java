@@ -63,36 +63,65 @@ public final class DriverSwapper {
         throw new IllegalArgumentException("no bundle '" + which + "': give a bundle id, a symbolic name, or kvm/rdma/gru");
     }
 
+    /** Stops {@code bundle} and starts it again. */
+    public Swap restart(Bundle bundle) throws BundleException {
+        return swap(bundle, "restart", b -> { });
+    }
+
     /**
-     * Stops {@code bundle} and starts it again, or, with {@code jar}, stops it, updates it from
-     * that location (refreshing its wiring) and starts it.
+     * Stops {@code bundle}, updates it from {@code jar} (a path or URL; null: from its own
+     * location), refreshes it (the old revision's class loader goes away here) and starts it.
      */
-    public Swap swap(Bundle bundle, String jar) throws BundleException, IOException {
+    public Swap update(Bundle bundle, String jar) throws BundleException {
+        URL url = jar == null ? ownLocation(bundle) : toUrl(jar); // checked before anything is stopped
+        return swap(bundle, "update", b -> {
+            try (InputStream in = url.openStream()) {
+                b.update(in);
+            } catch (IOException e) {
+                throw new BundleException("cannot read " + url + ": " + e.getMessage(), e);
+            }
+            refresh(b);
+        });
+    }
+
+    private interface Change {
+        void apply(Bundle b) throws BundleException;
+    }
+
+    private Swap swap(Bundle bundle, String how, Change change) throws BundleException {
         if (bundle.getBundleId() == 0 || bundle.equals(context.getBundle())) {
             throw new IllegalArgumentException(BundleOwners.name(bundle) + " is not a driver: it cannot be swapped");
         }
         if (bundle.getState() != Bundle.ACTIVE) {
             throw new IllegalStateException(BundleOwners.name(bundle) + " is not active");
         }
-        URL url = jar == null ? null : toUrl(jar);
+        String name = BundleOwners.name(bundle);
         int before = registry.forcedCleanups().size();
         long t0 = System.nanoTime();
         bundle.stop();
         long t1 = System.nanoTime();
-        if (url != null) {
-            try (InputStream in = url.openStream()) {
-                bundle.update(in);
-            }
-            refresh(bundle);
-        }
+        change.apply(bundle);
         bundle.start();
         long t2 = System.nanoTime();
         int left = registry.forcedCleanups().stream().skip(before).filter(c -> c.bundleId() == bundle.getBundleId())
                 .mapToInt(c -> c.leftBehind().size()).sum();
-        return new Swap(BundleOwners.name(bundle), url == null ? "restart" : "update", t1 - t0, t2 - t1, left);
+        return new Swap(name, how, t1 - t0, t2 - t1, left);
     }
 
-    private static URL toUrl(String jar) throws IOException {
+    /**
+     * Where the bundle was installed from: a URL, or (the bnd launcher installs the bundles it
+     * embeds from a stream) a path inside the launcher jar.
+     */
+    private static URL ownLocation(Bundle bundle) {
+        String loc = bundle.getLocation();
+        URL embedded = ClassLoader.getSystemResource(loc);
+        if (embedded != null) {
+            return embedded;
+        }
+        return toUrl(loc.startsWith("reference:") ? loc.substring("reference:".length()) : loc);
+    }
+
+    private static URL toUrl(String jar) {
         try {
             URI uri = jar.contains(":") && !jar.matches("^[A-Za-z]:\\\\.*") ? URI.create(jar) : new File(jar).toURI();
             URL url = uri.toURL();

@@ -79,6 +79,11 @@ public final class ProcessEvents implements Workload.Listener {
         }
     }
 
+    /** Listeners registered now. */
+    public int listenerCount() {
+        return slots.size();
+    }
+
     @Override
     public void spawned(Process p) {
         tell(p, true);

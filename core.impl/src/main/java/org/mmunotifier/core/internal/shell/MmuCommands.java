@@ -1,6 +1,5 @@
 package org.mmunotifier.core.internal.shell;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -212,14 +211,14 @@ public final class MmuCommands {
 
     @Descriptor("stop a driver bundle and start it again, timing its teardown")
     public DriverSwapper.Swap swap(@Descriptor("bundle id, symbolic name, or kvm/rdma/gru") String bundle)
-            throws BundleException, IOException {
-        return swapper.swap(swapper.bundle(bundle), null);
+            throws BundleException {
+        return swapper.restart(swapper.bundle(bundle));
     }
 
     @Descriptor("stop a driver bundle, update it from a jar and start it, timing its teardown")
     public DriverSwapper.Swap swap(@Descriptor("bundle id, symbolic name, or kvm/rdma/gru") String bundle,
-            @Descriptor("jar to update from: a path or URL") String jar) throws BundleException, IOException {
-        return swapper.swap(swapper.bundle(bundle), jar);
+            @Descriptor("jar to update from: a path or URL") String jar) throws BundleException {
+        return swapper.update(swapper.bundle(bundle), jar);
     }
 
     /** Parses and checks {@code [address, address + length)} before anything is done with it. */

@@ -1,0 +1,75 @@
+package org.mmunotifier.core.internal.osgi;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A run the launcher is asked for on its command line (or by system properties of the same
+ * names, {@code mmunotifier.scenario} …): {@code --scenario demo|hotswap --seconds N
+ * [--threads T] [--processes P] [--seed S]}.
+ */
+record Scenario(String name, Duration duration, int threads, int processes, long seed) {
+    static final List<String> NAMES = List.of("demo", "hotswap");
+    static final String USAGE = "usage: [--scenario demo|hotswap] [--seconds N] [--threads T] [--processes P] [--seed S]";
+
+    /** Property names are {@code mmunotifier.<option>}; the command line wins. */
+    interface Properties {
+        String get(String name);
+    }
+
+    /**
+     * @return null for the default (interactive) run
+     * @throws IllegalArgumentException naming the bad argument
+     */
+    static Scenario parse(List<String> args, Properties props) {
+        String name = props.get("mmunotifier.scenario");
+        String seconds = props.get("mmunotifier.seconds");
+        String threads = props.get("mmunotifier.threads");
+        String processes = props.get("mmunotifier.processes");
+        String seed = props.get("mmunotifier.seed");
+        for (int i = 0; i < args.size(); i++) {
+            String opt = args.get(i);
+            if (i + 1 >= args.size()) {
+                throw new IllegalArgumentException("option '" + opt + "' needs a value; " + USAGE);
+            }
+            String v = args.get(++i);
+            switch (opt) {
+                case "--scenario" -> name = v;
+                case "--seconds" -> seconds = v;
+                case "--threads" -> threads = v;
+                case "--processes" -> processes = v;
+                case "--seed" -> seed = v;
+                default -> throw new IllegalArgumentException("unknown option '" + opt + "'; " + USAGE);
+            }
+        }
+        if (name == null) {
+            if (seconds != null) {
+                throw new IllegalArgumentException("--seconds needs --scenario; " + USAGE);
+            }
+            return null;
+        }
+        if (!NAMES.contains(name)) {
+            throw new IllegalArgumentException("unknown scenario '" + name + "': one of " + NAMES);
+        }
+        return new Scenario(name, Duration.ofSeconds(number("seconds", seconds, 30, 1, 86_400)),
+                (int) number("threads", threads, 2, 1, MachineControlService.MAX_THREADS),
+                (int) number("processes", processes, 4, 1, MachineControlService.MAX_PROCESSES),
+                number("seed", seed, 1, Long.MIN_VALUE, Long.MAX_VALUE));
+    }
+
+    private static long number(String what, String text, long dflt, long min, long max) {
+        if (text == null) {
+            return dflt;
+        }
+        long v;
+        try {
+            v = Long.parseLong(text.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(what + " must be a number, not '" + text + "'");
+        }
+        if (v < min || v > max) {
+            throw new IllegalArgumentException(what + "=" + v + " is out of range: " + min + ".." + max);
+        }
+        return v;
+    }
+}

@@ -1,0 +1,48 @@
+package org.mmunotifier.core.internal.osgi;
+
+import java.util.Arrays;
+import java.util.List;
+import org.mmunotifier.api.runtime.MachineStats;
+
+/** What a scenario run did, and whether it passed. */
+record ScenarioReport(Scenario scenario, double seconds, long operations, MachineStats end, int restarts,
+        int updates, long[] teardownNanos, int forcedCleanups, List<String> consistency) {
+
+    boolean passed() {
+        return end.violations() == 0 && end.callsIntoStoppedBundles() == 0 && consistency.isEmpty()
+                && end.framesInUse() == 0;
+    }
+
+    String render() {
+        StringBuilder b = new StringBuilder();
+        b.append("scenario ").append(scenario.name()).append(": ").append(passed() ? "PASSED" : "FAILED").append('\n');
+        row(b, "duration", String.format("%.1f s (%d workload threads, %d processes, seed %d)", seconds,
+                scenario.threads(), scenario.processes(), scenario.seed()));
+        row(b, "operations", String.format("%d (%.0f/s)", operations, operations / seconds));
+        row(b, "invalidations", String.format("%d (%.0f/s)", end.invalidations(), end.invalidations() / seconds));
+        row(b, "swaps", (restarts + updates) + " (" + restarts + " restarts, " + updates + " updates)");
+        if (teardownNanos.length > 0) {
+            long[] t = teardownNanos.clone();
+            Arrays.sort(t);
+            row(b, "teardown ms", String.format("p50 %.2f  p90 %.2f  p99 %.2f  max %.2f", ms(t, 0.50), ms(t, 0.90),
+                    ms(t, 0.99), t[t.length - 1] / 1e6));
+        }
+        row(b, "forced cleanups", String.valueOf(forcedCleanups));
+        row(b, "violations", String.valueOf(end.violations()));
+        row(b, "calls into stopped bundles", String.valueOf(end.callsIntoStoppedBundles()));
+        row(b, "notifier faults", String.valueOf(end.notifierFaults()));
+        row(b, "frames in use at the end", end.framesInUse() + " of " + end.frames());
+        row(b, "consistency", consistency.isEmpty() ? "ok" : consistency.size() + " problems: " + consistency.get(0));
+        return b.toString();
+    }
+
+    /** Nearest-rank percentile. */
+    private static double ms(long[] sorted, double p) {
+        int i = (int) Math.ceil(p * sorted.length) - 1;
+        return sorted[Math.max(0, i)] / 1e6;
+    }
+
+    private static void row(StringBuilder b, String name, String value) {
+        b.append(String.format("  %-27s %s%n", name, value));
+    }
+}

@@ -1,0 +1,178 @@
+package org.mmunotifier.core.internal.osgi;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.mmunotifier.api.runtime.MachineStats;
+import org.mmunotifier.api.runtime.NotifierRegistry;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+
+/**
+ * What the launcher runs. By default: the demo workload with every driver attached and a status
+ * line every {@code mmunotifier.status.seconds} (10) seconds, the shell left to the operator. With
+ * a {@link Scenario}: that scenario for its duration, then a report, then exit with 0 if it
+ * passed, 1 if not (2 for bad arguments). Outside the launcher (Pax Exam) it does nothing unless
+ * a scenario is given by system property.
+ */
+@Component(immediate = true)
+public final class ScenarioRunner {
+    static final String DRIVERS = "org.mmunotifier.drivers.";
+    private static final PrintStream OUT = System.out;
+
+    private final FrameworkLifecycle lifecycle;
+    private final MachineControlService control;
+    private final NotifierRegistry registry;
+    private final ProcessEvents events;
+    private final BundleContext context;
+    private final Thread thread;
+
+    @Activate
+    public ScenarioRunner(@Reference FrameworkLifecycle lifecycle, @Reference MachineControlService control,
+            @Reference NotifierRegistry registry, @Reference ProcessEvents events, BundleContext context) {
+        this.lifecycle = lifecycle;
+        this.control = control;
+        this.registry = registry;
+        this.events = events;
+        this.context = context;
+        Scenario scenario;
+        try {
+            scenario = Scenario.parse(lifecycle.arguments(), context::getProperty);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            lifecycle.exit(2);
+            thread = null;
+            return;
+        }
+        if (scenario == null && !lifecycle.launchedByBnd()) {
+            thread = null;
+            return;
+        }
+        thread = new Thread(() -> run(scenario), "mmunotifier-" + (scenario == null ? "demo" : scenario.name()));
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    @Deactivate
+    void deactivate() throws InterruptedException {
+        if (thread != null) {
+            thread.interrupt();
+            thread.join(30_000);
+        }
+    }
+
+    private void run(Scenario scenario) {
+        try {
+            awaitDrivers();
+            if (scenario == null) {
+                demo();
+            } else {
+                ScenarioReport report = scenario.name().equals("hotswap") ? hotswap(scenario) : demo(scenario);
+                OUT.print(report.render());
+                OUT.flush();
+                lifecycle.exit(report.passed() ? 0 : 1);
+            }
+        } catch (InterruptedException e) {
+            // the framework is stopping
+        } catch (Exception e) {
+            System.err.println("error: scenario failed: " + e);
+            e.printStackTrace();
+            lifecycle.exit(1);
+        }
+    }
+
+    /** The driver bundles, and a little time for each to register its process listener. */
+    private List<Bundle> awaitDrivers() throws InterruptedException {
+        List<Bundle> drivers = Arrays.stream(context.getBundles())
+                .filter(b -> b.getSymbolicName() != null && b.getSymbolicName().startsWith(DRIVERS)).toList();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (events.listenerCount() < drivers.size() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        return drivers;
+    }
+
+    private void demo() throws InterruptedException {
+        control.startWorkload(1, 2, 4);
+        long every = Math.max(0, Long.getLong("mmunotifier.status.seconds", 10));
+        OUT.println("[mmu] demo workload running with the drivers attached; 'help mmu' lists the commands,"
+                + " 'stop 0' quits");
+        if (every == 0) {
+            return;
+        }
+        StatusLine line = new StatusLine();
+        while (true) {
+            Thread.sleep(every * 1000);
+            OUT.println(line.sample(control.stats()));
+        }
+    }
+
+    private ScenarioReport demo(Scenario s) throws InterruptedException {
+        return timed(s, deadline -> {
+            StatusLine line = new StatusLine();
+            while (System.nanoTime() < deadline) {
+                Thread.sleep(Math.min(5_000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+                OUT.println(line.sample(control.stats()));
+            }
+        });
+    }
+
+    private ScenarioReport hotswap(Scenario s) throws InterruptedException {
+        DriverSwapper swapper = new DriverSwapper(context, registry);
+        List<Bundle> drivers = awaitDrivers();
+        if (drivers.isEmpty()) {
+            throw new IllegalStateException("no driver bundle to swap");
+        }
+        List<Long> teardowns = new ArrayList<>();
+        int[] counts = new int[2]; // restarts, updates
+        ScenarioReport r = timed(s, deadline -> {
+            StatusLine line = new StatusLine();
+            long nextStatus = System.nanoTime() + 5_000_000_000L;
+            for (int i = 0; System.nanoTime() < deadline; i++) {
+                Bundle b = drivers.get(i % drivers.size());
+                boolean update = (i / drivers.size()) % 2 == 1; // alternate rounds of restarts and updates
+                DriverSwapper.Swap swap;
+                try {
+                    swap = update ? swapper.update(b, null) : swapper.restart(b);
+                } catch (org.osgi.framework.BundleException e) {
+                    throw new IllegalStateException("swapping " + b.getSymbolicName() + " failed: " + e, e);
+                }
+                teardowns.add(swap.teardownNanos());
+                counts[update ? 1 : 0]++;
+                Thread.sleep(100); // let the workload run with the driver back in
+                if (System.nanoTime() >= nextStatus) {
+                    OUT.println(line.sample(control.stats()));
+                    nextStatus += 5_000_000_000L;
+                }
+            }
+        });
+        long[] t = teardowns.stream().mapToLong(Long::longValue).toArray();
+        return new ScenarioReport(s, r.seconds(), r.operations(), r.end(), counts[0], counts[1], t,
+                registry.forcedCleanups().size(), r.consistency());
+    }
+
+    private interface Body {
+        void run(long deadlineNanos) throws InterruptedException;
+    }
+
+    /** Runs the workload around {@code body}, then checks the machine with everything stopped. */
+    private ScenarioReport timed(Scenario s, Body body) throws InterruptedException {
+        OUT.println("[mmu] scenario " + s.name() + " for " + s.duration().toSeconds() + " s");
+        control.startWorkload(s.seed(), s.threads(), s.processes());
+        long t0 = System.nanoTime();
+        try {
+            body.run(t0 + s.duration().toNanos());
+        } finally {
+            control.stopWorkload(); // its processes exit
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        MachineStats end = control.stats();
+        return new ScenarioReport(s, secs, end.workloadOps(), end, 0, 0, new long[0],
+                registry.forcedCleanups().size(), control.machine().checkConsistency());
+    }
+}

@@ -1,0 +1,28 @@
+package org.mmunotifier.core.internal.osgi;
+
+import org.mmunotifier.api.runtime.MachineStats;
+
+/** The launcher's compact live status: rates since the previous sample, and the totals that must stay zero. */
+final class StatusLine {
+    private long lastNanos = System.nanoTime();
+    private long lastOps;
+    private long lastInvalidations;
+
+    String sample(MachineStats s) {
+        long now = System.nanoTime();
+        double secs = Math.max(1e-9, (now - lastNanos) / 1e9);
+        double ops = (s.workloadOps() - lastOps) / secs;
+        double inv = (s.invalidations() - lastInvalidations) / secs;
+        lastNanos = now;
+        lastOps = s.workloadOps();
+        lastInvalidations = s.invalidations();
+        return String.format("[mmu] %s ops/s  %s inval/s  procs %d  frames %d/%d  violations %d  calls into stopped"
+                + " bundles %d", human(ops), human(inv), s.processes(), s.framesInUse(), s.frames(), s.violations(),
+                s.callsIntoStoppedBundles());
+    }
+
+    private static String human(double v) {
+        return v >= 1e6 ? String.format("%.1fM", v / 1e6) : v >= 1e3 ? String.format("%.1fk", v / 1e3)
+                : String.format("%.0f", v);
+    }
+}
