@@ -19,7 +19,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * The KVM secondary MMU: creates VMs bound to processes, each registered as an MMU notifier on its
- * mm, and runs their vCPUs. Deactivation destroys every VM (stops its vCPUs, unregisters it).
+ * mm, and runs their vCPUs. Deactivation destroys every VM (stops its vCPUs, unregisters it) and
+ * refuses every VM asked for after it began. Creating, running and destroying VMs and deactivation
+ * hold the driver's lock, so none of them can slip a VM past deactivation.
  */
 @Component(service = KvmDriver.class, configurationPid = KvmDriver.PID)
 @Designate(ocd = KvmDriver.Config.class)
@@ -30,6 +32,15 @@ public final class KvmDriver {
     public @interface Config {
         @AttributeDefinition(name = "vCPUs", description = "vCPU threads each VM runs (1..64)", min = "1", max = "64")
         int vcpus() default 2;
+
+        @AttributeDefinition(name = "Attach", description = "give every new process a running VM over its memory at attachAddress")
+        boolean attach() default true;
+
+        @AttributeDefinition(name = "Attach address", description = "host address of the guest memory: page aligned, in the user address space (default: the demo's region 0)")
+        long attachAddress() default 0x4000_0000L;
+
+        @AttributeDefinition(name = "Attach pages", description = "guest pages of the VM attached to a new process (1..65536)", min = "1", max = "65536")
+        int attachPages() default 32;
     }
 
     private final CoherenceOracle oracle;
@@ -37,6 +48,7 @@ public final class KvmDriver {
     private final Map<Integer, Vm> vms = new ConcurrentHashMap<>();
     private final AtomicInteger ids = new AtomicInteger();
     private volatile int vcpus;
+    private boolean closed; // guarded by this
 
     @Activate
     public KvmDriver(@Reference CoherenceOracle oracle, Config config) {
@@ -63,27 +75,54 @@ public final class KvmDriver {
     /**
      * {@code KVM_CREATE_VM} + {@code KVM_SET_USER_MEMORY_REGION}: a VM whose guest frames
      * {@code [0, pages)} are the process memory at {@code hva}; registers its notifier.
+     *
+     * @throws IllegalArgumentException if the memslot is empty or not page aligned (nothing is created)
+     * @throws IllegalStateException if the driver is deactivated
      */
-    public Vm createVm(MmStruct mm, long hva, long pages) {
+    public synchronized Vm createVm(MmStruct mm, long hva, long pages) {
         Objects.requireNonNull(mm, "mm");
-        Vm vm = new Vm(ids.incrementAndGet(), mm, new Memslot(0, pages, hva), oracle, counters);
+        Memslot slot = new Memslot(0, pages, hva);
+        checkOpen();
+        Vm vm = new Vm(ids.incrementAndGet(), mm, slot, oracle, counters);
         mm.register(vm);
         vms.put(vm.id(), vm);
         return vm;
     }
 
-    /** Starts the configured number of vCPU threads on {@code vm}. */
-    public void run(Vm vm, long seed) {
+    /**
+     * Starts the configured number of vCPU threads on {@code vm}.
+     *
+     * @throws IllegalArgumentException if {@code vm} was destroyed
+     * @throws IllegalStateException if the driver is deactivated
+     */
+    public synchronized void run(Vm vm, long seed) {
+        checkOpen();
+        checkOurs(vm);
         vm.startVcpus(vcpus, seed);
     }
 
-    /** Stops the VM's vCPUs and unregisters it (also after its process exited). */
-    public void destroyVm(Vm vm) {
-        if (vms.remove(vm.id()) == null) {
-            throw new IllegalArgumentException("no VM " + vm.id() + " in this driver");
-        }
+    /**
+     * Stops the VM's vCPUs and unregisters it (also after its process exited).
+     *
+     * @throws IllegalArgumentException if {@code vm} was destroyed already
+     */
+    public synchronized void destroyVm(Vm vm) {
+        checkOurs(vm);
+        vms.remove(vm.id());
         vm.stopVcpus();
         vm.mm().unregister(vm);
+    }
+
+    private void checkOurs(Vm vm) {
+        if (vms.get(vm.id()) != vm) {
+            throw new IllegalArgumentException("no VM " + vm.id() + " in this driver");
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("KVM driver is deactivated");
+        }
     }
 
     /**
@@ -112,7 +151,8 @@ public final class KvmDriver {
     }
 
     @Deactivate
-    public void deactivate() {
+    public synchronized void deactivate() {
+        closed = true;
         for (Vm vm : vms()) {
             destroyVm(vm);
         }

@@ -64,6 +64,7 @@ public final class Vm implements MmuNotifier {
     volatile Runnable afterFault;
 
     private final DeviceThreads vcpus;
+    private volatile int vcpuCount; // started and not stopped
 
     Vm(int id, MmStruct mm, Memslot slot, CoherenceOracle oracle, DeviceCounters counters) {
         this.id = id;
@@ -294,6 +295,12 @@ public final class Vm implements MmuNotifier {
     /** Starts {@code count} vCPU threads doing random guest accesses until {@link #stopVcpus()}. */
     void startVcpus(int count, long seed) {
         vcpus.start(count, seed, this::vcpuStep);
+        vcpuCount += count; // the driver's lock serializes start and stop
+    }
+
+    /** vCPU threads started and not stopped (they end by themselves once the VM is released). */
+    public int vcpuCount() {
+        return vcpuCount;
     }
 
     /** One guest instruction touching memory; false once the VM or its process is gone. */
@@ -316,6 +323,7 @@ public final class Vm implements MmuNotifier {
     /** Stops the vCPU threads and waits for them. */
     void stopVcpus() {
         vcpus.stop();
+        vcpuCount = 0;
     }
 
     @Override

@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.Addresses;
@@ -229,5 +231,48 @@ class KvmDriverTest {
         kvm.destroyVm(vm);
         assertThrows(IllegalArgumentException.class, () -> kvm.destroyVm(vm));
         assertEquals(0, mm.notifiers().notifierCount());
+    }
+
+    @Test
+    void deactivateDestroysEveryVmAndRefusesNewOnes() {
+        AddressSpace mm = guestMemory();
+        Vm vm = kvm.createVm(mm, GUEST, PAGES);
+        kvm.run(vm, 1);
+        kvm.deactivate();
+        assertEquals(List.of(), kvm.vms());
+        assertTrue(vm.isReleased());
+        assertEquals(0, vm.vcpuCount());
+        assertEquals(0, mm.notifiers().notifierCount());
+
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> kvm.createVm(mm, GUEST, PAGES));
+        assertEquals("KVM driver is deactivated", e.getMessage());
+        assertThrows(IllegalStateException.class, () -> kvm.run(vm, 1));
+        assertEquals(0, mm.notifiers().notifierCount());
+        kvm.deactivate(); // again: nothing to do
+    }
+
+    /** Every create racing deactivation either finished before it (and was destroyed) or was refused. */
+    @Test
+    void createsRacingDeactivationLeaveNoVmBehind() throws Exception {
+        AddressSpace mm = guestMemory();
+        CountDownLatch creating = new CountDownLatch(1);
+        AtomicReference<RuntimeException> refused = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                while (true) {
+                    kvm.createVm(mm, GUEST, PAGES);
+                    creating.countDown();
+                }
+            } catch (RuntimeException e) {
+                refused.set(e);
+            }
+        });
+        t.start();
+        creating.await();
+        kvm.deactivate();
+        t.join();
+        assertEquals("KVM driver is deactivated", refused.get().getMessage());
+        assertEquals(List.of(), kvm.vms());
+        assertEquals(0, mm.notifiers().notifierCount(), "a VM created during deactivation stayed registered");
     }
 }

@@ -1,0 +1,168 @@
+package org.mmunotifier.drivers.kvm.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.Parameter;
+import java.util.List;
+import java.util.Map;
+import org.apache.felix.service.command.Descriptor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.InvalidRangeException;
+import org.mmunotifier.api.MmStruct;
+import org.mmunotifier.api.NoSuchProcessException;
+import org.mmunotifier.api.Processes;
+import org.mmunotifier.api.page.PageLayout;
+import org.mmunotifier.core.internal.mm.Machine;
+import org.mmunotifier.core.internal.mm.Process;
+import org.mmunotifier.core.internal.mm.Workload;
+
+/** The kvm shell scope against the real memory manager. */
+class KvmCommandsTest {
+    private final Machine machine = new Machine(512, PageLayout.BITS_64);
+    private final KvmDriver kvm = new KvmDriver(machine.oracle(), 1);
+    private final Processes processes = new Processes() {
+        @Override
+        public MmStruct mm(int pid) {
+            return machine.process(pid).mm();
+        }
+
+        @Override
+        public List<Integer> pids() {
+            return machine.processes().stream().filter(Process::isAlive).map(Process::pid).toList();
+        }
+    };
+    private final KvmCommands commands = commands(Map.of());
+    private final Process p = machine.spawn();
+
+    KvmCommandsTest() {
+        Workload.mapRegions(p);
+    }
+
+    private KvmCommands commands(Map<String, Object> config) {
+        return new KvmCommands(kvm, processes, TestConfigs.of(KvmDriver.Config.class, config));
+    }
+
+    @AfterEach
+    void close() {
+        kvm.deactivate();
+        machine.close();
+    }
+
+    @Test
+    void createWithoutAnAddressUsesTheAttachSettingsAndRunsTheVm() {
+        VmInfo vm = commands.create(p.pid());
+        assertEquals(1, vm.id());
+        assertEquals(p.mm().id(), vm.mm());
+        assertEquals("0x40000000", vm.hva());
+        assertEquals(32, vm.pages());
+        assertEquals(1, vm.vcpus());
+        assertFalse(vm.released());
+        assertSame(p.mm(), kvm.vm(1).mm());
+        assertEquals(1, p.mm().notifiers().notifierCount());
+    }
+
+    @Test
+    void createAtAnAddressTakesHexOrDecimalAndOptionallyPages() {
+        VmInfo a = commands.create(p.pid(), "0x5000_0000", 8);
+        assertEquals(new Memslot(0, 8, 0x5000_0000L), kvm.vm(a.id()).memslot());
+        assertEquals("0x50000000", a.hva());
+        assertEquals(8, a.pages());
+        VmInfo b = commands.create(p.pid(), "1610612736");
+        assertEquals(new Memslot(0, 32, 0x6000_0000L), kvm.vm(b.id()).memslot());
+        assertEquals(2, p.mm().notifiers().notifierCount());
+    }
+
+    @Test
+    void vmsListsEveryVmByIdAndDestroyRemovesOne() {
+        Process q = machine.spawn();
+        Workload.mapRegions(q);
+        commands.create(p.pid());
+        commands.create(q.pid(), "0x7000_0000", 4);
+        List<VmInfo> vms = commands.vms();
+        assertEquals(List.of(1, 2), vms.stream().map(VmInfo::id).toList());
+        assertEquals(List.of(p.mm().id(), q.mm().id()), vms.stream().map(VmInfo::mm).toList());
+        assertEquals(List.of("0x40000000", "0x70000000"), vms.stream().map(VmInfo::hva).toList());
+
+        VmInfo gone = commands.destroy(1);
+        assertEquals(1, gone.id());
+        assertTrue(gone.released());
+        assertEquals(0, gone.vcpus());
+        assertEquals(0, gone.mapped());
+        assertEquals(List.of(2), commands.vms().stream().map(VmInfo::id).toList());
+        assertEquals(0, p.mm().notifiers().notifierCount());
+        assertEquals(1, q.mm().notifiers().notifierCount());
+    }
+
+    @Test
+    void vmsShowsWhatTheGuestMapped() {
+        Vm vm = kvm.createVm(p.mm(), 0x4000_0000L, 32); // no vCPUs: only the accesses below
+        vm.guestAccess(0, Vm.GUEST_WRITE, 5);
+        vm.guestAccess(1, Vm.GUEST_READ, 0);
+        assertEquals(List.of(new VmInfo(vm.id(), p.mm().id(), "0x40000000", 32, 0, 2, false)), commands.vms());
+    }
+
+    @Test
+    void countersAreTheDriversCounters() {
+        Vm vm = kvm.createVm(p.mm(), 0x4000_0000L, 32);
+        vm.guestAccess(0, Vm.GUEST_WRITE, 5);
+        assertEquals(new DeviceCounters.Snapshot(1, 0, 0, 0, 1, 1), commands.counters());
+        p.mm().munmap(0x4000_0000L, 32 * 4096L);
+        DeviceCounters.Snapshot c = commands.counters();
+        assertEquals(1, c.invalidations());
+        assertEquals(1, c.zapped());
+    }
+
+    /** Runs a command that must fail with {@code type} and a one-line message containing {@code text}. */
+    private void refused(Class<? extends Exception> type, String text, Executable command) {
+        Exception e = assertThrows(type, command);
+        assertTrue(e.getMessage().contains(text), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        assertEquals(List.of(), kvm.vms(), "a refused command left a VM");
+        assertEquals(0, p.mm().notifiers().notifierCount(), "a refused command left a registration");
+    }
+
+    @Test
+    void badInputIsRefusedWithAClearMessageAndChangesNothing() {
+        refused(NoSuchProcessException.class, "no process 99", () -> commands.create(99));
+        refused(NoSuchProcessException.class, "no process 99", () -> commands.create(99, "0x4000_0000", 4));
+        refused(IllegalArgumentException.class, "malformed address '0x4000_00zz'",
+                () -> commands.create(p.pid(), "0x4000_00zz"));
+        refused(InvalidRangeException.class, "not aligned", () -> commands.create(p.pid(), "0x4000_0001"));
+        refused(InvalidRangeException.class, "outside the user address space",
+                () -> commands.create(p.pid(), "0x7fff_ffff_f000", 2));
+        refused(IllegalArgumentException.class, "pages > 0", () -> commands.create(p.pid(), "0x4000_0000", 0));
+        refused(IllegalArgumentException.class, "no VM 42", () -> commands.destroy(42));
+        refused(IllegalArgumentException.class, "attachPages=0 is out of range: 1..65536",
+                () -> commands(Map.of("attachPages", 0)).create(p.pid()));
+        assertEquals(1, commands.create(p.pid()).id(), "a refused create used up a VM id");
+    }
+
+    @Test
+    void destroyingAVmTwiceIsRefused() {
+        commands.create(p.pid());
+        commands.destroy(1);
+        refused(IllegalArgumentException.class, "no VM 1", () -> commands.destroy(1));
+    }
+
+    @Test
+    void everyCommandAndParameterIsDescribed() {
+        for (Method m : KvmCommands.class.getDeclaredMethods()) {
+            if (Modifier.isPublic(m.getModifiers())) {
+                assertNotNull(m.getAnnotation(Descriptor.class), m.toString());
+                for (Parameter param : m.getParameters()) {
+                    assertNotNull(param.getAnnotation(Descriptor.class), param + " of " + m);
+                }
+            }
+        }
+    }
+}
