@@ -29,7 +29,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 /**
  * The RDMA secondary MMU: on-demand-paging memory regions over process memory, DMA engine threads
  * transferring through them, and a remote peer that maps exported pages through the rmap notifier.
- * Deactivation stops the engines and deregisters every region and the peer.
+ * Under DS the engines start with the component. Deactivation stops the engines and deregisters
+ * every region and the peer, and refuses every region asked for after it began. Registering and
+ * deregistering regions and deactivation hold the driver's lock, so no region slips past it.
  */
 @Component(service = RdmaDriver.class, configurationPid = RdmaDriver.PID)
 @Designate(ocd = RdmaDriver.Config.class)
@@ -41,6 +43,15 @@ public final class RdmaDriver {
     public @interface Config {
         @AttributeDefinition(name = "DMA engines", description = "DMA engine threads (0..16)", min = "0", max = "16")
         int dmaThreads() default 2;
+
+        @AttributeDefinition(name = "Attach", description = "register a memory region over every new process's memory at attachAddress")
+        boolean attach() default true;
+
+        @AttributeDefinition(name = "Attach address", description = "start of the region: page aligned, in the user address space (default: the demo's region 1)")
+        long attachAddress() default 0x5000_0000L;
+
+        @AttributeDefinition(name = "Attach pages", description = "pages of the region registered on a new process (1..65536)", min = "1", max = "65536")
+        int attachPages() default 32;
     }
 
     private final CoherenceOracle oracle;
@@ -52,11 +63,13 @@ public final class RdmaDriver {
     private final boolean peerRegistered;
     private final int dmaThreads;
     private final DeviceThreads engines = new DeviceThreads("rdma-dma");
+    private boolean closed; // guarded by this
 
     @Activate
     public RdmaDriver(@Reference CoherenceOracle oracle, @Reference MmuNotifiers notifiers,
             @Reference PageFrames frames, Config config) {
         this(oracle, notifiers, frames, config.dmaThreads());
+        startDma(1); // none if dmaThreads is 0
     }
 
     public RdmaDriver(CoherenceOracle oracle, MmuNotifiers notifiers, PageFrames frames, int dmaThreads) {
@@ -79,22 +92,41 @@ public final class RdmaDriver {
         this.peerRegistered = registered;
     }
 
-    /** {@code ibv_reg_mr} with ODP over {@code [start, start + length)} of {@code mm}. */
-    public MemoryRegion registerMr(MmStruct mm, long start, long length) {
+    /**
+     * {@code ibv_reg_mr} with ODP over {@code [start, start + length)} of {@code mm}.
+     *
+     * @throws org.mmunotifier.api.InvalidRangeException if the range is empty, inverted or not page
+     *         aligned (nothing is registered)
+     * @throws IllegalStateException if the driver is deactivated
+     */
+    public synchronized MemoryRegion registerMr(MmStruct mm, long start, long length) {
         Objects.requireNonNull(mm, "mm");
+        Addresses.checkRange(start, start + length);
+        checkOpen();
         MemoryRegion mr = new MemoryRegion(ids.incrementAndGet(), mm, start, start + length, oracle, counters);
         mr.subscribe();
         mrs.put(mr.id(), mr);
         return mr;
     }
 
-    /** {@code ibv_dereg_mr}: waits for DMA in flight, then removes the subscription. */
-    public void deregisterMr(MemoryRegion mr) {
-        if (mrs.remove(mr.id()) == null) {
+    /**
+     * {@code ibv_dereg_mr}: waits for DMA in flight, then removes the subscription.
+     *
+     * @throws IllegalArgumentException if {@code mr} was deregistered already
+     */
+    public synchronized void deregisterMr(MemoryRegion mr) {
+        if (mrs.get(mr.id()) != mr) {
             throw new IllegalArgumentException("no memory region " + mr.id() + " in this driver");
         }
+        mrs.remove(mr.id());
         peer.forget(mr);
         mr.deregister();
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("RDMA driver is deactivated");
+        }
     }
 
     /**
@@ -179,7 +211,11 @@ public final class RdmaDriver {
     }
 
     @Deactivate
-    public void deactivate() {
+    public synchronized void deactivate() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         stopDma();
         for (MemoryRegion mr : mrs()) {
             deregisterMr(mr);

@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.Addresses;
@@ -267,6 +268,69 @@ class RdmaDriverTest {
             assertEquals(0, mr.dma(BASE, MemoryRegion.DMA_READ, 0));
             d.deactivate();
         }
+    }
+
+    @Test
+    void deactivateDeregistersEveryRegionAndRefusesNewOnes() {
+        AddressSpace mm = processWithRegion();
+        MemoryRegion mr = rdma.registerMr(mm, BASE, LEN);
+        rdma.deactivate();
+        assertEquals(List.of(), rdma.mrs());
+        assertThrows(MrGoneException.class, () -> mr.dma(BASE, MemoryRegion.DMA_READ, 0));
+        assertEquals(0, mm.notifiers().intervalCount());
+
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> rdma.registerMr(mm, BASE, LEN));
+        assertEquals("RDMA driver is deactivated", e.getMessage());
+        assertEquals(0, mm.notifiers().intervalCount());
+        rdma.deactivate(); // again: nothing to do (the peer is not unregistered twice)
+    }
+
+    /** Every registration racing deactivation either finished before it (and was undone) or was refused. */
+    @Test
+    void registrationsRacingDeactivationLeaveNoRegionBehind() throws Exception {
+        AddressSpace mm = processWithRegion();
+        CountDownLatch registering = new CountDownLatch(1);
+        AtomicReference<RuntimeException> refused = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                while (true) {
+                    rdma.registerMr(mm, BASE, LEN);
+                    registering.countDown();
+                }
+            } catch (RuntimeException e) {
+                refused.set(e);
+            }
+        });
+        t.start();
+        await(registering);
+        rdma.deactivate();
+        t.join();
+        assertEquals("RDMA driver is deactivated", refused.get().getMessage());
+        assertEquals(List.of(), rdma.mrs());
+        assertEquals(0, mm.notifiers().intervalCount(), "a region registered during deactivation stayed subscribed");
+    }
+
+    /** Under DS (the @Activate constructor) the DMA engines start by themselves; deactivate stops them. */
+    @Test
+    void activatedByDsTheDmaEnginesWorkOnTheRegionsUntilDeactivate() throws Exception {
+        AddressSpace mm = processWithRegion();
+        RdmaDriver ds = new RdmaDriver(machine.oracle(), machine.notifierCore(), machine.memory(),
+                TestConfigs.of(RdmaDriver.Config.class, Map.of("dmaThreads", 1)));
+        try {
+            ds.registerMr(mm, BASE, LEN);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (ds.counters().snapshot().accesses() == 0) {
+                assertTrue(System.nanoTime() < deadline, "no DMA engine ran");
+                Thread.sleep(1);
+            }
+        } finally {
+            ds.deactivate();
+        }
+        long accesses = ds.counters().snapshot().accesses();
+        mm.write(BASE, 1); // the process goes on; the device does not
+        assertEquals(accesses, ds.counters().snapshot().accesses(), "a DMA engine outlived deactivate");
+        assertEquals(0, mm.notifiers().intervalCount());
+        assertEquals(0, machine.oracle().violationCount());
     }
 
     private static void await(CountDownLatch l) {

@@ -1,0 +1,139 @@
+package org.mmunotifier.drivers.rdma.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.Parameter;
+import java.util.List;
+import org.apache.felix.service.command.Descriptor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.InvalidRangeException;
+import org.mmunotifier.api.MmStruct;
+import org.mmunotifier.api.NoSuchProcessException;
+import org.mmunotifier.api.Processes;
+import org.mmunotifier.api.page.PageLayout;
+import org.mmunotifier.core.internal.mm.Machine;
+import org.mmunotifier.core.internal.mm.Process;
+import org.mmunotifier.core.internal.mm.Workload;
+
+/** The rdma shell scope against the real memory manager. */
+class RdmaCommandsTest {
+    private final Machine machine = new Machine(512, PageLayout.BITS_64);
+    private final RdmaDriver rdma = new RdmaDriver(machine.oracle(), machine.notifierCore(), machine.memory(), 0);
+    private final Processes processes = new Processes() {
+        @Override
+        public MmStruct mm(int pid) {
+            return machine.process(pid).mm();
+        }
+
+        @Override
+        public List<Integer> pids() {
+            return machine.processes().stream().filter(Process::isAlive).map(Process::pid).toList();
+        }
+    };
+    private final RdmaCommands commands = new RdmaCommands(rdma, processes);
+    private final Process p = machine.spawn();
+
+    RdmaCommandsTest() {
+        Workload.mapRegions(p);
+    }
+
+    @AfterEach
+    void close() {
+        rdma.deactivate();
+        machine.close();
+    }
+
+    @Test
+    void regRegistersARegionOverTheProcessMemory() {
+        MrInfo mr = commands.reg(p.pid(), "0x5000_0000", "0x20000");
+        assertEquals(new MrInfo(1, p.mm().id(), "0x50000000", "0x50020000", 0), mr);
+        MemoryRegion region = rdma.mr(1);
+        assertEquals(p.mm(), region.mm());
+        assertEquals(1, p.mm().notifiers().intervalCount());
+        MrInfo decimal = commands.reg(p.pid(), "1073741824", "8192");
+        assertEquals(new MrInfo(2, p.mm().id(), "0x40000000", "0x40002000", 0), decimal);
+    }
+
+    @Test
+    void mrsListsEveryRegionByIdWithWhatTheDeviceMapped() {
+        Process q = machine.spawn();
+        Workload.mapRegions(q);
+        commands.reg(p.pid(), "0x4000_0000", "0x4000");
+        commands.reg(q.pid(), "0x5000_0000", "0x20000");
+        rdma.mr(2).dma(0x5000_0008L, MemoryRegion.DMA_WRITE, 3);
+        assertEquals(List.of(new MrInfo(1, p.mm().id(), "0x40000000", "0x40004000", 0),
+                new MrInfo(2, q.mm().id(), "0x50000000", "0x50020000", 1)), commands.mrs());
+    }
+
+    @Test
+    void deregRemovesTheRegion() {
+        commands.reg(p.pid(), "0x4000_0000", "0x4000");
+        rdma.mr(1).dma(0x4000_0000L, MemoryRegion.DMA_READ, 0);
+        MrInfo gone = commands.dereg(1);
+        assertEquals(new MrInfo(1, p.mm().id(), "0x40000000", "0x40004000", 0), gone);
+        assertEquals(List.of(), commands.mrs());
+        assertEquals(0, p.mm().notifiers().intervalCount());
+    }
+
+    @Test
+    void countersAreTheDriversCounters() {
+        commands.reg(p.pid(), "0x4000_0000", "0x4000");
+        rdma.mr(1).dma(0x4000_0000L, MemoryRegion.DMA_WRITE, 5);
+        assertEquals(new DeviceCounters.Snapshot(1, 0, 0, 0, 1, 1), commands.counters());
+        p.mm().munmap(0x4000_0000L, 0x4000);
+        DeviceCounters.Snapshot c = commands.counters();
+        assertEquals(1, c.invalidations());
+        assertEquals(1, c.zapped());
+    }
+
+    /** Runs a command that must fail with {@code type} and a one-line message containing {@code text}. */
+    private void refused(Class<? extends Exception> type, String text, Executable command) {
+        Exception e = assertThrows(type, command);
+        assertTrue(e.getMessage().contains(text), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        assertEquals(List.of(), rdma.mrs(), "a refused command left a region");
+        assertEquals(0, p.mm().notifiers().intervalCount(), "a refused command left a subscription");
+    }
+
+    @Test
+    void badInputIsRefusedWithAClearMessageAndChangesNothing() {
+        refused(NoSuchProcessException.class, "no process 99", () -> commands.reg(99, "0x4000_0000", "0x1000"));
+        refused(IllegalArgumentException.class, "malformed address 'x4000'", () -> commands.reg(p.pid(), "x4000", "4096"));
+        refused(IllegalArgumentException.class, "malformed address '-4096'", () -> commands.reg(p.pid(), "0x4000_0000", "-4096"));
+        refused(InvalidRangeException.class, "not aligned", () -> commands.reg(p.pid(), "0x4000_0800", "0x1000"));
+        refused(InvalidRangeException.class, "not aligned", () -> commands.reg(p.pid(), "0x4000_0000", "100"));
+        refused(InvalidRangeException.class, "is empty", () -> commands.reg(p.pid(), "0x4000_0000", "0"));
+        refused(InvalidRangeException.class, "outside the user address space",
+                () -> commands.reg(p.pid(), "0x7fff_ffff_f000", "0x2000"));
+        refused(IllegalArgumentException.class, "no memory region 42", () -> commands.dereg(42));
+        assertEquals(1, commands.reg(p.pid(), "0x4000_0000", "0x1000").id(), "a refused reg used up an id");
+    }
+
+    @Test
+    void deregisteringTwiceIsRefused() {
+        commands.reg(p.pid(), "0x4000_0000", "0x1000");
+        commands.dereg(1);
+        refused(IllegalArgumentException.class, "no memory region 1", () -> commands.dereg(1));
+    }
+
+    @Test
+    void everyCommandAndParameterIsDescribed() {
+        for (Method m : RdmaCommands.class.getDeclaredMethods()) {
+            if (Modifier.isPublic(m.getModifiers())) {
+                assertNotNull(m.getAnnotation(Descriptor.class), m.toString());
+                for (Parameter param : m.getParameters()) {
+                    assertNotNull(param.getAnnotation(Descriptor.class), param + " of " + m);
+                }
+            }
+        }
+    }
+}
