@@ -1,0 +1,144 @@
+package org.mmunotifier.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import javax.inject.Inject;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.mmunotifier.api.runtime.ForcedCleanup;
+import org.mmunotifier.api.runtime.MachineControl;
+import org.mmunotifier.api.runtime.NotifierRegistry;
+import org.mmunotifier.itests.tiny.ForgetfulActivator;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+
+/**
+ * A driver bundle (built here) that registers an MMU notifier and an interval notifier and
+ * forgets both when it stops. The core takes them back, says so in a warning naming the bundle,
+ * and never calls into the stopped bundle again, even when the process then exits.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class ForgetfulDriverIT {
+    private static final String BSN = "itests.forgetful.driver";
+
+    @Inject
+    private BundleContext context;
+
+    @Inject
+    private MachineControl machine;
+
+    @Inject
+    private NotifierRegistry registry;
+
+    @Configuration
+    public Option[] config() {
+        return ItestSupport.framework();
+    }
+
+    @Test
+    public void whatAStoppedDriverLeftRegisteredIsTakenBackWithAWarning() throws Exception {
+        AtomicInteger late = new AtomicInteger();
+        System.getProperties().put(ForgetfulActivator.LATE, late);
+        int pid = machine.spawn();
+        System.setProperty(ForgetfulActivator.PID, Integer.toString(pid));
+        List<String> warnings = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
+                    warnings.add(new java.text.MessageFormat(r.getMessage()).format(r.getParameters()));
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger log = Logger.getLogger("org.mmunotifier.core.internal.osgi.BundleOwners");
+        log.addHandler(capture);
+        machine.startWorkload(3, 2, 3);
+        try {
+            Bundle driver;
+            try (InputStream jar = ItestSupport.activatorBundle(BSN, ForgetfulActivator.class,
+                    "org.mmunotifier.api;version=\"[1.0,2)\"")) {
+                driver = context.installBundle("tiny:" + BSN, jar);
+            }
+            driver.start();
+            long id = driver.getBundleId();
+            assertEquals("an MMU notifier and an interval subscription", 2,
+                    registry.registrations().stream().filter(r -> r.bundleId() == id && r.mmId() >= 0).count());
+
+            driver.stop();
+            // Until stop returned the bundle was STOPPING and calls into it (reclaim's, say) were
+            // legitimate; from here on none may arrive.
+            late.set(0);
+
+            assertEquals(List.of(), registry.registrations().stream().filter(r -> r.bundleId() == id).toList());
+            List<ForcedCleanup> cleanups = registry.forcedCleanups().stream().filter(c -> c.bundleId() == id).toList();
+            assertEquals(1, cleanups.size());
+            assertEquals(cleanups.toString(), 2, cleanups.get(0).leftBehind().size());
+            assertTrue(cleanups.get(0).bundle(), cleanups.get(0).bundle().startsWith(BSN));
+            assertTrue("a warning naming the bundle: " + warnings,
+                    warnings.stream().anyMatch(w -> w.contains(BSN) && w.contains("took them back")));
+
+            machine.kill(pid); // release + unmap of everything: nothing of the stopped bundle may run
+            assertEquals("callbacks that entered the stopped bundle", 0, late.get());
+            assertEquals(0, registry.callsIntoStoppedBundles());
+            driver.uninstall();
+        } finally {
+            log.removeHandler(capture);
+            machine.stopWorkload();
+        }
+        assertEquals("violations: " + machine.recentViolations(), 0, machine.stats().violations());
+        assertEquals(0, machine.stats().framesInUse());
+    }
+
+    @Test
+    public void aStoppedBundleCannotRegister() throws Exception {
+        Bundle driver;
+        int pid = machine.spawn();
+        System.setProperty(ForgetfulActivator.PID, Integer.toString(pid));
+        System.getProperties().put(ForgetfulActivator.LATE, new AtomicInteger());
+        try (InputStream jar = ItestSupport.activatorBundle(BSN + ".second", ForgetfulActivator.class,
+                "org.mmunotifier.api;version=\"[1.0,2)\"")) {
+            driver = context.installBundle("tiny:" + BSN + ".second", jar);
+        }
+        driver.start();
+        driver.stop();
+        long id = driver.getBundleId();
+        // Its class, loaded by the stopped bundle: registering it now would link code nobody will unregister.
+        Class<?> type = driver.loadClass(ForgetfulActivator.class.getName());
+        Object notifier = type.getConstructor().newInstance();
+        org.mmunotifier.api.Processes processes = context.getService(context.getServiceReference(
+                org.mmunotifier.api.Processes.class));
+        try {
+            processes.mm(pid).register((org.mmunotifier.api.MmuNotifier) notifier);
+            org.junit.Assert.fail("a stopped bundle's notifier was registered");
+        } catch (IllegalStateException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains(BSN + ".second") && e.getMessage().contains("not running"));
+        }
+        assertEquals(List.of(), registry.registrations().stream().filter(r -> r.bundleId() == id).toList());
+        machine.kill(pid);
+        driver.uninstall();
+    }
+}
