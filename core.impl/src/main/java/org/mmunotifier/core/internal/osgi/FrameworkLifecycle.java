@@ -1,5 +1,8 @@
 package org.mmunotifier.core.internal.osgi;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -36,6 +39,7 @@ public final class FrameworkLifecycle implements Callable<Integer> {
     /** Service property of the bnd launcher's own service: the command line, a {@code String[]}. */
     static final String LAUNCHER_ARGUMENTS = "launcher.arguments";
     static final String GOSH_ARGS = "gosh.args";
+    static final String FILEINSTALL_DIR = "felix.fileinstall.dir";
     static final long STOP_TIMEOUT_MS = 30_000;
 
     private final Framework framework;
@@ -63,6 +67,10 @@ public final class FrameworkLifecycle implements Callable<Integer> {
         if (!arguments.isEmpty() && context.getProperty(GOSH_ARGS) == null) {
             System.setProperty(GOSH_ARGS, "--nointeractive");
         }
+        String deploy = context.getProperty(FILEINSTALL_DIR);
+        if (underBndLauncher && deploy != null) {
+            createFolder(deploy);
+        }
         hook = new Thread(() -> {
             inHook = true;
             stopFramework();
@@ -86,6 +94,15 @@ public final class FrameworkLifecycle implements Callable<Integer> {
             } catch (IllegalStateException alreadyShuttingDown) {
                 // System.exit is under way (the hook is then already running or done).
             }
+        }
+    }
+
+    /** The launcher's watched folder: operators drop driver jars and .cfg files there. */
+    private static void createFolder(String dir) {
+        try {
+            Files.createDirectories(Path.of(dir));
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot create the watched folder " + dir + ": " + e);
         }
     }
 
