@@ -27,7 +27,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 /**
  * The SGI GRU secondary MMU: one chip TLB shared by every context, contexts of one mm sharing one
  * notifier registration ({@code mmu_notifier_get}/{@code put}) and one ASID, and instruction
- * threads running GRU loads, stores and atomics. Deactivation closes every context.
+ * threads running GRU loads, stores and atomics. Under DS the instruction threads start with the
+ * component. Deactivation stops them, closes every context, and refuses every context asked for
+ * after it began: opening and closing contexts and deactivation hold the driver's lock.
  */
 @Component(service = GruDriver.class, configurationPid = GruDriver.PID)
 @Designate(ocd = GruDriver.Config.class)
@@ -44,6 +46,15 @@ public final class GruDriver {
 
         @AttributeDefinition(name = "Instruction threads", description = "threads running GRU instructions (0..16)")
         int instructionThreads() default 2;
+
+        @AttributeDefinition(name = "Attach", description = "open a GRU context on every new process's memory at attachAddress")
+        boolean attach() default true;
+
+        @AttributeDefinition(name = "Attach address", description = "start of the context's buffer: page aligned, in the user address space (default: the demo's region 2)")
+        long attachAddress() default 0x6000_0000L;
+
+        @AttributeDefinition(name = "Attach pages", description = "pages of the buffer of the context opened on a new process (1..65536)", min = "1", max = "65536")
+        int attachPages() default 32;
     }
 
     private final CoherenceOracle oracle;
@@ -55,6 +66,7 @@ public final class GruDriver {
     private final AtomicInteger ids = new AtomicInteger();
     private final Map<Integer, GruContext> contexts = new ConcurrentHashMap<>();
     private final DeviceThreads threads = new DeviceThreads("gru-insn");
+    private boolean closed; // guarded by this
 
     /** The ops that key the shared registration: one {@link GruMmState} per mm. */
     private final MmuNotifierOps<GruMmState> ops = new MmuNotifierOps<>() {
@@ -72,6 +84,7 @@ public final class GruDriver {
     @Activate
     public GruDriver(@Reference CoherenceOracle oracle, Config config) {
         this(oracle, config.tlbEntries(), config.flushThreshold(), config.instructionThreads());
+        startInstructions(1); // none if instructionThreads is 0
     }
 
     public GruDriver(CoherenceOracle oracle, int tlbEntries, int flushThreshold, int instructionThreads) {
@@ -90,10 +103,19 @@ public final class GruDriver {
         this.instructionThreads = instructionThreads;
     }
 
-    /** Opens a GRU context on {@code mm} working on {@code [start, end)}; shares the mm's registration. */
+    /**
+     * Opens a GRU context on {@code mm} working on {@code [start, end)}; shares the mm's registration.
+     *
+     * @throws org.mmunotifier.api.InvalidRangeException if the range is empty, inverted or not page
+     *         aligned (nothing is opened)
+     * @throws IllegalStateException if the driver is deactivated
+     */
     public synchronized GruContext open(MmStruct mm, long start, long end) {
         Objects.requireNonNull(mm, "mm");
         Addresses.checkRange(start, end);
+        if (closed) {
+            throw new IllegalStateException("GRU driver is deactivated");
+        }
         GruMmState gms = mm.get(ops);
         gms.contexts++;
         GruContext ctx = new GruContext(ids.incrementAndGet(), gms, start, end, tlb, oracle, counters);
@@ -104,11 +126,14 @@ public final class GruDriver {
     /**
      * Closes {@code ctx}: waits for its instruction in flight; the mm's last context flushes the
      * ASID (no entry may outlive the registration) and puts the shared registration.
+     *
+     * @throws IllegalArgumentException if {@code ctx} was closed already
      */
     public synchronized void close(GruContext ctx) {
-        if (contexts.remove(ctx.id()) == null) {
+        if (contexts.get(ctx.id()) != ctx) {
             throw new IllegalArgumentException("no GRU context " + ctx.id() + " in this driver");
         }
+        contexts.remove(ctx.id());
         ctx.close();
         GruMmState gms = ctx.gms;
         if (--gms.contexts == 0) {
@@ -180,7 +205,8 @@ public final class GruDriver {
     }
 
     @Deactivate
-    public void deactivate() {
+    public synchronized void deactivate() {
+        closed = true;
         stopInstructions();
         for (GruContext c : contexts()) {
             close(c);

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.Addresses;
@@ -229,6 +230,71 @@ class GruDriverTest {
         assertThrows(IllegalArgumentException.class, () -> gru.close(ctx));
         assertThrows(IllegalArgumentException.class, () -> gru.context(ctx.id()));
         assertEquals(0, mm.notifiers().notifierCount());
+    }
+
+    @Test
+    void deactivateClosesEveryContextAndRefusesNewOnes() {
+        AddressSpace mm = processWithBuffer();
+        GruContext ctx = gru.open(mm, BASE, BASE + LEN);
+        ctx.execute(GruContext.STORE, BASE, 1);
+        gru.deactivate();
+        assertEquals(List.of(), gru.contexts());
+        assertThrows(ContextGoneException.class, () -> ctx.execute(GruContext.LOAD, BASE, 0));
+        assertEquals(0, gru.tlbSize());
+        assertEquals(0, mm.notifiers().notifierCount());
+
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> gru.open(mm, BASE, BASE + LEN));
+        assertEquals("GRU driver is deactivated", e.getMessage());
+        assertEquals(0, mm.notifiers().notifierCount());
+        gru.deactivate(); // again: nothing to do
+    }
+
+    /** Every open racing deactivation either finished before it (and was closed) or was refused. */
+    @Test
+    void opensRacingDeactivationLeaveNoContextBehind() throws Exception {
+        AddressSpace mm = processWithBuffer();
+        CountDownLatch opening = new CountDownLatch(1);
+        AtomicReference<RuntimeException> refused = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                while (true) {
+                    gru.open(mm, BASE, BASE + LEN);
+                    opening.countDown();
+                }
+            } catch (RuntimeException e) {
+                refused.set(e);
+            }
+        });
+        t.start();
+        await(opening);
+        gru.deactivate();
+        t.join();
+        assertEquals("GRU driver is deactivated", refused.get().getMessage());
+        assertEquals(List.of(), gru.contexts());
+        assertEquals(0, mm.notifiers().notifierCount(), "a context opened during deactivation kept the registration");
+    }
+
+    /** Under DS (the @Activate constructor) the instruction threads start by themselves; deactivate stops them. */
+    @Test
+    void activatedByDsTheInstructionThreadsWorkOnTheContextsUntilDeactivate() throws Exception {
+        AddressSpace mm = processWithBuffer();
+        GruDriver ds = new GruDriver(machine.oracle(),
+                TestConfigs.of(GruDriver.Config.class, Map.of("instructionThreads", 1)));
+        try {
+            ds.open(mm, BASE, BASE + LEN);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (ds.counters().snapshot().accesses() == 0) {
+                assertTrue(System.nanoTime() < deadline, "no instruction thread ran");
+                Thread.sleep(1);
+            }
+        } finally {
+            ds.deactivate();
+        }
+        long accesses = ds.counters().snapshot().accesses();
+        mm.write(BASE, 1); // the process goes on; the device does not
+        assertEquals(accesses, ds.counters().snapshot().accesses(), "an instruction thread outlived deactivate");
+        assertEquals(0, mm.notifiers().notifierCount());
+        assertEquals(0, machine.oracle().violationCount());
     }
 
     private static void await(CountDownLatch l) {

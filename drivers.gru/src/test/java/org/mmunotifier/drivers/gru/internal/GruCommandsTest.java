@@ -1,0 +1,145 @@
+package org.mmunotifier.drivers.gru.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.Parameter;
+import java.util.List;
+import org.apache.felix.service.command.Descriptor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.InvalidRangeException;
+import org.mmunotifier.api.MmStruct;
+import org.mmunotifier.api.NoSuchProcessException;
+import org.mmunotifier.api.Processes;
+import org.mmunotifier.api.page.PageLayout;
+import org.mmunotifier.core.internal.mm.Machine;
+import org.mmunotifier.core.internal.mm.Process;
+import org.mmunotifier.core.internal.mm.Workload;
+
+/** The gru shell scope against the real memory manager. */
+class GruCommandsTest {
+    private final Machine machine = new Machine(512, PageLayout.BITS_64);
+    private final GruDriver gru = new GruDriver(machine.oracle(), 16, 8, 0);
+    private final Processes processes = new Processes() {
+        @Override
+        public MmStruct mm(int pid) {
+            return machine.process(pid).mm();
+        }
+
+        @Override
+        public List<Integer> pids() {
+            return machine.processes().stream().filter(Process::isAlive).map(Process::pid).toList();
+        }
+    };
+    private final GruCommands commands = new GruCommands(gru, processes);
+    private final Process p = machine.spawn();
+
+    GruCommandsTest() {
+        Workload.mapRegions(p);
+    }
+
+    @AfterEach
+    void close() {
+        gru.deactivate();
+        machine.close();
+    }
+
+    @Test
+    void openOpensAContextOnTheProcessMemory() {
+        ContextInfo ctx = commands.open(p.pid(), "0x6000_0000", "0x6002_0000");
+        GruContext opened = gru.context(1);
+        assertEquals(new ContextInfo(1, p.mm().id(), opened.asid(), "0x60000000", "0x60020000"), ctx);
+        assertEquals(p.mm(), opened.mm());
+        assertEquals(1, p.mm().notifiers().notifierCount());
+        ContextInfo decimal = commands.open(p.pid(), "1073741824", "1073750016");
+        assertEquals(new ContextInfo(2, p.mm().id(), opened.asid(), "0x40000000", "0x40002000"), decimal);
+        assertEquals(1, p.mm().notifiers().notifierCount(), "contexts of one mm share one registration");
+    }
+
+    @Test
+    void contextsListsEveryContextById() {
+        Process q = machine.spawn();
+        Workload.mapRegions(q);
+        commands.open(p.pid(), "0x4000_0000", "0x4000_4000");
+        commands.open(q.pid(), "0x6000_0000", "0x6002_0000");
+        int asidP = gru.context(1).asid();
+        int asidQ = gru.context(2).asid();
+        assertFalse(asidP == asidQ);
+        assertEquals(List.of(new ContextInfo(1, p.mm().id(), asidP, "0x40000000", "0x40004000"),
+                new ContextInfo(2, q.mm().id(), asidQ, "0x60000000", "0x60020000")), commands.contexts());
+    }
+
+    @Test
+    void closeClosesTheContextAndTheLastOnePutsTheRegistration() {
+        commands.open(p.pid(), "0x4000_0000", "0x4000_4000");
+        GruContext ctx = gru.context(1);
+        ctx.execute(GruContext.STORE, 0x4000_0000L, 3);
+        ContextInfo gone = commands.close(1);
+        assertEquals(new ContextInfo(1, p.mm().id(), ctx.asid(), "0x40000000", "0x40004000"), gone);
+        assertEquals(List.of(), commands.contexts());
+        assertEquals(0, gru.tlbSize(ctx.asid()));
+        assertEquals(0, p.mm().notifiers().notifierCount());
+    }
+
+    @Test
+    void countersAreTheDriversCounters() {
+        commands.open(p.pid(), "0x4000_0000", "0x4000_4000");
+        gru.context(1).execute(GruContext.STORE, 0x4000_0000L, 5);
+        assertEquals(new DeviceCounters.Snapshot(1, 0, 0, 0, 1, 1), commands.counters());
+        p.mm().munmap(0x4000_0000L, 0x4000);
+        DeviceCounters.Snapshot c = commands.counters();
+        assertEquals(1, c.invalidations());
+        assertEquals(1, c.zapped());
+    }
+
+    /** Runs a command that must fail with {@code type} and a one-line message containing {@code text}. */
+    private void refused(Class<? extends Exception> type, String text, Executable command) {
+        Exception e = assertThrows(type, command);
+        assertTrue(e.getMessage().contains(text), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        assertEquals(List.of(), gru.contexts(), "a refused command left a context");
+        assertEquals(0, p.mm().notifiers().notifierCount(), "a refused command left a registration");
+    }
+
+    @Test
+    void badInputIsRefusedWithAClearMessageAndChangesNothing() {
+        refused(NoSuchProcessException.class, "no process 99", () -> commands.open(99, "0x4000_0000", "0x4000_1000"));
+        refused(IllegalArgumentException.class, "malformed address '0x4000_000g'",
+                () -> commands.open(p.pid(), "0x4000_000g", "0x4000_1000"));
+        refused(IllegalArgumentException.class, "malformed address 'end'", () -> commands.open(p.pid(), "0x4000_0000", "end"));
+        refused(InvalidRangeException.class, "is inverted", () -> commands.open(p.pid(), "0x4000_2000", "0x4000_1000"));
+        refused(InvalidRangeException.class, "is empty", () -> commands.open(p.pid(), "0x4000_1000", "0x4000_1000"));
+        refused(InvalidRangeException.class, "not aligned", () -> commands.open(p.pid(), "0x4000_0000", "0x4000_0fff"));
+        refused(InvalidRangeException.class, "outside the user address space",
+                () -> commands.open(p.pid(), "0x4000_0000", "0x8000_0000_1000"));
+        refused(IllegalArgumentException.class, "no GRU context 42", () -> commands.close(42));
+        assertEquals(1, commands.open(p.pid(), "0x4000_0000", "0x4000_1000").id(), "a refused open used up an id");
+    }
+
+    @Test
+    void closingTwiceIsRefused() {
+        commands.open(p.pid(), "0x4000_0000", "0x4000_1000");
+        commands.close(1);
+        refused(IllegalArgumentException.class, "no GRU context 1", () -> commands.close(1));
+    }
+
+    @Test
+    void everyCommandAndParameterIsDescribed() {
+        for (Method m : GruCommands.class.getDeclaredMethods()) {
+            if (Modifier.isPublic(m.getModifiers())) {
+                assertNotNull(m.getAnnotation(Descriptor.class), m.toString());
+                for (Parameter param : m.getParameters()) {
+                    assertNotNull(param.getAnnotation(Descriptor.class), param + " of " + m);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package org.mmunotifier.drivers.gru.internal;
+
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Proxy;
+import java.util.Map;
+
+/** Configurations as SCR hands them to a component: the defaults, with some values set. */
+final class TestConfigs {
+    private TestConfigs() {
+    }
+
+    static <A extends Annotation> A of(Class<A> type, Map<String, Object> values) {
+        return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (proxy, m, args) -> {
+            if (values.containsKey(m.getName())) {
+                return values.get(m.getName());
+            }
+            if (m.getDefaultValue() == null) {
+                throw new UnsupportedOperationException(m.getName());
+            }
+            return m.getDefaultValue();
+        }));
+    }
+}
