@@ -14,6 +14,7 @@ import org.mmunotifier.api.FaultRetryException;
 import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifierOps;
+import org.mmunotifier.api.MmuNotifiers;
 import org.mmunotifier.api.OutOfMemoryException;
 import org.mmunotifier.api.SegmentationFaultException;
 import org.osgi.service.component.annotations.Activate;
@@ -28,8 +29,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * The SGI GRU secondary MMU: one chip TLB shared by every context, contexts of one mm sharing one
  * notifier registration ({@code mmu_notifier_get}/{@code put}) and one ASID, and instruction
  * threads running GRU loads, stores and atomics. Under DS the instruction threads start with the
- * component. Deactivation stops them, closes every context, and refuses every context asked for
- * after it began: opening and closing contexts and deactivation hold the driver's lock.
+ * component. Deactivation stops them, closes every context, refuses every context asked for after
+ * it began (opening and closing contexts and deactivation hold the driver's lock), and waits for
+ * the frees its puts scheduled ({@code mmu_notifier_synchronize}), so none runs after it is gone.
  */
 @Component(service = GruDriver.class, configurationPid = GruDriver.PID)
 @Designate(ocd = GruDriver.Config.class)
@@ -47,17 +49,21 @@ public final class GruDriver {
         @AttributeDefinition(name = "Instruction threads", description = "threads running GRU instructions (0..16)")
         int instructionThreads() default 2;
 
-        @AttributeDefinition(name = "Attach", description = "open a GRU context on every new process's memory at attachAddress")
+        @AttributeDefinition(name = "Attach",
+                description = "open a GRU context on every new process's memory at attachAddress")
         boolean attach() default true;
 
-        @AttributeDefinition(name = "Attach address", description = "start of the context's buffer: page aligned, in the user address space (default: the demo's region 2)")
+        @AttributeDefinition(name = "Attach address",
+                description = "start of the context's buffer, page aligned (default: the demo's region 2)")
         long attachAddress() default 0x6000_0000L;
 
-        @AttributeDefinition(name = "Attach pages", description = "pages of the buffer of the context opened on a new process (1..65536)", min = "1", max = "65536")
+        @AttributeDefinition(name = "Attach pages",
+                description = "pages of the context's buffer (1..65536)", min = "1", max = "65536")
         int attachPages() default 32;
     }
 
     private final CoherenceOracle oracle;
+    private final MmuNotifiers notifiers;
     private final GruTlb tlb;
     private final int flushThreshold;
     private final int instructionThreads;
@@ -82,12 +88,13 @@ public final class GruDriver {
     };
 
     @Activate
-    public GruDriver(@Reference CoherenceOracle oracle, Config config) {
-        this(oracle, config.tlbEntries(), config.flushThreshold(), config.instructionThreads());
+    public GruDriver(@Reference CoherenceOracle oracle, @Reference MmuNotifiers notifiers, Config config) {
+        this(oracle, notifiers, config.tlbEntries(), config.flushThreshold(), config.instructionThreads());
         startInstructions(1); // none if instructionThreads is 0
     }
 
-    public GruDriver(CoherenceOracle oracle, int tlbEntries, int flushThreshold, int instructionThreads) {
+    public GruDriver(CoherenceOracle oracle, MmuNotifiers notifiers, int tlbEntries, int flushThreshold,
+            int instructionThreads) {
         if (tlbEntries < 1 || tlbEntries > 4096) {
             throw new IllegalArgumentException("tlbEntries=" + tlbEntries + " is out of range: 1..4096");
         }
@@ -98,6 +105,7 @@ public final class GruDriver {
             throw new IllegalArgumentException("instructionThreads=" + instructionThreads + " is out of range: 0..16");
         }
         this.oracle = Objects.requireNonNull(oracle, "oracle");
+        this.notifiers = Objects.requireNonNull(notifiers, "notifiers");
         this.tlb = new GruTlb(tlbEntries);
         this.flushThreshold = flushThreshold;
         this.instructionThreads = instructionThreads;
@@ -211,5 +219,6 @@ public final class GruDriver {
         for (GruContext c : contexts()) {
             close(c);
         }
+        notifiers.synchronize(); // the frees of every put so far, ours included, have run
     }
 }

@@ -19,7 +19,7 @@ import org.mmunotifier.core.internal.mm.Workload;
 /** GruAttach: a GRU context on every new process, closed when the process exits. */
 class GruAttachTest {
     private final Machine machine = new Machine(512, PageLayout.BITS_64);
-    private final GruDriver gru = new GruDriver(machine.oracle(), 16, 8, 2);
+    private final GruDriver gru = new GruDriver(machine.oracle(), machine.notifierCore(), 16, 8, 2);
     private final GruAttach attach = new GruAttach(gru, TestConfigs.of(GruDriver.Config.class, Map.of()));
 
     @AfterEach

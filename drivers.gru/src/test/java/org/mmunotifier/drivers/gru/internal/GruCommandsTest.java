@@ -27,7 +27,7 @@ import org.mmunotifier.core.internal.mm.Workload;
 /** The gru shell scope against the real memory manager. */
 class GruCommandsTest {
     private final Machine machine = new Machine(512, PageLayout.BITS_64);
-    private final GruDriver gru = new GruDriver(machine.oracle(), 16, 8, 0);
+    private final GruDriver gru = new GruDriver(machine.oracle(), machine.notifierCore(), 16, 8, 0);
     private final Processes processes = new Processes() {
         @Override
         public MmStruct mm(int pid) {
@@ -114,7 +114,8 @@ class GruCommandsTest {
         refused(NoSuchProcessException.class, "no process 99", () -> commands.open(99, "0x4000_0000", "0x4000_1000"));
         refused(IllegalArgumentException.class, "malformed address '0x4000_000g'",
                 () -> commands.open(p.pid(), "0x4000_000g", "0x4000_1000"));
-        refused(IllegalArgumentException.class, "malformed address 'end'", () -> commands.open(p.pid(), "0x4000_0000", "end"));
+        refused(IllegalArgumentException.class, "malformed address 'end'",
+                () -> commands.open(p.pid(), "0x4000_0000", "end"));
         refused(InvalidRangeException.class, "is inverted", () -> commands.open(p.pid(), "0x4000_2000", "0x4000_1000"));
         refused(InvalidRangeException.class, "is empty", () -> commands.open(p.pid(), "0x4000_1000", "0x4000_1000"));
         refused(InvalidRangeException.class, "not aligned", () -> commands.open(p.pid(), "0x4000_0000", "0x4000_0fff"));

@@ -34,7 +34,7 @@ class GruDriverTest {
     static final long LEN = Workload.REGION_PAGES * P;
 
     private final Machine machine = new Machine(512, PageLayout.BITS_64);
-    private final GruDriver gru = new GruDriver(machine.oracle(), 16, 8, 2);
+    private final GruDriver gru = new GruDriver(machine.oracle(), machine.notifierCore(), 16, 8, 2);
 
     @AfterEach
     void close() {
@@ -222,8 +222,10 @@ class GruDriverTest {
     @Test
     void badArgumentsAreRefused() {
         AddressSpace mm = processWithBuffer();
-        assertThrows(IllegalArgumentException.class, () -> new GruDriver(machine.oracle(), 0, 8, 1));
-        assertThrows(IllegalArgumentException.class, () -> new GruDriver(machine.oracle(), 16, 0, 1));
+        assertThrows(IllegalArgumentException.class,
+                () -> new GruDriver(machine.oracle(), machine.notifierCore(), 0, 8, 1));
+        assertThrows(IllegalArgumentException.class,
+                () -> new GruDriver(machine.oracle(), machine.notifierCore(), 16, 0, 1));
         assertThrows(org.mmunotifier.api.InvalidRangeException.class, () -> gru.open(mm, BASE, BASE));
         GruContext ctx = gru.open(mm, BASE, BASE + P);
         gru.close(ctx);
@@ -247,6 +249,42 @@ class GruDriverTest {
         assertEquals("GRU driver is deactivated", e.getMessage());
         assertEquals(0, mm.notifiers().notifierCount());
         gru.deactivate(); // again: nothing to do
+    }
+
+    /**
+     * mmu_notifier_synchronize: when deactivate returns, no free of its puts is still to come (in
+     * OSGi such a late free would call into a stopped bundle). A reader holds the grace period, so
+     * the frees cannot have run by themselves before it lets go.
+     */
+    @Test
+    void deactivateWaitsForTheFreesItsPutsScheduled() throws Exception {
+        List<AddressSpace> mms = List.of(processWithBuffer(), processWithBuffer(), processWithBuffer());
+        List<Integer> before = mms.stream().map(AddressSpace::mmCount).toList();
+        for (AddressSpace mm : mms) {
+            gru.open(mm, BASE, BASE + LEN);
+        }
+        CountDownLatch reading = new CountDownLatch(1);
+        CountDownLatch stopReading = new CountDownLatch(1);
+        Thread reader = new Thread(() -> {
+            var slot = machine.notifierCore().srcu().enter();
+            reading.countDown();
+            await(stopReading);
+            machine.notifierCore().srcu().exit(slot);
+        });
+        reader.start();
+        await(reading);
+        AtomicReference<List<Integer>> whenDeactivated = new AtomicReference<>();
+        Thread deactivate = new Thread(() -> {
+            gru.deactivate();
+            whenDeactivated.set(mms.stream().map(AddressSpace::mmCount).toList());
+        });
+        deactivate.start();
+        deactivate.join(500); // returns early only if deactivate does not wait for the frees
+        stopReading.countDown();
+        deactivate.join();
+        reader.join();
+        assertEquals(before, whenDeactivated.get(),
+                "a free_notifier (and its mmdrop) was still to come when deactivate returned");
     }
 
     /** Every open racing deactivation either finished before it (and was closed) or was refused. */
@@ -278,7 +316,7 @@ class GruDriverTest {
     @Test
     void activatedByDsTheInstructionThreadsWorkOnTheContextsUntilDeactivate() throws Exception {
         AddressSpace mm = processWithBuffer();
-        GruDriver ds = new GruDriver(machine.oracle(),
+        GruDriver ds = new GruDriver(machine.oracle(), machine.notifierCore(),
                 TestConfigs.of(GruDriver.Config.class, Map.of("instructionThreads", 1)));
         try {
             ds.open(mm, BASE, BASE + LEN);
