@@ -33,13 +33,16 @@ public final class KvmDriver {
         @AttributeDefinition(name = "vCPUs", description = "vCPU threads each VM runs (1..64)", min = "1", max = "64")
         int vcpus() default 2;
 
-        @AttributeDefinition(name = "Attach", description = "give every new process a running VM over its memory at attachAddress")
+        @AttributeDefinition(name = "Attach",
+                description = "give every new process a running VM over its memory at attachAddress")
         boolean attach() default true;
 
-        @AttributeDefinition(name = "Attach address", description = "host address of the guest memory: page aligned, in the user address space (default: the demo's region 0)")
+        @AttributeDefinition(name = "Attach address",
+                description = "host address of the guest memory, page aligned (default: the demo's region 0)")
         long attachAddress() default 0x4000_0000L;
 
-        @AttributeDefinition(name = "Attach pages", description = "guest pages of the VM attached to a new process (1..65536)", min = "1", max = "65536")
+        @AttributeDefinition(name = "Attach pages",
+                description = "guest pages of the VM attached to a new process (1..65536)", min = "1", max = "65536")
         int attachPages() default 32;
     }
 

@@ -44,13 +44,16 @@ public final class RdmaDriver {
         @AttributeDefinition(name = "DMA engines", description = "DMA engine threads (0..16)", min = "0", max = "16")
         int dmaThreads() default 2;
 
-        @AttributeDefinition(name = "Attach", description = "register a memory region over every new process's memory at attachAddress")
+        @AttributeDefinition(name = "Attach",
+                description = "register a memory region over every new process's memory at attachAddress")
         boolean attach() default true;
 
-        @AttributeDefinition(name = "Attach address", description = "start of the region: page aligned, in the user address space (default: the demo's region 1)")
+        @AttributeDefinition(name = "Attach address",
+                description = "start of the region, page aligned (default: the demo's region 1)")
         long attachAddress() default 0x5000_0000L;
 
-        @AttributeDefinition(name = "Attach pages", description = "pages of the region registered on a new process (1..65536)", min = "1", max = "65536")
+        @AttributeDefinition(name = "Attach pages",
+                description = "pages of the region registered on a new process (1..65536)", min = "1", max = "65536")
         int attachPages() default 32;
     }
 
