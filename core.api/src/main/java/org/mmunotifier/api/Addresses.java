@@ -1,5 +1,7 @@
 package org.mmunotifier.api;
 
+import java.util.regex.Pattern;
+
 /** Page size and the user address space of the simulated machine (x86-64, 4-level paging). */
 public final class Addresses {
     public static final int PAGE_SHIFT = 12;
@@ -46,24 +48,34 @@ public final class Addresses {
         checkRange(address, address + PAGE_SIZE);
     }
 
+    private static final Pattern NUMBER = Pattern.compile("0[xX][0-9a-fA-F]+(_[0-9a-fA-F]+)*|[0-9]+(_[0-9]+)*");
+
     /**
      * An address as an operator types it: {@code 0x}-prefixed hex or decimal, {@code _} allowed
      * between digits ({@code 0x4000_0000}).
      *
-     * @throws IllegalArgumentException naming the text if it is neither, or is negative
+     * @throws IllegalArgumentException naming the text if it is neither, or too large
      */
     public static long parse(String text) {
-        String t = text.strip().replace("_", "");
-        long v;
+        return parse(text, "address");
+    }
+
+    /**
+     * As {@link #parse(String)}, for a number that is not an address: {@code what} names it in the
+     * error ({@code "length"}).
+     */
+    public static long parse(String text, String what) {
+        String t = text.strip();
+        if (!NUMBER.matcher(t).matches()) {
+            throw new IllegalArgumentException("malformed " + what + " '" + text + "': expected 0x-prefixed hex or decimal");
+        }
+        String digits = t.replace("_", "");
         try {
-            v = t.startsWith("0x") || t.startsWith("0X") ? Long.parseUnsignedLong(t.substring(2), 16) : Long.parseLong(t);
+            return digits.length() > 2 && (digits.charAt(1) == 'x' || digits.charAt(1) == 'X')
+                    ? Long.parseLong(digits.substring(2), 16) : Long.parseLong(digits);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("malformed address '" + text + "': expected 0x-prefixed hex or decimal");
+            throw new IllegalArgumentException("malformed " + what + " '" + text + "': too large");
         }
-        if (v < 0) {
-            throw new IllegalArgumentException("malformed address '" + text + "': negative");
-        }
-        return v;
     }
 
     private static String describe(long start, long end) {

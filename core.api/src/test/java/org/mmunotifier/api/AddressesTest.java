@@ -34,4 +34,17 @@ class AddressesTest {
         assertThrows(InvalidRangeException.class, () -> Addresses.checkPage(Addresses.TASK_SIZE));
         assertThrows(InvalidRangeException.class, () -> Addresses.checkPage(17));
     }
+
+    @Test
+    void operatorsTypeHexOrDecimalWithUnderscoresBetweenDigits() {
+        assertEquals(0x4000_0000L, Addresses.parse("0x4000_0000"));
+        assertEquals(0x4000_0000L, Addresses.parse(" 0X40000000 "));
+        assertEquals(4096, Addresses.parse("4_096"));
+        for (String bad : new String[] {"0xzz", "0x4000_0000_", "_4096", "0x_1", "-4096", "", "0x", "12ab"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Addresses.parse(bad));
+            assertEquals("malformed address '" + bad + "': expected 0x-prefixed hex or decimal", e.getMessage());
+        }
+        assertEquals("malformed length '0x1ffffffffffffffff': too large", assertThrows(IllegalArgumentException.class,
+                () -> Addresses.parse("0x1ffffffffffffffff", "length")).getMessage());
+    }
 }

@@ -101,7 +101,7 @@ public final class MmuCommands {
             @Descriptor("protection: r, rw, rx, rwx or none") String prot,
             @Descriptor("shared (true) or private copy-on-write (false)") boolean shared) {
         AddressSpace mm = machine.process(pid).mm();
-        mm.mmap(Addresses.parse(address), Addresses.parse(length), Prot.parse(prot), shared);
+        mm.mmap(Addresses.parse(address), Addresses.parse(length, "length"), Prot.parse(prot), shared);
         return vmas(pid);
     }
 
@@ -224,7 +224,7 @@ public final class MmuCommands {
     /** Parses and checks {@code [address, address + length)} before anything is done with it. */
     private static long[] range(String address, String length) {
         long a = Addresses.parse(address);
-        long n = Addresses.parse(length);
+        long n = Addresses.parse(length, "length");
         Addresses.checkRange(a, a + n);
         return new long[] {a, n};
     }

@@ -7,6 +7,7 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.mmunotifier.api.Addresses;
+import org.mmunotifier.api.AttachRegion;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
 import org.mmunotifier.api.DeviceThreads;
@@ -60,6 +61,11 @@ public final class GruDriver {
         @AttributeDefinition(name = "Attach pages",
                 description = "pages of the context's buffer (1..65536)", min = "1", max = "65536")
         int attachPages() default 32;
+    }
+
+    /** The checked {@code attach*} settings of {@code config}. */
+    static AttachRegion attachRegion(Config config) {
+        return new AttachRegion(config.attach(), config.attachAddress(), config.attachPages());
     }
 
     private final CoherenceOracle oracle;

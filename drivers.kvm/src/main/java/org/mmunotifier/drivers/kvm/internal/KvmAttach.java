@@ -1,43 +1,32 @@
 package org.mmunotifier.drivers.kvm.internal;
 
-import org.mmunotifier.api.MmDeadException;
+import java.util.List;
+import org.mmunotifier.api.AttachRegion;
+import org.mmunotifier.api.DeviceAttach;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.ProcessListener;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
-/**
- * Gives every new process a VM over its memory at {@code attachAddress} and runs its vCPUs; when
- * the process exits, destroys every VM the driver has on its mm. Does nothing if {@code attach}
- * is false.
- */
+/** Gives every new process a VM over its memory at {@code attachAddress} and runs its vCPUs. */
 @Component(service = ProcessListener.class, configurationPid = KvmDriver.PID)
-public final class KvmAttach implements ProcessListener {
+public final class KvmAttach extends DeviceAttach<Vm> {
     private final KvmDriver kvm;
-    private final AttachSettings settings;
 
     @Activate
     public KvmAttach(@Reference KvmDriver kvm, KvmDriver.Config config) {
-        this(kvm, AttachSettings.of(config));
+        this(kvm, KvmDriver.attachRegion(config));
     }
 
-    KvmAttach(KvmDriver kvm, AttachSettings settings) {
+    KvmAttach(KvmDriver kvm, AttachRegion region) {
+        super(region);
         this.kvm = kvm;
-        this.settings = settings;
     }
 
     @Override
-    public void spawned(int pid, MmStruct mm) {
-        if (!settings.enabled()) {
-            return;
-        }
-        Vm vm;
-        try {
-            vm = kvm.createVm(mm, settings.address(), settings.pages());
-        } catch (MmDeadException e) {
-            return; // the process exited before we got to it
-        }
+    protected void attach(int pid, MmStruct mm, AttachRegion region) {
+        Vm vm = kvm.createVm(mm, region.address(), region.pages());
         try {
             kvm.run(vm, pid);
         } catch (IllegalArgumentException e) {
@@ -46,18 +35,12 @@ public final class KvmAttach implements ProcessListener {
     }
 
     @Override
-    public void exiting(int pid, MmStruct mm) {
-        if (!settings.enabled()) {
-            return;
-        }
-        for (Vm vm : kvm.vms()) {
-            if (vm.mm().id() == mm.id()) {
-                try {
-                    kvm.destroyVm(vm);
-                } catch (IllegalArgumentException e) {
-                    // destroyed meanwhile (by an operator, or by deactivation)
-                }
-            }
-        }
+    protected List<Vm> contextsOf(MmStruct mm) {
+        return kvm.vms().stream().filter(vm -> vm.mm().id() == mm.id()).toList();
+    }
+
+    @Override
+    protected void detach(Vm vm) {
+        kvm.destroyVm(vm);
     }
 }

@@ -4,6 +4,7 @@ import java.util.Comparator;
 import java.util.List;
 import org.apache.felix.service.command.Descriptor;
 import org.mmunotifier.api.Addresses;
+import org.mmunotifier.api.AttachRegion;
 import org.mmunotifier.api.DeviceCounters;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.Processes;
@@ -37,7 +38,7 @@ public final class KvmCommands {
 
     @Descriptor("create a VM over a process's memory at the attach address (attachPages pages) and run its vCPUs")
     public VmInfo create(@Descriptor("pid") int pid) {
-        AttachSettings defaults = AttachSettings.of(config);
+        AttachRegion defaults = KvmDriver.attachRegion(config);
         return createAndRun(pid, defaults.address(), defaults.pages());
     }
 
@@ -45,7 +46,7 @@ public final class KvmCommands {
     public VmInfo create(@Descriptor("pid") int pid,
             @Descriptor("host address of the guest memory (0x-hex or decimal, page aligned)") String address) {
         long hva = Addresses.parse(address);
-        return createAndRun(pid, hva, AttachSettings.of(config).pages());
+        return createAndRun(pid, hva, KvmDriver.attachRegion(config).pages());
     }
 
     @Descriptor("create a VM over pages of a process's memory at an address and run its vCPUs")

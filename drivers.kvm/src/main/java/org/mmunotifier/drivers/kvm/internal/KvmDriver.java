@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.mmunotifier.api.AttachRegion;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
 import org.mmunotifier.api.MmStruct;
@@ -44,6 +45,11 @@ public final class KvmDriver {
         @AttributeDefinition(name = "Attach pages",
                 description = "guest pages of the VM attached to a new process (1..65536)", min = "1", max = "65536")
         int attachPages() default 32;
+    }
+
+    /** The checked {@code attach*} settings of {@code config}. */
+    static AttachRegion attachRegion(Config config) {
+        return new AttachRegion(config.attach(), config.attachAddress(), config.attachPages());
     }
 
     private final CoherenceOracle oracle;

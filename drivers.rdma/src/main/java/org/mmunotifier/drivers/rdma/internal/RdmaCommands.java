@@ -38,7 +38,7 @@ public final class RdmaCommands {
             @Descriptor("start address (0x-hex or decimal, page aligned)") String address,
             @Descriptor("length in bytes (0x-hex or decimal, page aligned)") String length) {
         long start = Addresses.parse(address);
-        long bytes = Addresses.parse(length);
+        long bytes = Addresses.parse(length, "length");
         MmStruct mm = processes.mm(pid);
         return MrInfo.of(rdma.registerMr(mm, start, bytes)); // checks the range before it registers anything
     }

@@ -8,6 +8,7 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.mmunotifier.api.Addresses;
+import org.mmunotifier.api.AttachRegion;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
 import org.mmunotifier.api.DeviceThreads;
@@ -55,6 +56,11 @@ public final class RdmaDriver {
         @AttributeDefinition(name = "Attach pages",
                 description = "pages of the region registered on a new process (1..65536)", min = "1", max = "65536")
         int attachPages() default 32;
+    }
+
+    /** The checked {@code attach*} settings of {@code config}. */
+    static AttachRegion attachRegion(Config config) {
+        return new AttachRegion(config.attach(), config.attachAddress(), config.attachPages());
     }
 
     private final CoherenceOracle oracle;

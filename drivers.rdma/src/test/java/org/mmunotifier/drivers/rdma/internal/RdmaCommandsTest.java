@@ -109,7 +109,7 @@ class RdmaCommandsTest {
         refused(NoSuchProcessException.class, "no process 99", () -> commands.reg(99, "0x4000_0000", "0x1000"));
         refused(IllegalArgumentException.class, "malformed address 'x4000'",
                 () -> commands.reg(p.pid(), "x4000", "4096"));
-        refused(IllegalArgumentException.class, "malformed address '-4096'",
+        refused(IllegalArgumentException.class, "malformed length '-4096'",
                 () -> commands.reg(p.pid(), "0x4000_0000", "-4096"));
         refused(InvalidRangeException.class, "not aligned", () -> commands.reg(p.pid(), "0x4000_0800", "0x1000"));
         refused(InvalidRangeException.class, "not aligned", () -> commands.reg(p.pid(), "0x4000_0000", "100"));
