@@ -34,7 +34,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * it began (opening and closing contexts and deactivation hold the driver's lock), and waits for
  * the frees its puts scheduled ({@code mmu_notifier_synchronize}), so none runs after it is gone.
  */
-@Component(service = GruDriver.class, configurationPid = GruDriver.PID)
+@Component(service = GruDriver.class, configurationPid = GruDriver.PID, immediate = true)
 @Designate(ocd = GruDriver.Config.class)
 public final class GruDriver {
     public static final String PID = "org.mmunotifier.drivers.gru";

@@ -24,7 +24,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * refuses every VM asked for after it began. Creating, running and destroying VMs and deactivation
  * hold the driver's lock, so none of them can slip a VM past deactivation.
  */
-@Component(service = KvmDriver.class, configurationPid = KvmDriver.PID)
+@Component(service = KvmDriver.class, configurationPid = KvmDriver.PID, immediate = true)
 @Designate(ocd = KvmDriver.Config.class)
 public final class KvmDriver {
     public static final String PID = "org.mmunotifier.drivers.kvm";

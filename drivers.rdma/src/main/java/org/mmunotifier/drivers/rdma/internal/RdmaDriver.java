@@ -34,7 +34,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * every region and the peer, and refuses every region asked for after it began. Registering and
  * deregistering regions and deactivation hold the driver's lock, so no region slips past it.
  */
-@Component(service = RdmaDriver.class, configurationPid = RdmaDriver.PID)
+@Component(service = RdmaDriver.class, configurationPid = RdmaDriver.PID, immediate = true)
 @Designate(ocd = RdmaDriver.Config.class)
 public final class RdmaDriver {
     public static final String PID = "org.mmunotifier.drivers.rdma";
