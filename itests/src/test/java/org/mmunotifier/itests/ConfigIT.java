@@ -31,7 +31,6 @@ import javax.inject.Inject;
 
 import org.junit.After;
 import org.junit.Before;
-import org.junit.Ignore;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.mmunotifier.api.MmuNotifiers;
@@ -138,7 +137,6 @@ public class ConfigIT {
     }
 
     /** Reported, not fixed: the GRU metatype has no min/max for two settings whose ranges the driver enforces. */
-    @Ignore("product: GruDriver.Config flushThreshold (>= 1) and instructionThreads (0..16) declare no min/max")
     @Test
     public void metatypeDeclaresTheRangesTheGruDriverEnforces() throws Exception {
         Metatype metatype = new Metatype(context);
@@ -328,7 +326,6 @@ public class ConfigIT {
      * keep running in KvmDriver without a notifier: after an munmap/mmap of their memory the oracle records
      * use-after-free violations (hundreds within half a second).
      */
-    @Ignore("product: a KVM config change after a kvm command force-cleans live VMs; they run on unregistered")
     @Test
     public void kvmConfigChangeLeavesLiveVmsRegisteredAndCoherent() throws Exception {
         NotifierRegistry registry = ItestSupport.waitForService(context, NotifierRegistry.class);

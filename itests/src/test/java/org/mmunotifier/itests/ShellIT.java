@@ -23,7 +23,6 @@ import javax.inject.Inject;
 
 import org.junit.After;
 import org.junit.Before;
-import org.junit.Ignore;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.mmunotifier.api.runtime.MachineControl;
@@ -302,7 +301,6 @@ public class ShellIT {
      * yet (ForcedCleanup + WARNING "released the core without unregistering"), before KvmDriver.deactivate runs, which
      * then fails on its first VM (NotRegisteredException) and leaves the other VMs' vCPU threads running.
      */
-    @Ignore("product: mmu:swap kvm after a kvm command: the core force-cleans the VMs before KvmDriver.deactivate")
     @Test
     public void kvmSwapAfterAKvmCommandLeavesNothingBehind() throws Exception {
         int first = spawn(); // each gets a VM

@@ -29,17 +29,21 @@ import org.osgi.service.component.annotations.Reference;
  * Invariant 11: registrations belong to the bundle whose class loader defined the notifier (the
  * code the core would call), and are taken back when that bundle goes away.
  *
- * <p>Two points of cleanup, in this order. First, when a bundle releases its
- * {@link BundleServices} instance: SCR does that after the bundle's own components have been
- * deactivated, while the bundle is still STOPPING, so its code may still legitimately be running
- * and the forced removals wait for it. Second, for a bundle that never used those services, on
- * STOPPED: the bundle has stopped, so calls into it are refused (and counted) from the start.
- * Both run before the bundle can be refreshed, so before its class loader goes away.
+ * <p>When: on the bundle's STOPPED event, after its components were deactivated and its activator
+ * stopped (which is where a driver tears down what it registered), and before it can be updated
+ * or refreshed, so before its class loader goes away. The bundle has stopped, so calls into it
+ * are refused (and counted) from the start. A bundle without DS components is cleaned up a little
+ * earlier, when the framework releases the {@link BundleServices} instance it used: that happens
+ * after its activator stopped, while it is still STOPPING, so calls in flight are let finish.
+ * Not so for a DS bundle: its components release their references one by one while others may
+ * still be running (and a component is also released on a configuration change), so a release
+ * there says nothing about the bundle.
  */
 @Component(service = {BundleOwners.class, NotifierRegistry.class}, immediate = true)
 public final class BundleOwners implements OwnerResolver, NotifierRegistry, SynchronousBundleListener {
     private static final System.Logger LOG = System.getLogger(BundleOwners.class.getName());
     private static final int ALIVE = Bundle.STARTING | Bundle.ACTIVE | Bundle.STOPPING;
+    private static final String SERVICE_COMPONENT = "Service-Component";
 
     private final NotifierCore core;
     private final BundleContext context;
@@ -76,9 +80,11 @@ public final class BundleOwners implements OwnerResolver, NotifierRegistry, Sync
         return owners.computeIfAbsent(b.getBundleId(), id -> core.newOwner(name(b), id));
     }
 
-    /** The first cleanup point: {@code bundle} released its core services. */
+    /** {@code bundle} released its {@link BundleServices} instance. */
     void released(Bundle bundle) {
-        takeBack(bundle, false);
+        if (bundle.getState() == Bundle.STOPPING && bundle.getHeaders("").get(SERVICE_COMPONENT) == null) {
+            takeBack(bundle, false);
+        }
     }
 
     @Override
@@ -99,8 +105,8 @@ public final class BundleOwners implements OwnerResolver, NotifierRegistry, Sync
         long nanos = System.nanoTime() - t0;
         if (!left.isEmpty()) {
             cleanups.add(new ForcedCleanup(bundle.getBundleId(), owner.name(), left, nanos));
-            LOG.log(Level.WARNING, "{0} {1} without unregistering {2} notifier registration(s); the core took them"
-                    + " back: {3}", owner.name(), stopped ? "stopped" : "released the core", left.size(), left);
+            LOG.log(Level.WARNING, "{0} stopped without unregistering {1} notifier registration(s); the core took"
+                    + " them back: {2}", owner.name(), left.size(), left);
         }
     }
 

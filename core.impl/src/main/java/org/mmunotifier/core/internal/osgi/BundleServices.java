@@ -17,9 +17,9 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ServiceScope;
 
 /**
- * The core's services as one bundle sees them: one instance per using bundle. When the bundle
- * lets go of it (SCR does so after deactivating the bundle's components), the core takes back
- * whatever that bundle left registered.
+ * The core's services as one bundle sees them: one instance per using bundle. When a stopping
+ * bundle without DS components lets go of it, the core takes back whatever that bundle left
+ * registered (see {@link BundleOwners}).
  */
 @Component(service = {MmuNotifiers.class, Processes.class}, scope = ServiceScope.BUNDLE)
 public final class BundleServices implements MmuNotifiers, Processes {

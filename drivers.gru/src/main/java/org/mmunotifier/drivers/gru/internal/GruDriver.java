@@ -44,10 +44,12 @@ public final class GruDriver {
         @AttributeDefinition(name = "TLB entries", description = "entries in the chip TLB (1..4096)", min = "1", max = "4096")
         int tlbEntries() default 64;
 
-        @AttributeDefinition(name = "Flush threshold", description = "pages above which an invalidation flushes the whole ASID")
+        @AttributeDefinition(name = "Flush threshold", description = "pages above which an invalidation flushes the whole"
+                + " ASID (at least 1)", min = "1")
         int flushThreshold() default 16;
 
-        @AttributeDefinition(name = "Instruction threads", description = "threads running GRU instructions (0..16)")
+        @AttributeDefinition(name = "Instruction threads", description = "threads running GRU instructions (0..16)",
+                min = "0", max = "16")
         int instructionThreads() default 2;
 
         @AttributeDefinition(name = "Attach",

@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.locks.LockSupport;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
@@ -293,6 +294,9 @@ public final class Vm implements MmuNotifier {
     // ------------------------------------------------------------------ vCPUs
 
     /** Starts {@code count} vCPU threads doing random guest accesses until {@link #stopVcpus()}. */
+    /** Time a vCPU spends between two guest memory accesses. */
+    static final long VCPU_PAUSE_NANOS = 20_000;
+
     void startVcpus(int count, long seed) {
         vcpus.start(count, seed, this::vcpuStep);
         vcpuCount += count; // the driver's lock serializes start and stop
@@ -308,10 +312,11 @@ public final class Vm implements MmuNotifier {
         long gfn = slot.baseGfn() + rnd.nextInt((int) Math.min(Integer.MAX_VALUE, slot.pages()));
         try {
             guestAccess(gfn, rnd.nextInt(3), rnd.nextInt(1_000));
-            // A guest runs other instructions between memory accesses. Without this, vCPUs
-            // spinning on mmu_lock on 2 cores left invalidations waiting whole scheduler
-            // timeslices and the primary workload fell from ~400k to ~2.5k ops/s.
-            Thread.yield();
+            // A guest runs other instructions between memory accesses. Without a pause, vCPUs
+            // (two per VM, a VM per process and per fork child) spinning on mmu_lock and
+            // mmap_lock on 2 cores left invalidations waiting whole scheduler timeslices and the
+            // primary workload fell from ~400k to ~3k ops/s; Thread.yield() alone was not enough.
+            LockSupport.parkNanos(VCPU_PAUSE_NANOS);
         } catch (SegmentationFaultException | OutOfMemoryException | FaultRetryException e) {
             Thread.onSpinWait(); // the host unmapped guest memory: the guest takes the fault and goes on
         } catch (VmReleasedException | MmDeadException e) {
