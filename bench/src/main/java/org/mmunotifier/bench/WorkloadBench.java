@@ -80,7 +80,7 @@ public class WorkloadBench {
         if ("all".equals(drivers)) {
             kvm = new KvmDriver(machine.oracle(), 1);
             rdma = new RdmaDriver(machine.oracle(), machine.notifierCore(), machine.memory(), 0);
-            gru = new GruDriver(machine.oracle(), 64, 16, 0);
+            gru = new GruDriver(machine.oracle(), machine.notifierCore(), 64, 16, 0);
             listener = new AllDrivers();
         }
         workload = new Workload(machine, new Workload.Config(1, 2, 3, 2), listener);
