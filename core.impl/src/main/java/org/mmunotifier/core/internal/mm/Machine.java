@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.mmunotifier.api.NoSuchProcessException;
+import org.mmunotifier.api.Processes;
 import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.core.internal.notifier.NotifierCore;
 
@@ -16,7 +17,7 @@ import org.mmunotifier.core.internal.notifier.NotifierCore;
  * (munmap, madvise, mremap, COW, reclaim, migration, exit) calls the rmap notifiers while its
  * invalidation is in flight, before the page can be freed.
  */
-public final class Machine implements AutoCloseable {
+public final class Machine implements Processes, AutoCloseable {
     private final PhysicalMemory memory;
     private final NotifierCore notifierCore;
     private final Oracle oracle;
@@ -94,6 +95,16 @@ public final class Machine implements AutoCloseable {
             throw new NoSuchProcessException(pid);
         }
         return p;
+    }
+
+    @Override
+    public AddressSpace mm(int pid) {
+        return process(pid).mm();
+    }
+
+    @Override
+    public List<Integer> pids() {
+        return processes().stream().filter(Process::isAlive).map(Process::pid).toList();
     }
 
     public List<Process> processes() {

@@ -7,7 +7,6 @@ import org.mmunotifier.api.MmuRmapNotifier;
 import org.mmunotifier.api.Processes;
 import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.core.internal.mm.Machine;
-import org.mmunotifier.core.internal.mm.Process;
 import org.osgi.framework.Bundle;
 import org.osgi.service.component.ComponentContext;
 import org.osgi.service.component.annotations.Activate;
@@ -41,12 +40,12 @@ public final class BundleServices implements MmuNotifiers, Processes {
 
     @Override
     public MmStruct mm(int pid) {
-        return machine.process(pid).mm();
+        return machine.mm(pid);
     }
 
     @Override
     public List<Integer> pids() {
-        return machine.processes().stream().filter(Process::isAlive).map(Process::pid).toList();
+        return machine.pids();
     }
 
     @Override

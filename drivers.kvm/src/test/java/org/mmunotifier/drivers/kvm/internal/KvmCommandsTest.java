@@ -18,7 +18,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.mmunotifier.api.DeviceCounters;
 import org.mmunotifier.api.InvalidRangeException;
-import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.NoSuchProcessException;
 import org.mmunotifier.api.Processes;
 import org.mmunotifier.api.page.PageLayout;
@@ -30,17 +29,7 @@ import org.mmunotifier.core.internal.mm.Workload;
 class KvmCommandsTest {
     private final Machine machine = new Machine(512, PageLayout.BITS_64);
     private final KvmDriver kvm = new KvmDriver(machine.oracle(), 1);
-    private final Processes processes = new Processes() {
-        @Override
-        public MmStruct mm(int pid) {
-            return machine.process(pid).mm();
-        }
-
-        @Override
-        public List<Integer> pids() {
-            return machine.processes().stream().filter(Process::isAlive).map(Process::pid).toList();
-        }
-    };
+    private final Processes processes = machine;
     private final KvmCommands commands = commands(Map.of());
     private final Process p = machine.spawn();
 

@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.mmunotifier.api.DeviceCounters;
 import org.mmunotifier.api.InvalidRangeException;
-import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.NoSuchProcessException;
 import org.mmunotifier.api.Processes;
 import org.mmunotifier.api.page.PageLayout;
@@ -28,17 +27,7 @@ import org.mmunotifier.core.internal.mm.Workload;
 class RdmaCommandsTest {
     private final Machine machine = new Machine(512, PageLayout.BITS_64);
     private final RdmaDriver rdma = new RdmaDriver(machine.oracle(), machine.notifierCore(), machine.memory(), 0);
-    private final Processes processes = new Processes() {
-        @Override
-        public MmStruct mm(int pid) {
-            return machine.process(pid).mm();
-        }
-
-        @Override
-        public List<Integer> pids() {
-            return machine.processes().stream().filter(Process::isAlive).map(Process::pid).toList();
-        }
-    };
+    private final Processes processes = machine;
     private final RdmaCommands commands = new RdmaCommands(rdma, processes);
     private final Process p = machine.spawn();
 
