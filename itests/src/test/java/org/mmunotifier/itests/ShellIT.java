@@ -209,10 +209,10 @@ public class ShellIT {
         int cleanups = registry.forcedCleanups().size();
 
         Object swap = shell.execute("mmu:swap kvm");
-        assertEquals(List.of("bundle", "how", "teardownNanos", "startNanos", "leftBehind"), GogoShell.components(swap));
+        assertEquals(List.of("bundle", "how", "teardownMicros", "startMicros", "leftBehind"), GogoShell.components(swap));
         assertTrue(String.valueOf(get(swap, "bundle")), String.valueOf(get(swap, "bundle")).contains("org.mmunotifier.drivers.kvm"));
         assertEquals("restart", get(swap, "how"));
-        assertTrue(getLong(swap, "teardownNanos") > 0 && getLong(swap, "startNanos") > 0);
+        assertTrue(getLong(swap, "teardownMicros") > 0 && getLong(swap, "startMicros") > 0);
         // The report's leftBehind is what the registry recorded as taken back from the bundle during the swap
         // (zero once kvmSwapAfterAKvmCommandLeavesNothingBehind passes).
         long takenBack = registry.forcedCleanups().stream().skip(cleanups)

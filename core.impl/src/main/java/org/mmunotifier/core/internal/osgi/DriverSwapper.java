@@ -24,11 +24,11 @@ public final class DriverSwapper {
      *
      * @param bundle the bundle swapped
      * @param how "restart" or "update"
-     * @param teardownNanos stop request until stopped (deactivation, grace periods, forced cleanup)
-     * @param startNanos start (or update and start) until active
+     * @param teardownMicros stop request until stopped (deactivation, grace periods, forced cleanup)
+     * @param startMicros start (or update and start) until active
      * @param leftBehind registrations the core had to take back from it
      */
-    public record Swap(String bundle, String how, long teardownNanos, long startNanos, int leftBehind) {
+    public record Swap(String bundle, String how, long teardownMicros, long startMicros, int leftBehind) {
     }
 
     private final BundleContext context;
@@ -105,7 +105,7 @@ public final class DriverSwapper {
         long t2 = System.nanoTime();
         int left = registry.forcedCleanups().stream().skip(before).filter(c -> c.bundleId() == bundle.getBundleId())
                 .mapToInt(c -> c.leftBehind().size()).sum();
-        return new Swap(name, how, t1 - t0, t2 - t1, left);
+        return new Swap(name, how, (t1 - t0) / 1_000, (t2 - t1) / 1_000, left);
     }
 
     /**

@@ -142,7 +142,7 @@ public final class ScenarioRunner {
                 } catch (org.osgi.framework.BundleException e) {
                     throw new IllegalStateException("swapping " + b.getSymbolicName() + " failed: " + e, e);
                 }
-                teardowns.add(swap.teardownNanos());
+                teardowns.add(swap.teardownMicros() * 1_000);
                 counts[update ? 1 : 0]++;
                 Thread.sleep(100); // let the workload run with the driver back in
                 if (System.nanoTime() >= nextStatus) {
