@@ -1,6 +1,7 @@
 package org.mmunotifier.core.internal.osgi;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.mmunotifier.api.runtime.MachineStats;
 
 class ScenarioTest {
     private static final Scenario.Properties NONE = name -> null;
@@ -40,5 +42,25 @@ class ScenarioTest {
     private static void assertMessage(String expected, List<String> args) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Scenario.parse(args, NONE));
         assertTrue(e.getMessage().startsWith(expected), e.getMessage());
+    }
+
+    @Test
+    void aRunPassesOnlyWithNoViolationNoLateCallAndNothingLeaked() {
+        Scenario s = new Scenario("hotswap", Duration.ofSeconds(1), 2, 4, 1);
+        long[] teardowns = {3_000_000, 1_000_000, 2_000_000};
+        ScenarioReport ok = new ScenarioReport(s, 1.0, 10, stats(0, 0, 0), 2, 1, teardowns, 0, List.of());
+        assertTrue(ok.passed());
+        assertTrue(ok.render().contains("p50 2.00  p90 3.00  p99 3.00  max 3.00"), ok.render());
+        assertTrue(ok.render().contains("3 (2 restarts, 1 updates)"), ok.render());
+        assertFalse(new ScenarioReport(s, 1.0, 10, stats(1, 0, 0), 0, 0, new long[0], 0, List.of()).passed());
+        assertFalse(new ScenarioReport(s, 1.0, 10, stats(0, 1, 0), 0, 0, new long[0], 0, List.of()).passed());
+        assertFalse(new ScenarioReport(s, 1.0, 10, stats(0, 0, 5), 0, 0, new long[0], 0, List.of()).passed());
+        ScenarioReport bad = new ScenarioReport(s, 1.0, 10, stats(0, 0, 0), 0, 0, new long[0], 0, List.of("pte 0x1000"));
+        assertFalse(bad.passed());
+        assertTrue(bad.render().startsWith("scenario hotswap: FAILED"), bad.render());
+    }
+
+    private static MachineStats stats(long violations, long lateCalls, long framesInUse) {
+        return new MachineStats(0, 64, framesInUse, 100, violations, 0, lateCalls, 10, false);
     }
 }
