@@ -15,6 +15,7 @@ import java.util.logging.Logger;
 import javax.inject.Inject;
 import org.junit.Test;
 import org.junit.runner.RunWith;
+import org.mmunotifier.api.Processes;
 import org.mmunotifier.api.runtime.ForcedCleanup;
 import org.mmunotifier.api.runtime.MachineControl;
 import org.mmunotifier.api.runtime.NotifierRegistry;
@@ -53,6 +54,16 @@ public class ForgetfulDriverIT {
 
     @Test
     public void whatAStoppedDriverLeftRegisteredIsTakenBackWithAWarning() throws Exception {
+        leftBehindIsTakenBack(BSN, false);
+    }
+
+    @Test
+    public void aDriverThatLetGoOfTheCoreServicesIsCleanedUpWhenItStops() throws Exception {
+        leftBehindIsTakenBack(BSN + ".ungot", true);
+    }
+
+    private void leftBehindIsTakenBack(String bsn, boolean unget) throws Exception {
+        System.setProperty(ForgetfulActivator.UNGET, Boolean.toString(unget));
         AtomicInteger late = new AtomicInteger();
         System.getProperties().put(ForgetfulActivator.LATE, late);
         int pid = machine.spawn();
@@ -79,12 +90,16 @@ public class ForgetfulDriverIT {
         machine.startWorkload(3, 2, 3);
         try {
             Bundle driver;
-            try (InputStream jar = ItestSupport.activatorBundle(BSN, ForgetfulActivator.class,
+            try (InputStream jar = ItestSupport.activatorBundle(bsn, ForgetfulActivator.class,
                     "org.mmunotifier.api;version=\"[1.0,2)\"")) {
-                driver = context.installBundle("tiny:" + BSN, jar);
+                driver = context.installBundle("tiny:" + bsn, jar);
             }
             driver.start();
             long id = driver.getBundleId();
+            // Resident pages: the workload's reclaim ages and unmaps them, calling into the driver
+            // while it stops; calls up to the cleanup are legitimate, none may follow it.
+            Processes processes = context.getService(context.getServiceReference(Processes.class));
+            processes.mm(pid).faultRange(ForgetfulActivator.REGION, ForgetfulActivator.REGION + 32 * 4096, true);
             assertEquals("an MMU notifier and an interval subscription", 2,
                     registry.registrations().stream().filter(r -> r.bundleId() == id && r.mmId() >= 0).count());
 
@@ -97,9 +112,9 @@ public class ForgetfulDriverIT {
             List<ForcedCleanup> cleanups = registry.forcedCleanups().stream().filter(c -> c.bundleId() == id).toList();
             assertEquals(1, cleanups.size());
             assertEquals(cleanups.toString(), 2, cleanups.get(0).leftBehind().size());
-            assertTrue(cleanups.get(0).bundle(), cleanups.get(0).bundle().startsWith(BSN));
+            assertTrue(cleanups.get(0).bundle(), cleanups.get(0).bundle().startsWith(bsn));
             assertTrue("a warning naming the bundle: " + warnings,
-                    warnings.stream().anyMatch(w -> w.contains(BSN) && w.contains("took them back")));
+                    warnings.stream().anyMatch(w -> w.contains(bsn) && w.contains("took them back")));
 
             machine.kill(pid); // release + unmap of everything: nothing of the stopped bundle may run
             assertEquals("callbacks that entered the stopped bundle", 0, late.get());
@@ -115,6 +130,7 @@ public class ForgetfulDriverIT {
 
     @Test
     public void aStoppedBundleCannotRegister() throws Exception {
+        System.setProperty(ForgetfulActivator.UNGET, "false");
         Bundle driver;
         int pid = machine.spawn();
         System.setProperty(ForgetfulActivator.PID, Integer.toString(pid));
@@ -129,8 +145,7 @@ public class ForgetfulDriverIT {
         // Its class, loaded by the stopped bundle: registering it now would link code nobody will unregister.
         Class<?> type = driver.loadClass(ForgetfulActivator.class.getName());
         Object notifier = type.getConstructor().newInstance();
-        org.mmunotifier.api.Processes processes = context.getService(context.getServiceReference(
-                org.mmunotifier.api.Processes.class));
+        Processes processes = context.getService(context.getServiceReference(Processes.class));
         try {
             processes.mm(pid).register((org.mmunotifier.api.MmuNotifier) notifier);
             org.junit.Assert.fail("a stopped bundle's notifier was registered");

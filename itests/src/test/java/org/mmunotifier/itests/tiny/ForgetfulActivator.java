@@ -8,6 +8,7 @@ import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.api.Processes;
 import org.osgi.framework.BundleActivator;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
 
 /**
  * The one class of a driver that forgets to unregister: started, it registers itself as an MMU
@@ -20,14 +21,19 @@ public final class ForgetfulActivator implements BundleActivator, MmuNotifier {
     public static final String PID = "itests.forgetful.pid";
     public static final String LATE = "itests.forgetful.late";
     public static final String MARKER = "itests.forgetful";
+    /** Set to "true": let go of the core's Processes service right after using it. */
+    public static final String UNGET = "itests.forgetful.unget";
     public static final long REGION = 0x4000_0000L;
 
     private volatile boolean stopped;
 
     @Override
     public void start(BundleContext context) {
-        Processes processes = context.getService(context.getServiceReference(Processes.class));
-        MmStruct mm = processes.mm(Integer.getInteger(PID));
+        ServiceReference<Processes> ref = context.getServiceReference(Processes.class);
+        MmStruct mm = context.getService(ref).mm(Integer.getInteger(PID));
+        if (Boolean.getBoolean(UNGET)) {
+            context.ungetService(ref); // the core then learns of the stop only from the STOPPED event
+        }
         mm.register(this);
         mm.insertInterval(REGION, REGION + 32 * 4096, (sub, range, seq) -> {
             late();

@@ -72,9 +72,10 @@ public final class MmNotifierSubscriptions {
     /** {@code mmu_notifier_register}: takes {@code mmap_lock} for write, which waits out every invalidation. */
     public void register(MmuNotifier notifier) {
         checkRegistrable(notifier);
+        Owner owner = openOwnerOf(notifier); // outside mmap_lock: resolving may call into the framework
         mmapLock.writeLock().lock();
         try {
-            link(notifier, null);
+            link(notifier, null, owner);
         } finally {
             mmapLock.writeLock().unlock();
         }
@@ -84,7 +85,7 @@ public final class MmNotifierSubscriptions {
     public void registerLocked(MmuNotifier notifier) {
         checkRegistrable(notifier);
         requireMmapWriteLocked("registerLocked");
-        link(notifier, null);
+        link(notifier, null, openOwnerOf(notifier));
     }
 
     public <N extends MmuNotifier> N get(MmuNotifierOps<N> ops) {
@@ -115,15 +116,21 @@ public final class MmNotifierSubscriptions {
                 return (N) s.notifier;
             }
         }
+        Owner owner = openOwnerOf(ops); // before allocNotifier: refused, it allocates nothing
         N notifier = Objects.requireNonNull(ops.allocNotifier(mm),
                 () -> NotifierFault.identify(ops) + ".allocNotifier returned null");
-        link(notifier, ops);
+        link(notifier, ops, owner);
         return notifier;
     }
 
-    private void link(MmuNotifier notifier, MmuNotifierOps<?> ops) {
-        Owner owner = core.ownerOf(ops != null ? ops : notifier);
+    /** Whose code {@code code} is; refuses an owner that is going away. */
+    private Owner openOwnerOf(Object code) {
+        Owner owner = core.ownerOf(code);
         owner.checkOpen();
+        return owner;
+    }
+
+    private void link(MmuNotifier notifier, MmuNotifierOps<?> ops, Owner owner) {
         Subscription s = new Subscription(this, notifier, ops, owner);
         synchronized (lock) {
             checkAlive("register " + NotifierFault.identify(notifier));
@@ -260,8 +267,7 @@ public final class MmNotifierSubscriptions {
         Objects.requireNonNull(notifier, "notifier");
         checkCompiledIn();
         Addresses.checkRange(start, end);
-        Owner owner = core.ownerOf(notifier);
-        owner.checkOpen();
+        Owner owner = openOwnerOf(notifier);
         IntervalNotifiers t = itreeOrCreate();
         synchronized (lock) {
             checkAlive("insert an interval subscription for " + NotifierFault.identify(notifier));

@@ -42,7 +42,7 @@ public final class NotifierCore implements MmuNotifiers, AutoCloseable {
 
     /** A new owner whose refused calls count towards {@link #lateCalls()}. */
     public Owner newOwner(String name, long bundleId) {
-        return new Owner(name, bundleId, lateCalls);
+        return new Owner(name, bundleId, lateCalls, srcu);
     }
 
     /** Calls refused because their notifier's owner was gone: must stay zero. */

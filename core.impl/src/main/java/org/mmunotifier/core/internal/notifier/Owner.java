@@ -18,22 +18,26 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class Owner {
     /** Outside OSGi: code that never goes away. */
-    public static final Owner NONE = new Owner("(no bundle)", -1, new LongAdder());
+    public static final Owner NONE = new Owner("(no bundle)", -1, new LongAdder(), null);
+    private static final System.Logger LOG = System.getLogger(Owner.class.getName());
 
     private final String name;
     private final long bundleId;
     private final LongAdder lateCalls;
+    private final Srcu srcu;
     private final Set<Lease> leases = new LinkedHashSet<>(); // guarded by this
     private boolean closing; // guarded by this
     private volatile boolean gone;
 
     /**
      * @param lateCalls where refused calls are counted (shared by every owner of one machine)
+     * @param srcu the domain its notifiers are called in
      */
-    public Owner(String name, long bundleId, LongAdder lateCalls) {
+    Owner(String name, long bundleId, LongAdder lateCalls, Srcu srcu) {
         this.name = name;
         this.bundleId = bundleId;
         this.lateCalls = lateCalls;
+        this.srcu = srcu;
     }
 
     public String name() {
@@ -55,6 +59,11 @@ public final class Owner {
 
     public boolean isGone() {
         return gone;
+    }
+
+    /** Cleanup has begun (or is done): nothing can be registered for this owner any more. */
+    public synchronized boolean isClosing() {
+        return closing;
     }
 
     /** Refuses a registration up front once cleanup has begun. */
@@ -122,18 +131,34 @@ public final class Owner {
         }
         List<Lease> left;
         synchronized (this) {
+            if (closing) {
+                return List.of();
+            }
             closing = true;
             left = new ArrayList<>(leases);
             leases.clear();
         }
         List<String> described = new ArrayList<>();
-        for (Lease l : left) {
-            described.add(l.describe());
-            l.forceRemove();
+        try {
+            for (Lease l : left) {
+                described.add(l.describe());
+                try {
+                    l.forceRemove();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "could not take back " + l.describe() + " from " + name, e);
+                }
+            }
+            // A put() just before the owner stopped left its free_notifier to the reclaim thread:
+            // let it run now, while the owner may still run code, rather than refuse it later.
+            srcu.barrier();
+        } finally {
+            // For a stopping owner only now: every forced removal has waited out the callbacks in
+            // flight, so from here on any call would enter code whose bundle has stopped.
+            gone = true;
         }
-        // For a stopping owner only now: every forced removal has waited out the callbacks in
-        // flight, so from here on any call would enter code whose bundle has stopped.
-        gone = true;
+        // A registration linked but not yet adopted when the snapshot was taken undoes itself
+        // (adopt fails); a call to it admitted before gone was set may still be running. Wait.
+        srcu.synchronize();
         return described;
     }
 

@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.mmunotifier.api.Processes;
 import org.mmunotifier.api.runtime.ForcedCleanup;
 import org.mmunotifier.api.runtime.NotifierRegistry;
 import org.mmunotifier.api.runtime.Registration;
@@ -18,6 +19,7 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
 import org.osgi.framework.FrameworkUtil;
+import org.osgi.framework.ServiceReference;
 import org.osgi.framework.SynchronousBundleListener;
 import org.osgi.framework.wiring.BundleWiring;
 import org.osgi.service.component.annotations.Activate;
@@ -29,21 +31,25 @@ import org.osgi.service.component.annotations.Reference;
  * Invariant 11: registrations belong to the bundle whose class loader defined the notifier (the
  * code the core would call), and are taken back when that bundle goes away.
  *
- * <p>When: on the bundle's STOPPED event, after its components were deactivated and its activator
- * stopped (which is where a driver tears down what it registered), and before it can be updated
- * or refreshed, so before its class loader goes away. The bundle has stopped, so calls into it
- * are refused (and counted) from the start. A bundle without DS components is cleaned up a little
- * earlier, when the framework releases the {@link BundleServices} instance it used: that happens
- * after its activator stopped, while it is still STOPPING, so calls in flight are let finish.
- * Not so for a DS bundle: its components release their references one by one while others may
- * still be running (and a component is also released on a configuration change), so a release
- * there says nothing about the bundle.
+ * <p>When: while the bundle is STOPPING, once the framework releases the services it uses. That
+ * is after its components were deactivated and its activator stopped (where a driver tears down
+ * what it registered), before it is RESOLVED, so before it can be updated or refreshed and its
+ * class loader goes away. To be told at that moment, the core takes one use of its per-bundle
+ * {@link BundleServices} on the bundle's behalf when the bundle first registers something: the
+ * use count then drops to zero only when the framework releases it. (A DS bundle's components
+ * release their own references one by one while others still run, and again on every
+ * configuration change; on their own those releases say nothing about the bundle.) Calls in
+ * flight are let finish there. If that use could not be taken, the STOPPED event is the fallback:
+ * the bundle has stopped, so calls into it are refused (and counted) from the start.
+ *
+ * <p>A cleaned-up owner stays in the map, closed, until the bundle starts again: a registration
+ * racing the cleanup then finds it closed and is refused instead of creating a fresh owner that
+ * nobody would ever clean up.
  */
 @Component(service = {BundleOwners.class, NotifierRegistry.class}, immediate = true)
 public final class BundleOwners implements OwnerResolver, NotifierRegistry, SynchronousBundleListener {
     private static final System.Logger LOG = System.getLogger(BundleOwners.class.getName());
     private static final int ALIVE = Bundle.STARTING | Bundle.ACTIVE | Bundle.STOPPING;
-    private static final String SERVICE_COMPONENT = "Service-Component";
 
     private final NotifierCore core;
     private final BundleContext context;
@@ -77,27 +83,56 @@ public final class BundleOwners implements OwnerResolver, NotifierRegistry, Sync
         if ((b.getState() & ALIVE) == 0 || wiring == null || wiring.getClassLoader() != type.getClassLoader()) {
             throw new IllegalStateException(name(b) + " is not running: " + type.getName() + " cannot be registered");
         }
-        return owners.computeIfAbsent(b.getBundleId(), id -> core.newOwner(name(b), id));
+        Owner owner = owners.get(b.getBundleId());
+        if (owner != null) {
+            return owner; // possibly closed: the registration is then refused
+        }
+        Owner fresh = core.newOwner(name(b), b.getBundleId());
+        owner = owners.putIfAbsent(b.getBundleId(), fresh);
+        if (owner != null) {
+            return owner;
+        }
+        holdCoreServices(b); // not under a map lock: it calls into the framework and SCR
+        return fresh;
+    }
+
+    /** One use of the bundle's {@link BundleServices}, taken on its behalf; see the class comment. */
+    private static void holdCoreServices(Bundle b) {
+        BundleContext bc = b.getBundleContext();
+        try {
+            ServiceReference<?> ref = bc == null ? null : bc.getServiceReference(Processes.class.getName());
+            if (ref == null || bc.getService(ref) == null) {
+                LOG.log(Level.INFO, "{0}: core services unavailable; leftovers are taken back on STOPPED", name(b));
+            }
+        } catch (IllegalStateException e) {
+            // the bundle stopped meanwhile: the STOPPED event follows
+        }
     }
 
     /** {@code bundle} released its {@link BundleServices} instance. */
     void released(Bundle bundle) {
-        if (bundle.getState() == Bundle.STOPPING && bundle.getHeaders("").get(SERVICE_COMPONENT) == null) {
+        if (bundle.getState() == Bundle.STOPPING) {
             takeBack(bundle, false);
         }
     }
 
     @Override
     public void bundleChanged(BundleEvent event) {
-        int t = event.getType();
-        if (t == BundleEvent.STOPPED || t == BundleEvent.UNINSTALLED || t == BundleEvent.UNRESOLVED) {
-            takeBack(event.getBundle(), true);
+        Bundle b = event.getBundle();
+        switch (event.getType()) {
+            case BundleEvent.STARTING -> owners.computeIfPresent(b.getBundleId(), (id, o) -> o.isClosing() ? null : o);
+            case BundleEvent.STOPPED, BundleEvent.UNRESOLVED -> takeBack(b, true);
+            case BundleEvent.UNINSTALLED -> {
+                takeBack(b, true);
+                owners.remove(b.getBundleId());
+            }
+            default -> { }
         }
     }
 
     private void takeBack(Bundle bundle, boolean stopped) {
-        Owner owner = owners.remove(bundle.getBundleId());
-        if (owner == null) {
+        Owner owner = owners.get(bundle.getBundleId());
+        if (owner == null || owner.isClosing()) {
             return;
         }
         long t0 = System.nanoTime();

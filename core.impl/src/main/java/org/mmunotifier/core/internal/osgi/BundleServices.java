@@ -17,8 +17,8 @@ import org.osgi.service.component.annotations.ServiceScope;
 
 /**
  * The core's services as one bundle sees them: one instance per using bundle. When a stopping
- * bundle without DS components lets go of it, the core takes back whatever that bundle left
- * registered (see {@link BundleOwners}).
+ * bundle's last use of it is released, the core takes back whatever that bundle left registered
+ * (see {@link BundleOwners}).
  */
 @Component(service = {MmuNotifiers.class, Processes.class}, scope = ServiceScope.BUNDLE)
 public final class BundleServices implements MmuNotifiers, Processes {

@@ -23,6 +23,7 @@ import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.MmuNotifierOps;
 import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.api.MmuRmapNotifier;
+import org.mmunotifier.core.internal.mm.Mm;
 import org.mmunotifier.core.internal.testing.RecordingNotifier;
 
 /** Invariant 11 below OSGi: what an owner leaves behind is taken back, and it is never called again. */
@@ -214,5 +215,54 @@ class OwnerTest extends NotifierTestBase {
         assertEquals(0, mm.notifiers().notifierCount(), "a registration slipped past close");
         assertEquals(0, driver.leaseCount());
         assertEquals(mmCount, mm.mmCount());
+    }
+
+    @Test
+    void closeWaitsForTheReleaseExitIsRunningInTheOwnersNotifier() throws Exception {
+        TestSupport.Gate gate = new TestSupport.Gate();
+        AtomicBoolean closeReturned = new AtomicBoolean();
+        AtomicBoolean releaseSawClosed = new AtomicBoolean();
+        mm.register(ownedByDriver(new MmuNotifier() {
+            @Override
+            public void release(MmStruct m) {
+                gate.pass();
+                releaseSawClosed.set(closeReturned.get());
+            }
+        }));
+        Mm victim = mm;
+        try (TestSupport.Workers w = new TestSupport.Workers()) {
+            w.start("exit", () -> machine.processes().stream().filter(p -> p.mm() == victim).findFirst().orElseThrow()
+                    .exit());
+            gate.awaitInside();
+            w.start("close", () -> {
+                driver.close(false);
+                closeReturned.set(true);
+            });
+            TestSupport.spin(20_000_000);
+            gate.open();
+        }
+        assertFalse(releaseSawClosed.get(), "close returned while exit was still calling the owner's release");
+        assertTrue(closeReturned.get());
+        assertEquals(0, core.lateCalls());
+    }
+
+    @Test
+    void aFreeNotifierAPutLeftPendingRunsBeforeTheOwnerIsGone() {
+        AtomicInteger freed = new AtomicInteger();
+        MmuNotifierOps<RecordingNotifier> ops = ownedByDriver(new MmuNotifierOps<>() {
+            @Override
+            public RecordingNotifier allocNotifier(MmStruct m) {
+                return new RecordingNotifier();
+            }
+
+            @Override
+            public void freeNotifier(RecordingNotifier notifier) {
+                freed.incrementAndGet();
+            }
+        });
+        mm.put(mm.get(ops)); // free_notifier is now queued for after a grace period
+        driver.close(false);
+        assertEquals(1, freed.get());
+        assertEquals(0, core.lateCalls());
     }
 }
