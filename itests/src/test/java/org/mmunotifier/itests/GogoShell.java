@@ -2,10 +2,7 @@ package org.mmunotifier.itests;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.annotation.Annotation;
-import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.RecordComponent;
 import java.nio.charset.StandardCharsets;
@@ -15,91 +12,49 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
-import org.osgi.framework.Bundle;
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
+import org.apache.felix.service.command.Descriptor;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
 
 /**
- * A Gogo session on the framework's {@code CommandProcessor}, with byte-array streams, and reflective access to
+ * A Gogo session on the framework's {@link CommandProcessor}, with byte-array streams, and reflective access to
  * what commands return.
  *
- * <p>The itests module has no compile dependency on the Gogo runtime (and the project's records are in private
- * packages), so the Gogo API is reached through the interfaces the runtime bundle exports, by reflection, and
- * records through their components.
+ * <p>The project's records (and its command classes) are in private packages, so their components and the
+ * command methods are read by reflection; the Gogo API itself is used directly.
  */
 public final class GogoShell implements AutoCloseable {
 
-    public static final String PROCESSOR = "org.apache.felix.service.command.CommandProcessor";
-    public static final String SESSION = "org.apache.felix.service.command.CommandSession";
-    public static final String DESCRIPTOR = "org.apache.felix.service.command.Descriptor";
-    /** {@code Converter.INSPECT}. */
-    public static final int INSPECT = 0;
-    /** {@code Converter.LINE}. */
-    public static final int LINE = 1;
+    private final CommandSession session;
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
-    public static final String SCOPE = "osgi.command.scope";
-    public static final String FUNCTION = "osgi.command.function";
-
-    private final Object session;
-    private final Method execute;
-    private final Method format;
-    private final Method close;
-    private final ByteArrayOutputStream out;
-    private final ByteArrayOutputStream err;
-
-    private GogoShell(Object session, Class<?> sessionType, ByteArrayOutputStream out, ByteArrayOutputStream err)
-            throws NoSuchMethodException {
-        this.session = session;
-        this.execute = sessionType.getMethod("execute", CharSequence.class);
-        this.format = sessionType.getMethod("format", Object.class, int.class);
-        this.close = sessionType.getMethod("close");
-        this.out = out;
-        this.err = err;
+    private GogoShell(CommandProcessor processor) {
+        this.session = processor.createSession(new ByteArrayInputStream(new byte[0]), out, err);
     }
 
     /** A new session on the framework's command processor (waits for it), reading nothing. */
-    public static GogoShell open(BundleContext context) throws Exception {
-        ServiceReference<?> ref = processorReference(context);
-        Object processor = context.getService(ref);
-        if (processor == null) {
-            throw new AssertionError("CommandProcessor went away");
+    public static GogoShell open(BundleContext context) {
+        CommandProcessor processor;
+        try {
+            processor = ItestSupport.waitForService(context, CommandProcessor.class);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; bundles: " + ItestSupport.describeBundles(context), e);
         }
-        Bundle gogo = ref.getBundle();
-        Class<?> processorType = gogo.loadClass(PROCESSOR);
-        Class<?> sessionType = gogo.loadClass(SESSION);
-        Method create = processorType.getMethod("createSession", InputStream.class, OutputStream.class,
-                OutputStream.class);
-        ByteArrayInputStream in = new ByteArrayInputStream(new byte[0]);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Object session = unwrap(() -> create.invoke(processor, in, out, err));
-        return new GogoShell(session, sessionType, out, err);
-    }
-
-    /** The CommandProcessor's reference, waiting for it. */
-    public static ServiceReference<?> processorReference(BundleContext context) throws InvalidSyntaxException {
-        long deadline = System.nanoTime() + ItestSupport.DEFAULT_TIMEOUT.toNanos();
-        while (true) {
-            ServiceReference<?>[] refs = context.getAllServiceReferences(PROCESSOR, null);
-            if (refs != null && refs.length > 0) {
-                return refs[0];
-            }
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("no " + PROCESSOR + " service; bundles: " + ItestSupport.describeBundles(context));
-            }
-            sleep(20);
-        }
+        return new GogoShell(processor);
     }
 
     /** Runs a command line; what the command threw is thrown as is. */
     public Object execute(String commandLine) throws Exception {
-        return unwrap(() -> execute.invoke(session, commandLine));
+        return session.execute(commandLine);
     }
 
-    /** {@code session.format(result, level)} as a string. */
-    public String format(Object result, int level) throws Exception {
-        Object s = unwrap(() -> format.invoke(session, result, level));
+    /** {@code session.format(result, level)} as a string; {@code level} is e.g. {@code Converter.INSPECT}. */
+    public String format(Object result, int level) {
+        CharSequence s = session.format(result, level);
         return s == null ? null : s.toString();
     }
 
@@ -114,8 +69,8 @@ public final class GogoShell implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        unwrap(() -> close.invoke(session));
+    public void close() {
+        session.close();
     }
 
     // ---- command services ---------------------------------------------------------------------------------
@@ -123,7 +78,8 @@ public final class GogoShell implements AutoCloseable {
     /** Every service registering commands in {@code scope} (getAllServiceReferences: the types are private). */
     public static List<ServiceReference<?>> commandServices(BundleContext context, String scope)
             throws InvalidSyntaxException {
-        ServiceReference<?>[] refs = context.getAllServiceReferences(null, "(" + SCOPE + "=" + scope + ")");
+        ServiceReference<?>[] refs = context.getAllServiceReferences(null,
+                "(" + CommandProcessor.COMMAND_SCOPE + "=" + scope + ")");
         List<ServiceReference<?>> out = new ArrayList<>();
         if (refs != null) {
             Collections.addAll(out, refs);
@@ -133,7 +89,7 @@ public final class GogoShell implements AutoCloseable {
 
     /** The command names a command service declares in {@code osgi.command.function}. */
     public static Set<String> functions(ServiceReference<?> ref) {
-        Object p = ref.getProperty(FUNCTION);
+        Object p = ref.getProperty(CommandProcessor.COMMAND_FUNCTION);
         Set<String> names = new TreeSet<>();
         if (p instanceof String[] a) {
             Collections.addAll(names, a);
@@ -147,15 +103,14 @@ public final class GogoShell implements AutoCloseable {
 
     /**
      * What a help command would find wrong: for each declared function, every public method of that name on the
-     * service object that has no {@code @Descriptor}, and each declared function with no public method at all.
+     * service object that has no {@link Descriptor}, and each declared function with no public method at all.
      */
-    public static List<String> undescribed(BundleContext context, ServiceReference<?> ref) throws Exception {
+    public static List<String> undescribed(BundleContext context, ServiceReference<?> ref) {
         Object service = context.getService(ref);
         if (service == null) {
             throw new AssertionError("command service " + ref + " could not be got");
         }
         try {
-            Class<? extends Annotation> descriptor = descriptorType(context);
             List<String> problems = new ArrayList<>();
             for (String function : functions(ref)) {
                 List<Method> methods = new ArrayList<>();
@@ -168,14 +123,14 @@ public final class GogoShell implements AutoCloseable {
                     problems.add(function + ": no public method " + function + " on " + service.getClass().getName());
                 }
                 for (Method m : methods) {
-                    if (m.getAnnotation(descriptor) == null) {
+                    if (m.getAnnotation(Descriptor.class) == null) {
                         problems.add(service.getClass().getSimpleName() + "." + m.getName() + "("
                                 + m.getParameterCount() + " args) has no @Descriptor");
                     }
                     for (int i = 0; i < m.getParameterCount(); i++) {
                         boolean described = false;
                         for (Annotation a : m.getParameterAnnotations()[i]) {
-                            described |= descriptor.isInstance(a);
+                            described |= a instanceof Descriptor;
                         }
                         if (!described) {
                             problems.add(service.getClass().getSimpleName() + "." + m.getName() + " parameter " + i
@@ -188,12 +143,6 @@ public final class GogoShell implements AutoCloseable {
         } finally {
             context.ungetService(ref);
         }
-    }
-
-    /** The {@code @Descriptor} annotation type as the Gogo runtime bundle exports it. */
-    @SuppressWarnings("unchecked")
-    public static Class<? extends Annotation> descriptorType(BundleContext context) throws Exception {
-        return (Class<? extends Annotation>) processorReference(context).getBundle().loadClass(DESCRIPTOR);
     }
 
     // ---- records ------------------------------------------------------------------------------------------
@@ -237,35 +186,5 @@ public final class GogoShell implements AutoCloseable {
             throw new AssertionError("not a list: " + result + (result == null ? "" : " (" + result.getClass() + ")"));
         }
         return l;
-    }
-
-    // ---- internals ----------------------------------------------------------------------------------------
-
-    private interface Call {
-        Object call() throws ReflectiveOperationException;
-    }
-
-    private static Object unwrap(Call call) throws Exception {
-        try {
-            return call.call();
-        } catch (InvocationTargetException e) {
-            Throwable t = e.getTargetException();
-            if (t instanceof Exception ex) {
-                throw ex;
-            }
-            if (t instanceof Error er) {
-                throw er;
-            }
-            throw e;
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
-        }
     }
 }

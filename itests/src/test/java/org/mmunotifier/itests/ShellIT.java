@@ -21,6 +21,7 @@ import java.util.stream.Collectors;
 
 import javax.inject.Inject;
 
+import org.apache.felix.service.command.Converter;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
@@ -327,14 +328,14 @@ public class ShellIT {
     public void listResultsFormatAsTablesNamingTheRecordComponents() throws Exception {
         int pid = spawn();
         List<?> ps = list(shell.execute("mmu:ps"));
-        String table = shell.format(ps, GogoShell.INSPECT);
+        String table = shell.format(ps, Converter.INSPECT);
         String[] lines = table.split("\n");
         assertEquals(table, PROCESS_INFO, Arrays.asList(lines[0].trim().split("\\s+")));
         assertEquals(table, 1 + ps.size(), lines.length);
         assertTrue(table, Arrays.stream(lines).skip(1).anyMatch(l -> l.trim().split("\\s+")[0].equals(Integer.toString(pid))));
 
         List<?> vmas = list(shell.execute("mmu:vmas " + pid));
-        String vmaTable = shell.format(vmas, GogoShell.INSPECT);
+        String vmaTable = shell.format(vmas, Converter.INSPECT);
         String[] vmaLines = vmaTable.split("\n");
         assertEquals(vmaTable, VMA_INFO, Arrays.asList(vmaLines[0].trim().split("\\s+")));
         assertEquals(vmaTable, 5, vmaLines.length);
@@ -342,7 +343,7 @@ public class ShellIT {
                 Arrays.asList(vmaLines[1].trim().split("\\s+")).subList(0, 5));
 
         // One record: a "name value" line per component.
-        String one = shell.format(shell.execute("mmu:stats"), GogoShell.INSPECT);
+        String one = shell.format(shell.execute("mmu:stats"), Converter.INSPECT);
         List<String> names = Arrays.stream(one.split("\n")).map(l -> l.trim().split("\\s+")[0]).collect(Collectors.toList());
         assertEquals(one, List.of("processes", "frames", "framesInUse", "invalidations", "violations", "notifierFaults",
                 "callsIntoStoppedBundles", "workloadOps", "workloadRunning"), names);

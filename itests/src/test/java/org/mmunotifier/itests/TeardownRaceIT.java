@@ -3,9 +3,7 @@ package org.mmunotifier.itests;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -13,8 +11,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.inject.Inject;
-import org.apache.felix.service.command.CommandProcessor;
-import org.apache.felix.service.command.CommandSession;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
@@ -49,9 +45,6 @@ public class TeardownRaceIT {
 
     @Inject
     private NotifierRegistry registry;
-
-    @Inject
-    private CommandProcessor shell;
 
     private final AtomicInteger overlap = new AtomicInteger();
     private final AtomicInteger late = new AtomicInteger();
@@ -180,10 +173,8 @@ public class TeardownRaceIT {
     }
 
     private void run(String command) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        PrintStream ps = new PrintStream(out);
-        try (CommandSession session = shell.createSession(InputStream.nullInputStream(), ps, ps)) {
-            session.execute(command);
+        try (GogoShell shell = GogoShell.open(context)) {
+            shell.execute(command);
         }
     }
 }
