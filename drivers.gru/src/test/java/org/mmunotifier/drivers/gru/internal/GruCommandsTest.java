@@ -2,19 +2,12 @@ package org.mmunotifier.drivers.gru.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mmunotifier.core.internal.testing.Refusals.refused;
 
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
-import java.lang.reflect.Parameter;
 import java.util.List;
-import org.apache.felix.service.command.Descriptor;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
-import org.mmunotifier.api.DeviceCounters;
 import org.mmunotifier.api.InvalidRangeException;
 import org.mmunotifier.api.NoSuchProcessException;
 import org.mmunotifier.api.Processes;
@@ -22,14 +15,21 @@ import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Workload;
+import org.mmunotifier.core.internal.testing.DriverView;
+import org.mmunotifier.core.internal.testing.ShellChecks;
 
 /** The gru shell scope against the real memory manager. */
 class GruCommandsTest {
     private final Machine machine = new Machine(512, PageLayout.BITS_64);
     private final GruDriver gru = new GruDriver(machine.oracle(), machine.notifierCore(), 16, 8, 0);
+    private final DriverView<GruContext> driver = new DriverView<>(gru::contexts, GruContext::mm,
+            mm -> mm.notifiers().notifierCount());
     private final Processes processes = machine;
     private final GruCommands commands = new GruCommands(gru, processes);
     private final Process p = machine.spawn();
+
+    /** What a refused command must leave as it was: the contexts, and the registrations on {@code p}. */
+    private final Supplier<DriverView.State> state = () -> driver.state(p.mm());
 
     GruCommandsTest() {
         Workload.mapRegions(p);
@@ -82,35 +82,24 @@ class GruCommandsTest {
     void countersAreTheDriversCounters() {
         commands.open(p.pid(), "0x4000_0000", "0x4000_4000");
         gru.context(1).execute(GruContext.STORE, 0x4000_0000L, 5);
-        assertEquals(new DeviceCounters.Snapshot(1, 0, 0, 0, 1, 1), commands.counters());
-        p.mm().munmap(0x4000_0000L, 0x4000);
-        DeviceCounters.Snapshot c = commands.counters();
-        assertEquals(1, c.invalidations());
-        assertEquals(1, c.zapped());
-    }
-
-    /** Runs a command that must fail with {@code type} and a one-line message containing {@code text}. */
-    private void refused(Class<? extends Exception> type, String text, Executable command) {
-        Exception e = assertThrows(type, command);
-        assertTrue(e.getMessage().contains(text), e.getMessage());
-        assertFalse(e.getMessage().contains("\n"), e.getMessage());
-        assertEquals(List.of(), gru.contexts(), "a refused command left a context");
-        assertEquals(0, p.mm().notifiers().notifierCount(), "a refused command left a registration");
+        ShellChecks.assertCountersFollowOneWriteAndItsUnmap(commands::counters,
+                () -> p.mm().munmap(0x4000_0000L, 0x4000));
     }
 
     @Test
     void badInputIsRefusedWithAClearMessageAndChangesNothing() {
-        refused(NoSuchProcessException.class, "no process 99", () -> commands.open(99, "0x4000_0000", "0x4000_1000"));
-        refused(IllegalArgumentException.class, "malformed address '0x4000_000g'",
+        assertEquals(DriverView.NOTHING, state.get());
+        refused(NoSuchProcessException.class, "no process 99", state, () -> commands.open(99, "0x4000_0000", "0x4000_1000"));
+        refused(IllegalArgumentException.class, "malformed address '0x4000_000g'", state,
                 () -> commands.open(p.pid(), "0x4000_000g", "0x4000_1000"));
-        refused(IllegalArgumentException.class, "malformed address 'end'",
+        refused(IllegalArgumentException.class, "malformed address 'end'", state,
                 () -> commands.open(p.pid(), "0x4000_0000", "end"));
-        refused(InvalidRangeException.class, "is inverted", () -> commands.open(p.pid(), "0x4000_2000", "0x4000_1000"));
-        refused(InvalidRangeException.class, "is empty", () -> commands.open(p.pid(), "0x4000_1000", "0x4000_1000"));
-        refused(InvalidRangeException.class, "not aligned", () -> commands.open(p.pid(), "0x4000_0000", "0x4000_0fff"));
-        refused(InvalidRangeException.class, "outside the user address space",
+        refused(InvalidRangeException.class, "is inverted", state, () -> commands.open(p.pid(), "0x4000_2000", "0x4000_1000"));
+        refused(InvalidRangeException.class, "is empty", state, () -> commands.open(p.pid(), "0x4000_1000", "0x4000_1000"));
+        refused(InvalidRangeException.class, "not aligned", state, () -> commands.open(p.pid(), "0x4000_0000", "0x4000_0fff"));
+        refused(InvalidRangeException.class, "outside the user address space", state,
                 () -> commands.open(p.pid(), "0x4000_0000", "0x8000_0000_1000"));
-        refused(IllegalArgumentException.class, "no GRU context 42", () -> commands.close(42));
+        refused(IllegalArgumentException.class, "no GRU context 42", state, () -> commands.close(42));
         assertEquals(1, commands.open(p.pid(), "0x4000_0000", "0x4000_1000").id(), "a refused open used up an id");
     }
 
@@ -118,18 +107,12 @@ class GruCommandsTest {
     void closingTwiceIsRefused() {
         commands.open(p.pid(), "0x4000_0000", "0x4000_1000");
         commands.close(1);
-        refused(IllegalArgumentException.class, "no GRU context 1", () -> commands.close(1));
+        assertEquals(DriverView.NOTHING, state.get());
+        refused(IllegalArgumentException.class, "no GRU context 1", state, () -> commands.close(1));
     }
 
     @Test
     void everyCommandAndParameterIsDescribed() {
-        for (Method m : GruCommands.class.getDeclaredMethods()) {
-            if (Modifier.isPublic(m.getModifiers())) {
-                assertNotNull(m.getAnnotation(Descriptor.class), m.toString());
-                for (Parameter param : m.getParameters()) {
-                    assertNotNull(param.getAnnotation(Descriptor.class), param + " of " + m);
-                }
-            }
-        }
+        ShellChecks.assertEveryCommandAndParameterIsDescribed(GruCommands.class);
     }
 }

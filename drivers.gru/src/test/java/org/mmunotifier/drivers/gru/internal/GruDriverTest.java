@@ -5,19 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mmunotifier.core.internal.testing.Waits.await;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.Addresses;
-import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.api.page.PageLayout;
@@ -26,6 +23,11 @@ import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Vma;
 import org.mmunotifier.core.internal.mm.Workload;
+import org.mmunotifier.core.internal.testing.ContextsPerProcess;
+import org.mmunotifier.core.internal.testing.Refusals;
+import org.mmunotifier.core.internal.testing.TestConfigs;
+import org.mmunotifier.core.internal.testing.Waits;
+import org.mmunotifier.core.internal.testing.Whiteboard;
 
 /** The GRU driver against the real memory manager. */
 class GruDriverTest {
@@ -42,45 +44,20 @@ class GruDriverTest {
         machine.close();
     }
 
-    private final class ContextsPerProcess implements Workload.Listener {
-        final Map<Process, List<GruContext>> ctxs = new ConcurrentHashMap<>();
-        final boolean broken;
-
-        ContextsPerProcess(boolean broken) {
-            this.broken = broken;
-        }
-
-        @Override
-        public void spawned(Process p) {
-            try {
-                GruContext a = gru.open(p.mm(), BASE, BASE + LEN);
-                GruContext b = gru.open(p.mm(), BASE + 0x1000_0000L, BASE + 0x1000_0000L + LEN);
-                a.gms.skipFlush = broken;
-                ctxs.put(p, List.of(a, b));
-            } catch (MmDeadException e) {
-                // gone already
-            }
-        }
-
-        @Override
-        public void exiting(Process p) {
-            List<GruContext> gone = ctxs.remove(p);
-            if (gone != null) {
-                gone.forEach(gru::close);
-            }
-        }
+    /** Gives every process the workload creates a context on region 0 and one on region 1; a broken first one. */
+    private ContextsPerProcess<GruContext> contextsPerProcess(boolean broken) {
+        return new ContextsPerProcess<>((pid, mm) -> {
+            GruContext a = gru.open(mm, BASE, BASE + LEN);
+            GruContext b = gru.open(mm, BASE + 0x1000_0000L, BASE + 0x1000_0000L + LEN);
+            a.gms.skipFlush = broken;
+            return List.of(a, b);
+        }, gru::close);
     }
 
     /** The workload with two contexts on every process and instructions running, then every process exits. */
-    private void runWithInstructions(ContextsPerProcess ctxs, long seed, int seconds) throws Exception {
-        Workload w = new Workload(machine, new Workload.Config(seed, 2, 3, 2), ctxs);
-        gru.startInstructions(seed);
-        try {
-            w.run(Long.MAX_VALUE, Duration.ofSeconds(seconds));
-        } finally {
-            gru.stopInstructions();
-        }
-        w.close();
+    private void runWithInstructions(ContextsPerProcess<GruContext> ctxs, long seed, int seconds) throws Exception {
+        new Whiteboard(ctxs).run(machine, new Workload.Config(seed, 2, 3, 2), Long.MAX_VALUE,
+                Duration.ofSeconds(seconds), () -> gru.startInstructions(seed), gru::stopInstructions);
     }
 
     private AddressSpace processWithBuffer() {
@@ -91,7 +68,7 @@ class GruDriverTest {
 
     @Test
     void contextsUnderTheWorkloadNeverTouchAFreedPage() throws Exception {
-        runWithInstructions(new ContextsPerProcess(false), 1, 3);
+        runWithInstructions(contextsPerProcess(false), 1, 3);
         machine.notifierCore().synchronize(); // the puts' frees
         var c = gru.counters().snapshot();
         assertTrue(c.accesses() > 1_000 && c.faults() > 100 && c.invalidations() > 100, c.toString());
@@ -103,7 +80,7 @@ class GruDriverTest {
 
     @Test
     void aTlbThatIsNotFlushedIsCaughtByTheOracle() throws Exception {
-        runWithInstructions(new ContextsPerProcess(true), 2, 2);
+        runWithInstructions(contextsPerProcess(true), 2, 2);
         assertTrue(machine.oracle().violationCount() > 0, "the oracle missed a TLB that keeps stale entries");
     }
 
@@ -291,23 +268,8 @@ class GruDriverTest {
     @Test
     void opensRacingDeactivationLeaveNoContextBehind() throws Exception {
         AddressSpace mm = processWithBuffer();
-        CountDownLatch opening = new CountDownLatch(1);
-        AtomicReference<RuntimeException> refused = new AtomicReference<>();
-        Thread t = new Thread(() -> {
-            try {
-                while (true) {
-                    gru.open(mm, BASE, BASE + LEN);
-                    opening.countDown();
-                }
-            } catch (RuntimeException e) {
-                refused.set(e);
-            }
-        });
-        t.start();
-        await(opening);
-        gru.deactivate();
-        t.join();
-        assertEquals("GRU driver is deactivated", refused.get().getMessage());
+        RuntimeException refused = Refusals.refusalOfLoopRacing(() -> gru.open(mm, BASE, BASE + LEN), gru::deactivate);
+        assertEquals("GRU driver is deactivated", refused.getMessage());
         assertEquals(List.of(), gru.contexts());
         assertEquals(0, mm.notifiers().notifierCount(), "a context opened during deactivation kept the registration");
     }
@@ -320,11 +282,8 @@ class GruDriverTest {
                 TestConfigs.of(GruDriver.Config.class, Map.of("instructionThreads", 1)));
         try {
             ds.open(mm, BASE, BASE + LEN);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (ds.counters().snapshot().accesses() == 0) {
-                assertTrue(System.nanoTime() < deadline, "no instruction thread ran");
-                Thread.sleep(1);
-            }
+            Waits.until(() -> ds.counters().snapshot().accesses() > 0, Duration.ofSeconds(30),
+                    "no instruction thread ran");
         } finally {
             ds.deactivate();
         }
@@ -333,13 +292,5 @@ class GruDriverTest {
         assertEquals(accesses, ds.counters().snapshot().accesses(), "an instruction thread outlived deactivate");
         assertEquals(0, mm.notifiers().notifierCount());
         assertEquals(0, machine.oracle().violationCount());
-    }
-
-    private static void await(CountDownLatch l) {
-        try {
-            assertTrue(l.await(10, TimeUnit.SECONDS));
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
-        }
     }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.Addresses;
@@ -15,12 +14,16 @@ import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Workload;
+import org.mmunotifier.core.internal.testing.DriverView;
+import org.mmunotifier.core.internal.testing.TestConfigs;
+import org.mmunotifier.core.internal.testing.Whiteboard;
 
 /** KvmAttach: a VM for every new process, gone when the process exits. */
 class KvmAttachTest {
     private final Machine machine = new Machine(512, PageLayout.BITS_64);
     private final KvmDriver kvm = new KvmDriver(machine.oracle(), 1);
-    private final KvmAttach attach = new KvmAttach(kvm, TestConfigs.of(KvmDriver.Config.class, Map.of()));
+    private final DriverView<Vm> driver = new DriverView<>(kvm::vms, Vm::mm, mm -> mm.notifiers().notifierCount());
+    private final KvmAttach attach = attach(Map.of());
 
     @AfterEach
     void close() {
@@ -28,16 +31,17 @@ class KvmAttachTest {
         machine.close();
     }
 
+    private KvmAttach attach(Map<String, Object> config) {
+        return new KvmAttach(kvm, TestConfigs.of(KvmDriver.Config.class, config));
+    }
+
     /** A process with the demo's memory layout, announced as the core's whiteboard does. */
     private Process spawn(KvmAttach listener) {
-        Process p = machine.spawn();
-        Workload.mapRegions(p);
-        listener.spawned(p.pid(), p.mm());
-        return p;
+        return Whiteboard.spawn(machine, listener);
     }
 
     private List<Vm> vmsOf(Process p) {
-        return kvm.vms().stream().filter(vm -> vm.mm() == p.mm()).toList();
+        return driver.contextsOn(p.mm());
     }
 
     @Test
@@ -76,8 +80,7 @@ class KvmAttachTest {
 
     @Test
     void aProcessThatExitedBeforeTheVmCouldBeCreatedGetsNone() {
-        Process p = machine.spawn();
-        Workload.mapRegions(p);
+        Process p = Whiteboard.mapped(machine);
         p.exit();
         attach.spawned(p.pid(), p.mm()); // MmDeadException inside: tolerated
         assertEquals(List.of(), kvm.vms());
@@ -85,72 +88,43 @@ class KvmAttachTest {
 
     @Test
     void theConfiguredRegionIsAttached() {
-        KvmAttach at = new KvmAttach(kvm, TestConfigs.of(KvmDriver.Config.class,
-                Map.of("attachAddress", 0x6000_0000L, "attachPages", 8)));
+        KvmAttach at = attach(Map.of("attachAddress", 0x6000_0000L, "attachPages", 8));
         Process p = spawn(at);
         assertEquals(new Memslot(0, 8, 0x6000_0000L), vmsOf(p).get(0).memslot());
     }
 
     @Test
     void withAttachOffNewProcessesGetNoVm() {
-        KvmAttach off = new KvmAttach(kvm, TestConfigs.of(KvmDriver.Config.class, Map.of("attach", false)));
+        KvmAttach off = attach(Map.of("attach", false));
         Process p = spawn(off);
         assertEquals(List.of(), kvm.vms());
         assertEquals(0, p.mm().notifiers().notifierCount());
     }
 
+    /**
+     * The driver's settings reach {@link org.mmunotifier.api.AttachRegion}, which refuses them naming the
+     * setting (its checks are DeviceAttachTest's): here an address too high for the default 32 pages.
+     */
     @Test
     void badAttachSettingsAreRefusedNamingTheSettingAndItsRange() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new KvmAttach(kvm,
-                TestConfigs.of(KvmDriver.Config.class, Map.of("attachPages", 0))));
-        assertEquals("attachPages=0 is out of range: 1..65536", e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> new KvmAttach(kvm,
-                TestConfigs.of(KvmDriver.Config.class, Map.of("attachAddress", 0x4000_0001L))));
-        assertEquals("attachAddress=0x40000001 is out of range: a page-aligned address in 0x0..0x7ffffffe0000"
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> attach(Map.of("attachAddress", Addresses.TASK_SIZE - Addresses.PAGE_SIZE)));
+        assertEquals("attachAddress=0x7ffffffff000 is out of range: a page-aligned address in 0x0..0x7ffffffe0000"
                 + " (for attachPages=32)", e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> new KvmAttach(kvm, TestConfigs.of(
-                KvmDriver.Config.class, Map.of("attachAddress", Addresses.TASK_SIZE - Addresses.PAGE_SIZE))));
-        assertTrue(e.getMessage().startsWith("attachAddress=0x7ffffffff000 is out of range"), e.getMessage());
     }
 
     @Test
     void afterTheDriverIsDeactivatedASpawnIsRefusedAndNothingIsRegistered() {
-        Process before = spawn(attach);
-        kvm.deactivate();
-        assertEquals(0, before.mm().notifiers().notifierCount(), "deactivate left a VM registered");
-        Process p = machine.spawn();
-        Workload.mapRegions(p);
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> attach.spawned(p.pid(), p.mm()));
-        assertEquals("KVM driver is deactivated", e.getMessage());
-        assertEquals(List.of(), kvm.vms());
-        assertEquals(0, p.mm().notifiers().notifierCount());
-        attach.exiting(before.pid(), before.mm()); // nothing left: no complaint
+        Whiteboard.assertSpawnRefusedOnceDeactivated(machine, attach, driver, kvm::deactivate,
+                "KVM driver is deactivated");
     }
 
     /** The whiteboard's calls under the demo workload, which forks and exits children as it goes. */
     @Test
     void everyWorkloadProcessHasAVmWhileItLivesAndNoneAfter() throws Exception {
-        Map<Integer, Boolean> attached = new ConcurrentHashMap<>();
-        Map<Integer, Boolean> detached = new ConcurrentHashMap<>();
-        Workload.Listener whiteboard = new Workload.Listener() {
-            @Override
-            public void spawned(Process p) {
-                attach.spawned(p.pid(), p.mm());
-                attached.put(p.pid(), vmsOf(p).size() == 1);
-            }
-
-            @Override
-            public void exiting(Process p) {
-                attach.exiting(p.pid(), p.mm());
-                detached.put(p.pid(), vmsOf(p).isEmpty());
-            }
-        };
-        Workload w = new Workload(machine, new Workload.Config(5, 2, 3, 2), whiteboard);
-        w.run(20_000, Duration.ofSeconds(30));
-        w.close();
-        assertTrue(attached.size() >= 3 && !attached.containsValue(false), attached.toString());
-        assertEquals(attached.keySet(), detached.keySet());
-        assertTrue(!detached.containsValue(false), detached.toString());
+        Whiteboard whiteboard = new Whiteboard(attach, driver);
+        whiteboard.run(machine, new Workload.Config(5, 2, 3, 2), 20_000, Duration.ofSeconds(30));
+        whiteboard.assertOneContextPerProcessWhileItLived(3);
         assertEquals(List.of(), kvm.vms(), "a VM outlived its process");
         assertEquals(0, machine.oracle().violationCount());
         assertEquals(0, machine.memory().usedCount());

@@ -2,21 +2,15 @@ package org.mmunotifier.drivers.kvm.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mmunotifier.core.internal.testing.Refusals.refused;
 
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
-import java.lang.reflect.Parameter;
 import java.util.List;
 import java.util.Map;
-import org.apache.felix.service.command.Descriptor;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
-import org.mmunotifier.api.DeviceCounters;
 import org.mmunotifier.api.InvalidRangeException;
 import org.mmunotifier.api.NoSuchProcessException;
 import org.mmunotifier.api.Processes;
@@ -24,14 +18,21 @@ import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Workload;
+import org.mmunotifier.core.internal.testing.DriverView;
+import org.mmunotifier.core.internal.testing.ShellChecks;
+import org.mmunotifier.core.internal.testing.TestConfigs;
 
 /** The kvm shell scope against the real memory manager. */
 class KvmCommandsTest {
     private final Machine machine = new Machine(512, PageLayout.BITS_64);
     private final KvmDriver kvm = new KvmDriver(machine.oracle(), 1);
+    private final DriverView<Vm> driver = new DriverView<>(kvm::vms, Vm::mm, mm -> mm.notifiers().notifierCount());
     private final Processes processes = machine;
     private final KvmCommands commands = commands(Map.of());
     private final Process p = machine.spawn();
+
+    /** What a refused command must leave as it was: the VMs, and the registrations on {@code p}. */
+    private final Supplier<DriverView.State> state = () -> driver.state(p.mm());
 
     KvmCommandsTest() {
         Workload.mapRegions(p);
@@ -104,34 +105,23 @@ class KvmCommandsTest {
     void countersAreTheDriversCounters() {
         Vm vm = kvm.createVm(p.mm(), 0x4000_0000L, 32);
         vm.guestAccess(0, Vm.GUEST_WRITE, 5);
-        assertEquals(new DeviceCounters.Snapshot(1, 0, 0, 0, 1, 1), commands.counters());
-        p.mm().munmap(0x4000_0000L, 32 * 4096L);
-        DeviceCounters.Snapshot c = commands.counters();
-        assertEquals(1, c.invalidations());
-        assertEquals(1, c.zapped());
-    }
-
-    /** Runs a command that must fail with {@code type} and a one-line message containing {@code text}. */
-    private void refused(Class<? extends Exception> type, String text, Executable command) {
-        Exception e = assertThrows(type, command);
-        assertTrue(e.getMessage().contains(text), e.getMessage());
-        assertFalse(e.getMessage().contains("\n"), e.getMessage());
-        assertEquals(List.of(), kvm.vms(), "a refused command left a VM");
-        assertEquals(0, p.mm().notifiers().notifierCount(), "a refused command left a registration");
+        ShellChecks.assertCountersFollowOneWriteAndItsUnmap(commands::counters,
+                () -> p.mm().munmap(0x4000_0000L, 32 * 4096L));
     }
 
     @Test
     void badInputIsRefusedWithAClearMessageAndChangesNothing() {
-        refused(NoSuchProcessException.class, "no process 99", () -> commands.create(99));
-        refused(NoSuchProcessException.class, "no process 99", () -> commands.create(99, "0x4000_0000", 4));
-        refused(IllegalArgumentException.class, "malformed address '0x4000_00zz'",
+        assertEquals(DriverView.NOTHING, state.get());
+        refused(NoSuchProcessException.class, "no process 99", state, () -> commands.create(99));
+        refused(NoSuchProcessException.class, "no process 99", state, () -> commands.create(99, "0x4000_0000", 4));
+        refused(IllegalArgumentException.class, "malformed address '0x4000_00zz'", state,
                 () -> commands.create(p.pid(), "0x4000_00zz"));
-        refused(InvalidRangeException.class, "not aligned", () -> commands.create(p.pid(), "0x4000_0001"));
-        refused(InvalidRangeException.class, "outside the user address space",
+        refused(InvalidRangeException.class, "not aligned", state, () -> commands.create(p.pid(), "0x4000_0001"));
+        refused(InvalidRangeException.class, "outside the user address space", state,
                 () -> commands.create(p.pid(), "0x7fff_ffff_f000", 2));
-        refused(IllegalArgumentException.class, "pages > 0", () -> commands.create(p.pid(), "0x4000_0000", 0));
-        refused(IllegalArgumentException.class, "no VM 42", () -> commands.destroy(42));
-        refused(IllegalArgumentException.class, "attachPages=0 is out of range: 1..65536",
+        refused(IllegalArgumentException.class, "pages > 0", state, () -> commands.create(p.pid(), "0x4000_0000", 0));
+        refused(IllegalArgumentException.class, "no VM 42", state, () -> commands.destroy(42));
+        refused(IllegalArgumentException.class, "attachPages=0 is out of range: 1..65536", state,
                 () -> commands(Map.of("attachPages", 0)).create(p.pid()));
         assertEquals(1, commands.create(p.pid()).id(), "a refused create used up a VM id");
     }
@@ -140,18 +130,12 @@ class KvmCommandsTest {
     void destroyingAVmTwiceIsRefused() {
         commands.create(p.pid());
         commands.destroy(1);
-        refused(IllegalArgumentException.class, "no VM 1", () -> commands.destroy(1));
+        assertEquals(DriverView.NOTHING, state.get());
+        refused(IllegalArgumentException.class, "no VM 1", state, () -> commands.destroy(1));
     }
 
     @Test
     void everyCommandAndParameterIsDescribed() {
-        for (Method m : KvmCommands.class.getDeclaredMethods()) {
-            if (Modifier.isPublic(m.getModifiers())) {
-                assertNotNull(m.getAnnotation(Descriptor.class), m.toString());
-                for (Parameter param : m.getParameters()) {
-                    assertNotNull(param.getAnnotation(Descriptor.class), param + " of " + m);
-                }
-            }
-        }
+        ShellChecks.assertEveryCommandAndParameterIsDescribed(KvmCommands.class);
     }
 }

@@ -7,10 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.Addresses;
@@ -20,6 +16,9 @@ import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Vma;
 import org.mmunotifier.core.internal.mm.Workload;
+import org.mmunotifier.core.internal.testing.ContextsPerProcess;
+import org.mmunotifier.core.internal.testing.Refusals;
+import org.mmunotifier.core.internal.testing.Whiteboard;
 
 /** The KVM driver against the real memory manager. */
 class KvmDriverTest {
@@ -37,33 +36,13 @@ class KvmDriverTest {
     }
 
     /** Gives every process the workload creates a running VM over its region 0. */
-    private final class VmPerProcess implements Workload.Listener {
-        final Map<Process, Vm> vms = new ConcurrentHashMap<>();
-        final boolean broken;
-
-        VmPerProcess(boolean broken) {
-            this.broken = broken;
-        }
-
-        @Override
-        public void spawned(Process p) {
-            try {
-                Vm vm = kvm.createVm(p.mm(), GUEST, PAGES);
-                vm.skipZapOnStart = broken;
-                kvm.run(vm, p.pid());
-                vms.put(p, vm);
-            } catch (org.mmunotifier.api.MmDeadException e) {
-                // exited before we got to it
-            }
-        }
-
-        @Override
-        public void exiting(Process p) {
-            Vm vm = vms.remove(p);
-            if (vm != null) {
-                kvm.destroyVm(vm);
-            }
-        }
+    private ContextsPerProcess<Vm> vmPerProcess(boolean broken) {
+        return new ContextsPerProcess<>((pid, mm) -> {
+            Vm vm = kvm.createVm(mm, GUEST, PAGES);
+            vm.skipZapOnStart = broken;
+            kvm.run(vm, pid);
+            return List.of(vm);
+        }, kvm::destroyVm);
     }
 
     /** A process whose region 0 is mapped and its first page written (resident). */
@@ -76,10 +55,8 @@ class KvmDriverTest {
 
     @Test
     void vmsUnderTheWorkloadNeverTouchAFreedPage() throws Exception {
-        VmPerProcess vms = new VmPerProcess(false);
-        Workload w = new Workload(machine, new Workload.Config(1, 2, 3, 2), vms);
-        Workload.Result r = w.run(Long.MAX_VALUE, Duration.ofSeconds(3));
-        w.close();
+        Workload.Result r = new Whiteboard(vmPerProcess(false))
+                .run(machine, new Workload.Config(1, 2, 3, 2), Long.MAX_VALUE, Duration.ofSeconds(3));
         var c = kvm.counters().snapshot();
         assertTrue(c.accesses() > 1_000 && c.faults() > 100 && c.invalidations() > 100 && c.zapped() > 0, c.toString());
         assertEquals(List.of(), machine.oracle().violations());
@@ -90,10 +67,8 @@ class KvmDriverTest {
 
     @Test
     void aVmThatForgetsToZapIsCaughtByTheOracle() throws Exception {
-        VmPerProcess vms = new VmPerProcess(true);
-        Workload w = new Workload(machine, new Workload.Config(2, 2, 3, 2), vms);
-        w.run(Long.MAX_VALUE, Duration.ofSeconds(2));
-        w.close();
+        new Whiteboard(vmPerProcess(true)).run(machine, new Workload.Config(2, 2, 3, 2), Long.MAX_VALUE,
+                Duration.ofSeconds(2));
         assertTrue(machine.oracle().violationCount() > 0, "the oracle missed a VM that keeps stale sptes");
         assertTrue(machine.oracle().violations().get(0).device().startsWith("kvm-vm"));
     }
@@ -255,23 +230,8 @@ class KvmDriverTest {
     @Test
     void createsRacingDeactivationLeaveNoVmBehind() throws Exception {
         AddressSpace mm = guestMemory();
-        CountDownLatch creating = new CountDownLatch(1);
-        AtomicReference<RuntimeException> refused = new AtomicReference<>();
-        Thread t = new Thread(() -> {
-            try {
-                while (true) {
-                    kvm.createVm(mm, GUEST, PAGES);
-                    creating.countDown();
-                }
-            } catch (RuntimeException e) {
-                refused.set(e);
-            }
-        });
-        t.start();
-        creating.await();
-        kvm.deactivate();
-        t.join();
-        assertEquals("KVM driver is deactivated", refused.get().getMessage());
+        RuntimeException refused = Refusals.refusalOfLoopRacing(() -> kvm.createVm(mm, GUEST, PAGES), kvm::deactivate);
+        assertEquals("KVM driver is deactivated", refused.getMessage());
         assertEquals(List.of(), kvm.vms());
         assertEquals(0, mm.notifiers().notifierCount(), "a VM created during deactivation stayed registered");
     }

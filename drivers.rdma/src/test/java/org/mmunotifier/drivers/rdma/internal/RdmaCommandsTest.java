@@ -1,20 +1,12 @@
 package org.mmunotifier.drivers.rdma.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mmunotifier.core.internal.testing.Refusals.refused;
 
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
-import java.lang.reflect.Parameter;
 import java.util.List;
-import org.apache.felix.service.command.Descriptor;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
-import org.mmunotifier.api.DeviceCounters;
 import org.mmunotifier.api.InvalidRangeException;
 import org.mmunotifier.api.NoSuchProcessException;
 import org.mmunotifier.api.Processes;
@@ -22,14 +14,21 @@ import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Workload;
+import org.mmunotifier.core.internal.testing.DriverView;
+import org.mmunotifier.core.internal.testing.ShellChecks;
 
 /** The rdma shell scope against the real memory manager. */
 class RdmaCommandsTest {
     private final Machine machine = new Machine(512, PageLayout.BITS_64);
     private final RdmaDriver rdma = new RdmaDriver(machine.oracle(), machine.notifierCore(), machine.memory(), 0);
+    private final DriverView<MemoryRegion> driver = new DriverView<>(rdma::mrs, MemoryRegion::mm,
+            mm -> mm.notifiers().intervalCount());
     private final Processes processes = machine;
     private final RdmaCommands commands = new RdmaCommands(rdma, processes);
     private final Process p = machine.spawn();
+
+    /** What a refused command must leave as it was: the regions, and the registrations on {@code p}. */
+    private final Supplier<DriverView.State> state = () -> driver.state(p.mm());
 
     RdmaCommandsTest() {
         Workload.mapRegions(p);
@@ -77,35 +76,24 @@ class RdmaCommandsTest {
     void countersAreTheDriversCounters() {
         commands.reg(p.pid(), "0x4000_0000", "0x4000");
         rdma.mr(1).dma(0x4000_0000L, MemoryRegion.DMA_WRITE, 5);
-        assertEquals(new DeviceCounters.Snapshot(1, 0, 0, 0, 1, 1), commands.counters());
-        p.mm().munmap(0x4000_0000L, 0x4000);
-        DeviceCounters.Snapshot c = commands.counters();
-        assertEquals(1, c.invalidations());
-        assertEquals(1, c.zapped());
-    }
-
-    /** Runs a command that must fail with {@code type} and a one-line message containing {@code text}. */
-    private void refused(Class<? extends Exception> type, String text, Executable command) {
-        Exception e = assertThrows(type, command);
-        assertTrue(e.getMessage().contains(text), e.getMessage());
-        assertFalse(e.getMessage().contains("\n"), e.getMessage());
-        assertEquals(List.of(), rdma.mrs(), "a refused command left a region");
-        assertEquals(0, p.mm().notifiers().intervalCount(), "a refused command left a subscription");
+        ShellChecks.assertCountersFollowOneWriteAndItsUnmap(commands::counters,
+                () -> p.mm().munmap(0x4000_0000L, 0x4000));
     }
 
     @Test
     void badInputIsRefusedWithAClearMessageAndChangesNothing() {
-        refused(NoSuchProcessException.class, "no process 99", () -> commands.reg(99, "0x4000_0000", "0x1000"));
-        refused(IllegalArgumentException.class, "malformed address 'x4000'",
+        assertEquals(DriverView.NOTHING, state.get());
+        refused(NoSuchProcessException.class, "no process 99", state, () -> commands.reg(99, "0x4000_0000", "0x1000"));
+        refused(IllegalArgumentException.class, "malformed address 'x4000'", state,
                 () -> commands.reg(p.pid(), "x4000", "4096"));
-        refused(IllegalArgumentException.class, "malformed length '-4096'",
+        refused(IllegalArgumentException.class, "malformed length '-4096'", state,
                 () -> commands.reg(p.pid(), "0x4000_0000", "-4096"));
-        refused(InvalidRangeException.class, "not aligned", () -> commands.reg(p.pid(), "0x4000_0800", "0x1000"));
-        refused(InvalidRangeException.class, "not aligned", () -> commands.reg(p.pid(), "0x4000_0000", "100"));
-        refused(InvalidRangeException.class, "is empty", () -> commands.reg(p.pid(), "0x4000_0000", "0"));
-        refused(InvalidRangeException.class, "outside the user address space",
+        refused(InvalidRangeException.class, "not aligned", state, () -> commands.reg(p.pid(), "0x4000_0800", "0x1000"));
+        refused(InvalidRangeException.class, "not aligned", state, () -> commands.reg(p.pid(), "0x4000_0000", "100"));
+        refused(InvalidRangeException.class, "is empty", state, () -> commands.reg(p.pid(), "0x4000_0000", "0"));
+        refused(InvalidRangeException.class, "outside the user address space", state,
                 () -> commands.reg(p.pid(), "0x7fff_ffff_f000", "0x2000"));
-        refused(IllegalArgumentException.class, "no memory region 42", () -> commands.dereg(42));
+        refused(IllegalArgumentException.class, "no memory region 42", state, () -> commands.dereg(42));
         assertEquals(1, commands.reg(p.pid(), "0x4000_0000", "0x1000").id(), "a refused reg used up an id");
     }
 
@@ -113,18 +101,12 @@ class RdmaCommandsTest {
     void deregisteringTwiceIsRefused() {
         commands.reg(p.pid(), "0x4000_0000", "0x1000");
         commands.dereg(1);
-        refused(IllegalArgumentException.class, "no memory region 1", () -> commands.dereg(1));
+        assertEquals(DriverView.NOTHING, state.get());
+        refused(IllegalArgumentException.class, "no memory region 1", state, () -> commands.dereg(1));
     }
 
     @Test
     void everyCommandAndParameterIsDescribed() {
-        for (Method m : RdmaCommands.class.getDeclaredMethods()) {
-            if (Modifier.isPublic(m.getModifiers())) {
-                assertNotNull(m.getAnnotation(Descriptor.class), m.toString());
-                for (Parameter param : m.getParameters()) {
-                    assertNotNull(param.getAnnotation(Descriptor.class), param + " of " + m);
-                }
-            }
-        }
+        ShellChecks.assertEveryCommandAndParameterIsDescribed(RdmaCommands.class);
     }
 }

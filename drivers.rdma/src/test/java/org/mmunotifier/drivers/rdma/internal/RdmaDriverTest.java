@@ -4,19 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mmunotifier.core.internal.testing.Waits.await;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.Addresses;
-import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmuIntervalSubscription;
 import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.page.PageLayout;
@@ -26,6 +23,11 @@ import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Vma;
 import org.mmunotifier.core.internal.mm.Workload;
 import org.mmunotifier.core.internal.notifier.InvalidationRange;
+import org.mmunotifier.core.internal.testing.ContextsPerProcess;
+import org.mmunotifier.core.internal.testing.Refusals;
+import org.mmunotifier.core.internal.testing.TestConfigs;
+import org.mmunotifier.core.internal.testing.Waits;
+import org.mmunotifier.core.internal.testing.Whiteboard;
 
 /** The RDMA driver against the real memory manager. */
 class RdmaDriverTest {
@@ -42,46 +44,21 @@ class RdmaDriverTest {
         machine.close();
     }
 
-    private final class MrPerProcess implements Workload.Listener {
-        final Map<Process, List<MemoryRegion>> mrs = new ConcurrentHashMap<>();
-        final boolean broken;
-
-        MrPerProcess(boolean broken) {
-            this.broken = broken;
-        }
-
-        @Override
-        public void spawned(Process p) {
-            try {
-                MemoryRegion priv = rdma.registerMr(p.mm(), BASE, LEN);
-                MemoryRegion shared = rdma.registerMr(p.mm(), BASE + 0x1000_0000L, LEN); // region 1 is shared
-                priv.skipZap = broken;
-                shared.skipZap = broken;
-                mrs.put(p, List.of(priv, shared));
-            } catch (MmDeadException e) {
-                // gone already
-            }
-        }
-
-        @Override
-        public void exiting(Process p) {
-            List<MemoryRegion> gone = mrs.remove(p);
-            if (gone != null) {
-                gone.forEach(rdma::deregisterMr);
-            }
-        }
+    /** Gives every process the workload creates a region over region 0 and one over region 1 (shared). */
+    private ContextsPerProcess<MemoryRegion> mrsPerProcess(boolean broken) {
+        return new ContextsPerProcess<>((pid, mm) -> {
+            MemoryRegion priv = rdma.registerMr(mm, BASE, LEN);
+            MemoryRegion shared = rdma.registerMr(mm, BASE + 0x1000_0000L, LEN);
+            priv.skipZap = broken;
+            shared.skipZap = broken;
+            return List.of(priv, shared);
+        }, rdma::deregisterMr);
     }
 
     /** The workload with a region pair on every process and the DMA engines busy, then every process exits. */
-    private void runWithDma(MrPerProcess mrs, long seed, int seconds) throws Exception {
-        Workload w = new Workload(machine, new Workload.Config(seed, 2, 3, 2), mrs);
-        rdma.startDma(seed);
-        try {
-            w.run(Long.MAX_VALUE, Duration.ofSeconds(seconds));
-        } finally {
-            rdma.stopDma();
-        }
-        w.close();
+    private void runWithDma(ContextsPerProcess<MemoryRegion> mrs, long seed, int seconds) throws Exception {
+        new Whiteboard(mrs).run(machine, new Workload.Config(seed, 2, 3, 2), Long.MAX_VALUE,
+                Duration.ofSeconds(seconds), () -> rdma.startDma(seed), rdma::stopDma);
     }
 
     private AddressSpace processWithRegion() {
@@ -92,7 +69,7 @@ class RdmaDriverTest {
 
     @Test
     void memoryRegionsUnderTheWorkloadNeverTouchAFreedPage() throws Exception {
-        runWithDma(new MrPerProcess(false), 1, 3);
+        runWithDma(mrsPerProcess(false), 1, 3);
         var c = rdma.counters().snapshot();
         assertTrue(c.accesses() > 1_000 && c.faults() > 100 && c.invalidations() > 100, c.toString());
         assertEquals(List.of(), machine.oracle().violations());
@@ -103,7 +80,7 @@ class RdmaDriverTest {
 
     @Test
     void regionsThatForgetToZapAreCaughtByTheOracle() throws Exception {
-        runWithDma(new MrPerProcess(true), 2, 2);
+        runWithDma(mrsPerProcess(true), 2, 2);
         assertTrue(machine.oracle().violationCount() > 0, "the oracle missed a region that keeps stale mappings");
     }
 
@@ -289,23 +266,9 @@ class RdmaDriverTest {
     @Test
     void registrationsRacingDeactivationLeaveNoRegionBehind() throws Exception {
         AddressSpace mm = processWithRegion();
-        CountDownLatch registering = new CountDownLatch(1);
-        AtomicReference<RuntimeException> refused = new AtomicReference<>();
-        Thread t = new Thread(() -> {
-            try {
-                while (true) {
-                    rdma.registerMr(mm, BASE, LEN);
-                    registering.countDown();
-                }
-            } catch (RuntimeException e) {
-                refused.set(e);
-            }
-        });
-        t.start();
-        await(registering);
-        rdma.deactivate();
-        t.join();
-        assertEquals("RDMA driver is deactivated", refused.get().getMessage());
+        RuntimeException refused = Refusals.refusalOfLoopRacing(() -> rdma.registerMr(mm, BASE, LEN),
+                rdma::deactivate);
+        assertEquals("RDMA driver is deactivated", refused.getMessage());
         assertEquals(List.of(), rdma.mrs());
         assertEquals(0, mm.notifiers().intervalCount(), "a region registered during deactivation stayed subscribed");
     }
@@ -318,11 +281,7 @@ class RdmaDriverTest {
                 TestConfigs.of(RdmaDriver.Config.class, Map.of("dmaThreads", 1)));
         try {
             ds.registerMr(mm, BASE, LEN);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (ds.counters().snapshot().accesses() == 0) {
-                assertTrue(System.nanoTime() < deadline, "no DMA engine ran");
-                Thread.sleep(1);
-            }
+            Waits.until(() -> ds.counters().snapshot().accesses() > 0, Duration.ofSeconds(30), "no DMA engine ran");
         } finally {
             ds.deactivate();
         }
@@ -331,13 +290,5 @@ class RdmaDriverTest {
         assertEquals(accesses, ds.counters().snapshot().accesses(), "a DMA engine outlived deactivate");
         assertEquals(0, mm.notifiers().intervalCount());
         assertEquals(0, machine.oracle().violationCount());
-    }
-
-    private static void await(CountDownLatch l) {
-        try {
-            assertTrue(l.await(10, TimeUnit.SECONDS));
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
-        }
     }
 }
