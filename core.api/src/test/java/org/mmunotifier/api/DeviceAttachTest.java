@@ -77,6 +77,13 @@ class DeviceAttachTest {
         assertEquals("attachPages=0 is out of range: 1..65536", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new AttachRegion(true, 0x4000_0001L, 32));
         assertTrue(e.getMessage().startsWith("attachAddress=0x40000001 is out of range"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new AttachRegion(true, 0, AttachRegion.MAX_PAGES + 1));
+        assertEquals("attachPages=65537 is out of range: 1..65536", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new AttachRegion(true, -4096, 32));
+        assertTrue(e.getMessage().startsWith("attachAddress=0xfffffffffffff000 is out of range"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new AttachRegion(true, Addresses.TASK_SIZE - 4096, 2));
+        assertEquals("attachAddress=0x7ffffffff000 is out of range: a page-aligned address in 0x0..0x7fffffffe000"
+                + " (for attachPages=2)", e.getMessage());
         assertEquals(0x4002_0000L, new AttachRegion(true, 0x4000_0000L, 32).end());
     }
 }
