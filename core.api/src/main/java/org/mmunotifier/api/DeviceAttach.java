@@ -14,7 +14,7 @@ import org.osgi.annotation.versioning.ConsumerType;
  */
 @ConsumerType
 public abstract class DeviceAttach<C> implements ProcessListener {
-    private final AttachRegion region;
+    private volatile AttachRegion region;
 
     protected DeviceAttach(AttachRegion region) {
         this.region = Objects.requireNonNull(region, "region");
@@ -22,6 +22,14 @@ public abstract class DeviceAttach<C> implements ProcessListener {
 
     public final AttachRegion region() {
         return region;
+    }
+
+    /**
+     * New settings for processes spawned from now on (a configuration change). Check them before
+     * calling: a bad configuration must leave the old settings in force.
+     */
+    protected final void reconfigure(AttachRegion region) {
+        this.region = Objects.requireNonNull(region, "region");
     }
 
     /** Creates the context of a new process over {@code region}. */
@@ -39,11 +47,12 @@ public abstract class DeviceAttach<C> implements ProcessListener {
 
     @Override
     public final void spawned(int pid, MmStruct mm) {
-        if (!region.enabled()) {
+        AttachRegion r = region;
+        if (!r.enabled()) {
             return;
         }
         try {
-            attach(pid, mm, region);
+            attach(pid, mm, r);
         } catch (MmDeadException e) {
             // the process exited before we got to it
         }

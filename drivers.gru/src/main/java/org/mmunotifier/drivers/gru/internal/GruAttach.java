@@ -7,6 +7,7 @@ import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.ProcessListener;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 
 /** Opens a GRU context on every new process over its memory at {@code attachAddress}. */
@@ -22,6 +23,12 @@ public final class GruAttach extends DeviceAttach<GruContext> {
     GruAttach(GruDriver gru, AttachRegion region) {
         super(region);
         this.gru = gru;
+    }
+
+    /** A bad setting throws here, and SCR keeps this instance with the settings it had. */
+    @Modified
+    void modified(GruDriver.Config config) {
+        reconfigure(GruDriver.attachRegion(config));
     }
 
     @Override

@@ -21,6 +21,7 @@ import org.mmunotifier.api.SegmentationFaultException;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
@@ -73,8 +74,8 @@ public final class GruDriver {
     private final CoherenceOracle oracle;
     private final MmuNotifiers notifiers;
     private final GruTlb tlb;
-    private final int flushThreshold;
-    private final int instructionThreads;
+    private volatile int flushThreshold; // for the mms registered from now on
+    private int instructionThreads; // guarded by this
     private final DeviceCounters counters = new DeviceCounters();
     private final AtomicInteger asids = new AtomicInteger();
     private final AtomicInteger ids = new AtomicInteger();
@@ -103,6 +104,15 @@ public final class GruDriver {
 
     public GruDriver(CoherenceOracle oracle, MmuNotifiers notifiers, int tlbEntries, int flushThreshold,
             int instructionThreads) {
+        checkSettings(tlbEntries, flushThreshold, instructionThreads);
+        this.oracle = Objects.requireNonNull(oracle, "oracle");
+        this.notifiers = Objects.requireNonNull(notifiers, "notifiers");
+        this.tlb = new GruTlb(tlbEntries);
+        this.flushThreshold = flushThreshold;
+        this.instructionThreads = instructionThreads;
+    }
+
+    private static void checkSettings(int tlbEntries, int flushThreshold, int instructionThreads) {
         if (tlbEntries < 1 || tlbEntries > 4096) {
             throw new IllegalArgumentException("tlbEntries=" + tlbEntries + " is out of range: 1..4096");
         }
@@ -112,11 +122,29 @@ public final class GruDriver {
         if (instructionThreads < 0 || instructionThreads > 16) {
             throw new IllegalArgumentException("instructionThreads=" + instructionThreads + " is out of range: 0..16");
         }
-        this.oracle = Objects.requireNonNull(oracle, "oracle");
-        this.notifiers = Objects.requireNonNull(notifiers, "notifiers");
-        this.tlb = new GruTlb(tlbEntries);
-        this.flushThreshold = flushThreshold;
-        this.instructionThreads = instructionThreads;
+    }
+
+    /**
+     * A configuration change, applied to the running chip: the TLB is resized (shrinking evicts),
+     * mms registered from now on use the new flush threshold, and the instruction threads are
+     * restarted if their number changed. A bad value throws before anything changes, and SCR
+     * keeps this instance as it was.
+     */
+    @Modified
+    synchronized void modified(Config config) {
+        checkSettings(config.tlbEntries(), config.flushThreshold(), config.instructionThreads());
+        tlb.resize(config.tlbEntries());
+        flushThreshold = config.flushThreshold();
+        if (config.instructionThreads() != instructionThreads && !closed) {
+            stopInstructions();
+            instructionThreads = config.instructionThreads();
+            startInstructions(1);
+        }
+    }
+
+    /** TLB entries now. */
+    public int tlbEntries() {
+        return tlb.capacity();
     }
 
     /**
@@ -192,7 +220,7 @@ public final class GruDriver {
     }
 
     /** Starts the instruction threads: random loads, stores and atomics on random contexts. */
-    public void startInstructions(long seed) {
+    public synchronized void startInstructions(long seed) {
         threads.start(instructionThreads, seed, this::instructionStep);
     }
 

@@ -11,7 +11,7 @@ import org.mmunotifier.api.MappedFrame;
  * first. Every method runs under the TLB's monitor, and so do the accesses made through it.
  */
 final class GruTlb {
-    private final int entries;
+    private int entries; // guarded by this
     private final LinkedHashMap<Long, MappedFrame> map;
     private long evictions; // guarded by this
 
@@ -33,6 +33,20 @@ final class GruTlb {
 
     private static long key(int asid, long page) {
         return ((long) asid << 40) | (page >>> Addresses.PAGE_SHIFT);
+    }
+
+    /** A new size; shrinking evicts the least recently used entries (a TLB miss only refills). */
+    synchronized void resize(int newEntries) {
+        entries = newEntries;
+        for (Iterator<Long> it = map.keySet().iterator(); map.size() > entries && it.hasNext();) {
+            it.next();
+            it.remove();
+            evictions++;
+        }
+    }
+
+    synchronized int capacity() {
+        return entries;
     }
 
     synchronized MappedFrame lookup(int asid, long page) {

@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.Addresses;
+import org.mmunotifier.api.MappedFrame;
 import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.api.page.PageLayout;
@@ -292,5 +293,29 @@ class GruDriverTest {
         assertEquals(accesses, ds.counters().snapshot().accesses(), "an instruction thread outlived deactivate");
         assertEquals(0, mm.notifiers().notifierCount());
         assertEquals(0, machine.oracle().violationCount());
+    }
+
+    @Test
+    void aConfigurationChangeAppliesToTheRunningChipAndABadOneChangesNothing() {
+        gru.modified(TestConfigs.of(GruDriver.Config.class, Map.of("tlbEntries", 4, "flushThreshold", 8,
+                "instructionThreads", 2)));
+        assertEquals(4, gru.tlbEntries());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> gru.modified(
+                TestConfigs.of(GruDriver.Config.class, Map.of("tlbEntries", 8, "instructionThreads", 17))));
+        assertEquals("instructionThreads=17 is out of range: 0..16", e.getMessage());
+        assertEquals(4, gru.tlbEntries(), "a refused configuration resized the TLB");
+    }
+
+    @Test
+    void shrinkingTheTlbEvictsTheLeastRecentlyUsedEntries() {
+        GruTlb tlb = new GruTlb(4);
+        for (int i = 0; i < 4; i++) {
+            tlb.insert(1, i * Addresses.PAGE_SIZE, new MappedFrame(i * Addresses.PAGE_SIZE, i, 0, true));
+        }
+        tlb.lookup(1, 0); // page 0 is now the most recently used
+        tlb.resize(2);
+        assertEquals(2, tlb.size());
+        assertEquals(2, tlb.evictions());
+        assertEquals(1, tlb.flushRange(1, 0, Addresses.PAGE_SIZE), "the most recently used entry was evicted");
     }
 }

@@ -7,6 +7,7 @@ import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.ProcessListener;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 
 /** Gives every new process a VM over its memory at {@code attachAddress} and runs its vCPUs. */
@@ -22,6 +23,12 @@ public final class KvmAttach extends DeviceAttach<Vm> {
     KvmAttach(KvmDriver kvm, AttachRegion region) {
         super(region);
         this.kvm = kvm;
+    }
+
+    /** A bad setting throws here, and SCR keeps this instance with the settings it had. */
+    @Modified
+    void modified(KvmDriver.Config config) {
+        reconfigure(KvmDriver.attachRegion(config));
     }
 
     @Override

@@ -7,6 +7,7 @@ import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.ProcessListener;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 
 /** Registers an ODP memory region over every new process's memory at {@code attachAddress}. */
@@ -22,6 +23,12 @@ public final class RdmaAttach extends DeviceAttach<MemoryRegion> {
     RdmaAttach(RdmaDriver rdma, AttachRegion region) {
         super(region);
         this.rdma = rdma;
+    }
+
+    /** A bad setting throws here, and SCR keeps this instance with the settings it had. */
+    @Modified
+    void modified(RdmaDriver.Config config) {
+        reconfigure(RdmaDriver.attachRegion(config));
     }
 
     @Override

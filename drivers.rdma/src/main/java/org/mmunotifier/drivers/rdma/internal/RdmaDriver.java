@@ -22,6 +22,7 @@ import org.mmunotifier.api.SegmentationFaultException;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
@@ -70,7 +71,7 @@ public final class RdmaDriver {
     private final AtomicInteger ids = new AtomicInteger();
     private final RemotePeer peer;
     private final boolean peerRegistered;
-    private final int dmaThreads;
+    private int dmaThreads; // guarded by this
     private final DeviceThreads engines = new DeviceThreads("rdma-dma");
     private boolean closed; // guarded by this
 
@@ -82,9 +83,7 @@ public final class RdmaDriver {
     }
 
     public RdmaDriver(CoherenceOracle oracle, MmuNotifiers notifiers, PageFrames frames, int dmaThreads) {
-        if (dmaThreads < 0 || dmaThreads > 16) {
-            throw new IllegalArgumentException("dmaThreads=" + dmaThreads + " is out of range: 0..16");
-        }
+        checkDmaThreads(dmaThreads);
         this.oracle = Objects.requireNonNull(oracle, "oracle");
         this.notifiers = Objects.requireNonNull(notifiers, "notifiers");
         this.dmaThreads = dmaThreads;
@@ -180,8 +179,28 @@ public final class RdmaDriver {
         return counters;
     }
 
+    private static void checkDmaThreads(int n) {
+        if (n < 0 || n > 16) {
+            throw new IllegalArgumentException("dmaThreads=" + n + " is out of range: 0..16");
+        }
+    }
+
+    /**
+     * A configuration change: the DMA engines restart with the new number. A bad value throws
+     * before anything changes, and SCR keeps this instance as it was.
+     */
+    @Modified
+    synchronized void modified(Config config) {
+        checkDmaThreads(config.dmaThreads());
+        if (config.dmaThreads() != dmaThreads && !closed) {
+            stopDma();
+            dmaThreads = config.dmaThreads();
+            startDma(1);
+        }
+    }
+
     /** Starts the DMA engines: random transfers to random regions, and remote reads and exports. */
-    public void startDma(long seed) {
+    public synchronized void startDma(long seed) {
         engines.start(dmaThreads, seed, this::engineStep);
     }
 
