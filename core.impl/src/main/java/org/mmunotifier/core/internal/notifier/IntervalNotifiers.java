@@ -21,7 +21,6 @@ import org.mmunotifier.api.NotRegisteredException;
 final class IntervalNotifiers {
     private final MmStruct mm;
     private final MmLifetime lifetime;
-    private final NotifierCore core;
     private final Srcu srcu;
     private final NotifierFaults faults;
     private final Object lock = new Object(); // also the wait queue
@@ -33,7 +32,6 @@ final class IntervalNotifiers {
     IntervalNotifiers(MmStruct mm, MmLifetime lifetime, NotifierCore core) {
         this.mm = mm;
         this.lifetime = lifetime;
-        this.core = core;
         this.srcu = core.srcu();
         this.faults = core.faults();
     }

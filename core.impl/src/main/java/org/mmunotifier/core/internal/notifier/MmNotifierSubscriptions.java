@@ -491,7 +491,7 @@ public final class MmNotifierSubscriptions {
             Subscription s = subs[i];
             // A notifier unregistered since start is dead: its unregister has returned (or is in
             // its grace period, waiting for us), so it must not be called any more.
-            if (range.failed(i) || !s.owner.admits() || s.isDead()) {
+            if (range.failed(i) || s.isDead() || !s.owner.admits()) {
                 continue;
             }
             try {

@@ -84,10 +84,6 @@ public final class NotifierCore implements MmuNotifiers, AutoCloseable {
         srcu.barrier();
     }
 
-    PageLayout layout() {
-        return layout;
-    }
-
     public NotifierFaults faults() {
         return faults;
     }

@@ -57,7 +57,7 @@ public final class Owner {
         return false;
     }
 
-    public boolean isGone() {
+    boolean isGone() {
         return gone;
     }
 
@@ -112,7 +112,7 @@ public final class Owner {
         return List.copyOf(leases);
     }
 
-    public synchronized int leaseCount() {
+    synchronized int leaseCount() {
         return leases.size();
     }
 

@@ -51,7 +51,7 @@ final class RmapNotifiers {
 
     RmapNotifiers(NotifierCore core) {
         this.core = core;
-        this.layout = core.layout();
+        this.layout = core.pageLayout();
         this.srcu = core.srcu();
         this.faults = core.faults();
     }

@@ -162,6 +162,19 @@ public final class BundleOwners implements OwnerResolver, NotifierRegistry, Sync
         return cleanups.recent();
     }
 
+    /** Forced cleanups so far: all of them, where {@link #forcedCleanups()} keeps the recent ones. */
+    long cleanupCount() {
+        return cleanups.count();
+    }
+
+    /** Registrations taken back from {@code bundleId} since {@link #cleanupCount()} was {@code before}. */
+    int leftBehindSince(long before, long bundleId) {
+        List<ForcedCleanup> recent = cleanups.recent();
+        long since = Math.min(recent.size(), cleanups.count() - before);
+        return recent.stream().skip(recent.size() - since).filter(c -> c.bundleId() == bundleId)
+                .mapToInt(c -> c.leftBehind().size()).sum();
+    }
+
     @Override
     public long callsIntoStoppedBundles() {
         return core.lateCalls();

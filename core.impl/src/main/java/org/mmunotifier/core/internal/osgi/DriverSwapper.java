@@ -7,7 +7,6 @@ import java.net.URI;
 import java.net.URL;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import org.mmunotifier.api.runtime.NotifierRegistry;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
@@ -32,11 +31,11 @@ public final class DriverSwapper {
     }
 
     private final BundleContext context;
-    private final NotifierRegistry registry;
+    private final BundleOwners owners;
 
-    public DriverSwapper(BundleContext context, NotifierRegistry registry) {
+    public DriverSwapper(BundleContext context, BundleOwners owners) {
         this.context = context;
-        this.registry = registry;
+        this.owners = owners;
     }
 
     /**
@@ -55,7 +54,7 @@ public final class DriverSwapper {
         } else {
             for (Bundle b : context.getBundles()) {
                 String bsn = b.getSymbolicName();
-                if (w.equals(bsn) || ("org.mmunotifier.drivers." + w).equals(bsn)) {
+                if (w.equals(bsn) || (ScenarioRunner.DRIVERS + w).equals(bsn)) {
                     return b;
                 }
             }
@@ -96,15 +95,14 @@ public final class DriverSwapper {
             throw new IllegalStateException(BundleOwners.name(bundle) + " is not active");
         }
         String name = BundleOwners.name(bundle);
-        int before = registry.forcedCleanups().size();
+        long before = owners.cleanupCount();
         long t0 = System.nanoTime();
         bundle.stop();
         long t1 = System.nanoTime();
         change.apply(bundle);
         bundle.start();
         long t2 = System.nanoTime();
-        int left = registry.forcedCleanups().stream().skip(before).filter(c -> c.bundleId() == bundle.getBundleId())
-                .mapToInt(c -> c.leftBehind().size()).sum();
+        int left = owners.leftBehindSince(before, bundle.getBundleId());
         return new Swap(name, how, (t1 - t0) / 1_000, (t2 - t1) / 1_000, left);
     }
 

@@ -99,7 +99,7 @@ public final class MachineControlService implements MachineControl {
             w = workload;
             on = running != null;
         }
-        return new MachineStats((int) machine.processes().stream().filter(Process::isAlive).count(),
+        return new MachineStats(machine.pids().size(),
                 machine.memory().frameCount(), machine.memory().usedCount(), machine.invalidations(),
                 machine.oracle().violationCount(), machine.notifierCore().faults().count(),
                 machine.notifierCore().lateCalls(), w == null ? 0 : w.opsDone(), on);

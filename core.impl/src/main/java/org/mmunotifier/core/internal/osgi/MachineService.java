@@ -23,8 +23,8 @@ public final class MachineService {
 
     @ObjectClassDefinition(name = "mmu-notifier machine", description = "The simulated machine the drivers mirror")
     public @interface Config {
-        @AttributeDefinition(name = "Frames", description = "Physical page frames (64..4194304)", min = "64",
-                max = "4194304")
+        @AttributeDefinition(name = "Frames", description = "Physical page frames (64..4194304)",
+                min = "" + MIN_FRAMES, max = "" + MAX_FRAMES)
         int frames() default 8192;
 
         @AttributeDefinition(name = "Page layout", description = "BITS_64, or BITS_32 where PG_external_rmap does not"

@@ -8,8 +8,12 @@ import java.util.List;
  * names, {@code mmunotifier.scenario} …): {@code --scenario demo|hotswap --seconds N
  * [--threads T] [--processes P] [--seed S]}.
  */
-record Scenario(String name, Duration duration, int threads, int processes, long seed) {
+public record Scenario(String name, Duration duration, int threads, int processes, long seed) {
     static final List<String> NAMES = List.of("demo", "hotswap");
+    /** The demo workload's defaults, here and in the launcher's default run and {@code mmu:demo}. */
+    public static final int THREADS = 2;
+    public static final int PROCESSES = 4;
+    public static final long SEED = 1;
     static final String USAGE = "usage: [--scenario demo|hotswap] [--seconds N] [--threads T] [--processes P] [--seed S]";
 
     /** Property names are {@code mmunotifier.<option>}; the command line wins. */
@@ -52,9 +56,9 @@ record Scenario(String name, Duration duration, int threads, int processes, long
             throw new IllegalArgumentException("unknown scenario '" + name + "': one of " + NAMES);
         }
         return new Scenario(name, Duration.ofSeconds(number("seconds", seconds, 30, 1, 86_400)),
-                (int) number("threads", threads, 2, 1, MachineControlService.MAX_THREADS),
-                (int) number("processes", processes, 4, 1, MachineControlService.MAX_PROCESSES),
-                number("seed", seed, 1, Long.MIN_VALUE, Long.MAX_VALUE));
+                (int) number("threads", threads, THREADS, 1, MachineControlService.MAX_THREADS),
+                (int) number("processes", processes, PROCESSES, 1, MachineControlService.MAX_PROCESSES),
+                number("seed", seed, SEED, Long.MIN_VALUE, Long.MAX_VALUE));
     }
 
     private static long number(String what, String text, long dflt, long min, long max) {

@@ -6,7 +6,7 @@ import org.mmunotifier.api.runtime.MachineStats;
 
 /** What a scenario run did, and whether it passed. */
 record ScenarioReport(Scenario scenario, double seconds, long operations, MachineStats end, int restarts,
-        int updates, long[] teardownNanos, int forcedCleanups, List<String> consistency) {
+        int updates, long[] teardownMicros, long forcedCleanups, List<String> consistency) {
 
     boolean passed() {
         return end.violations() == 0 && end.callsIntoStoppedBundles() == 0 && consistency.isEmpty()
@@ -21,11 +21,11 @@ record ScenarioReport(Scenario scenario, double seconds, long operations, Machin
         row(b, "operations", String.format("%d (%.0f/s)", operations, operations / seconds));
         row(b, "invalidations", String.format("%d (%.0f/s)", end.invalidations(), end.invalidations() / seconds));
         row(b, "swaps", (restarts + updates) + " (" + restarts + " restarts, " + updates + " updates)");
-        if (teardownNanos.length > 0) {
-            long[] t = teardownNanos.clone();
+        if (teardownMicros.length > 0) {
+            long[] t = teardownMicros.clone();
             Arrays.sort(t);
             row(b, "teardown ms", String.format("p50 %.2f  p90 %.2f  p99 %.2f  max %.2f", ms(t, 0.50), ms(t, 0.90),
-                    ms(t, 0.99), t[t.length - 1] / 1e6));
+                    ms(t, 0.99), t[t.length - 1] / 1e3));
         }
         row(b, "forced cleanups", String.valueOf(forcedCleanups));
         row(b, "violations", String.valueOf(end.violations()));
@@ -39,7 +39,7 @@ record ScenarioReport(Scenario scenario, double seconds, long operations, Machin
     /** Nearest-rank percentile. */
     private static double ms(long[] sorted, double p) {
         int i = (int) Math.ceil(p * sorted.length) - 1;
-        return sorted[Math.max(0, i)] / 1e6;
+        return sorted[Math.max(0, i)] / 1e3;
     }
 
     private static void row(StringBuilder b, String name, String value) {

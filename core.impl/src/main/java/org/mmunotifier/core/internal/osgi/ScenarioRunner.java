@@ -5,9 +5,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.mmunotifier.api.runtime.MachineStats;
-import org.mmunotifier.api.runtime.NotifierRegistry;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -27,17 +27,17 @@ public final class ScenarioRunner {
 
     private final FrameworkLifecycle lifecycle;
     private final MachineControlService control;
-    private final NotifierRegistry registry;
+    private final BundleOwners owners;
     private final ProcessEvents events;
     private final BundleContext context;
     private final Thread thread;
 
     @Activate
     public ScenarioRunner(@Reference FrameworkLifecycle lifecycle, @Reference MachineControlService control,
-            @Reference NotifierRegistry registry, @Reference ProcessEvents events, BundleContext context) {
+            @Reference BundleOwners owners, @Reference ProcessEvents events, BundleContext context) {
         this.lifecycle = lifecycle;
         this.control = control;
-        this.registry = registry;
+        this.owners = owners;
         this.events = events;
         this.context = context;
         Scenario scenario;
@@ -68,11 +68,11 @@ public final class ScenarioRunner {
 
     private void run(Scenario scenario) {
         try {
-            awaitDrivers();
+            List<Bundle> drivers = awaitDrivers();
             if (scenario == null) {
                 demo();
             } else {
-                ScenarioReport report = scenario.name().equals("hotswap") ? hotswap(scenario) : demo(scenario);
+                ScenarioReport report = scenario.name().equals("hotswap") ? hotswap(scenario, drivers) : demo(scenario);
                 OUT.print(report.render());
                 OUT.flush();
                 lifecycle.exit(report.passed() ? 0 : 1);
@@ -98,7 +98,7 @@ public final class ScenarioRunner {
     }
 
     private void demo() throws InterruptedException {
-        control.startWorkload(1, 2, 4);
+        control.startWorkload(Scenario.SEED, Scenario.THREADS, Scenario.PROCESSES);
         long every = Math.max(0, Long.getLong("mmunotifier.status.seconds", 10));
         OUT.println("[mmu] demo workload running with the drivers attached; 'help mmu' lists the commands,"
                 + " 'stop 0' quits");
@@ -113,7 +113,7 @@ public final class ScenarioRunner {
     }
 
     private ScenarioReport demo(Scenario s) throws InterruptedException {
-        return timed(s, deadline -> {
+        return timed(s, new Swaps(), deadline -> {
             StatusLine line = new StatusLine();
             while (System.nanoTime() < deadline) {
                 Thread.sleep(Math.min(5_000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
@@ -122,28 +122,23 @@ public final class ScenarioRunner {
         });
     }
 
-    private ScenarioReport hotswap(Scenario s) throws InterruptedException {
-        DriverSwapper swapper = new DriverSwapper(context, registry);
-        List<Bundle> drivers = awaitDrivers();
+    private ScenarioReport hotswap(Scenario s, List<Bundle> drivers) throws InterruptedException {
         if (drivers.isEmpty()) {
             throw new IllegalStateException("no driver bundle to swap");
         }
-        List<Long> teardowns = new ArrayList<>();
-        int[] counts = new int[2]; // restarts, updates
-        ScenarioReport r = timed(s, deadline -> {
+        DriverSwapper swapper = new DriverSwapper(context, owners);
+        Swaps swaps = new Swaps();
+        return timed(s, swaps, deadline -> {
             StatusLine line = new StatusLine();
             long nextStatus = System.nanoTime() + 5_000_000_000L;
             for (int i = 0; System.nanoTime() < deadline; i++) {
                 Bundle b = drivers.get(i % drivers.size());
                 boolean update = (i / drivers.size()) % 2 == 1; // alternate rounds of restarts and updates
-                DriverSwapper.Swap swap;
                 try {
-                    swap = update ? swapper.update(b, null) : swapper.restart(b);
-                } catch (org.osgi.framework.BundleException e) {
+                    swaps.add(update ? swapper.update(b, null) : swapper.restart(b));
+                } catch (BundleException e) {
                     throw new IllegalStateException("swapping " + b.getSymbolicName() + " failed: " + e, e);
                 }
-                teardowns.add(swap.teardownMicros() * 1_000);
-                counts[update ? 1 : 0]++;
                 Thread.sleep(100); // let the workload run with the driver back in
                 if (System.nanoTime() >= nextStatus) {
                     OUT.println(line.sample(control.stats()));
@@ -151,9 +146,19 @@ public final class ScenarioRunner {
                 }
             }
         });
-        long[] t = teardowns.stream().mapToLong(Long::longValue).toArray();
-        return new ScenarioReport(s, r.seconds(), r.operations(), r.end(), counts[0], counts[1], t,
-                registry.forcedCleanups().size(), r.consistency());
+    }
+
+    /** The swaps a run made. */
+    private static final class Swaps {
+        private final List<Long> teardownMicros = new ArrayList<>();
+        private int updates;
+
+        void add(DriverSwapper.Swap swap) {
+            teardownMicros.add(swap.teardownMicros());
+            if (swap.how().equals("update")) {
+                updates++;
+            }
+        }
     }
 
     private interface Body {
@@ -161,8 +166,9 @@ public final class ScenarioRunner {
     }
 
     /** Runs the workload around {@code body}, then checks the machine with everything stopped. */
-    private ScenarioReport timed(Scenario s, Body body) throws InterruptedException {
+    private ScenarioReport timed(Scenario s, Swaps swaps, Body body) throws InterruptedException {
         OUT.println("[mmu] scenario " + s.name() + " for " + s.duration().toSeconds() + " s");
+        long cleanupsBefore = owners.cleanupCount();
         control.startWorkload(s.seed(), s.threads(), s.processes());
         long t0 = System.nanoTime();
         try {
@@ -172,7 +178,8 @@ public final class ScenarioRunner {
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         MachineStats end = control.stats();
-        return new ScenarioReport(s, secs, end.workloadOps(), end, 0, 0, new long[0],
-                registry.forcedCleanups().size(), control.machine().checkConsistency());
+        return new ScenarioReport(s, secs, end.workloadOps(), end, swaps.teardownMicros.size() - swaps.updates,
+                swaps.updates, swaps.teardownMicros.stream().mapToLong(Long::longValue).toArray(),
+                owners.cleanupCount() - cleanupsBefore, control.machine().checkConsistency());
     }
 }

@@ -9,14 +9,15 @@ import org.apache.felix.service.command.Descriptor;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.runtime.ForcedCleanup;
 import org.mmunotifier.api.runtime.MachineStats;
-import org.mmunotifier.api.runtime.NotifierRegistry;
 import org.mmunotifier.api.runtime.Registration;
 import org.mmunotifier.core.internal.mm.AddressSpace;
 import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Vma;
+import org.mmunotifier.core.internal.osgi.BundleOwners;
 import org.mmunotifier.core.internal.osgi.DriverSwapper;
 import org.mmunotifier.core.internal.osgi.MachineControlService;
+import org.mmunotifier.core.internal.osgi.Scenario;
 import org.mmunotifier.core.internal.shell.ShellRecords.BundleRegistrations;
 import org.mmunotifier.core.internal.shell.ShellRecords.Outcome;
 import org.mmunotifier.core.internal.shell.ShellRecords.ProcessInfo;
@@ -42,11 +43,11 @@ import org.osgi.service.component.annotations.Reference;
 public final class MmuCommands {
     private final MachineControlService control;
     private final Machine machine;
-    private final NotifierRegistry registry;
+    private final BundleOwners registry;
     private final DriverSwapper swapper;
 
     @Activate
-    public MmuCommands(@Reference MachineControlService control, @Reference NotifierRegistry registry,
+    public MmuCommands(@Reference MachineControlService control, @Reference BundleOwners registry,
             BundleContext context) {
         this.control = control;
         this.machine = control.machine();
@@ -190,7 +191,7 @@ public final class MmuCommands {
 
     @Descriptor("start or stop the demo workload with 2 threads over 4 processes (seed 1)")
     public Object demo(@Descriptor("start, stop or status") String action) {
-        return demo(action, 2, 4, 1);
+        return demo(action, Scenario.THREADS, Scenario.PROCESSES, Scenario.SEED);
     }
 
     @Descriptor("start the demo workload")

@@ -47,11 +47,12 @@ class ScenarioTest {
     @Test
     void aRunPassesOnlyWithNoViolationNoLateCallAndNothingLeaked() {
         Scenario s = new Scenario("hotswap", Duration.ofSeconds(1), 2, 4, 1);
-        long[] teardowns = {3_000_000, 1_000_000, 2_000_000};
-        ScenarioReport ok = new ScenarioReport(s, 1.0, 10, stats(0, 0, 0), 2, 1, teardowns, 0, List.of());
+        long[] teardownMicros = {10_000, 2_000, 7_000, 4_000, 1_000, 9_000, 3_000, 8_000, 6_000, 5_000};
+        ScenarioReport ok = new ScenarioReport(s, 1.0, 10, stats(0, 0, 0), 7, 3, teardownMicros, 0, List.of());
         assertTrue(ok.passed());
-        assertTrue(ok.render().contains("p50 2.00  p90 3.00  p99 3.00  max 3.00"), ok.render());
-        assertTrue(ok.render().contains("3 (2 restarts, 1 updates)"), ok.render());
+        // nearest rank: p50 is the 5th of 10, p90 the 9th, p99 the 10th
+        assertTrue(ok.render().contains("p50 5.00  p90 9.00  p99 10.00  max 10.00"), ok.render());
+        assertTrue(ok.render().contains("10 (7 restarts, 3 updates)"), ok.render());
         assertFalse(new ScenarioReport(s, 1.0, 10, stats(1, 0, 0), 0, 0, new long[0], 0, List.of()).passed());
         assertFalse(new ScenarioReport(s, 1.0, 10, stats(0, 1, 0), 0, 0, new long[0], 0, List.of()).passed());
         assertFalse(new ScenarioReport(s, 1.0, 10, stats(0, 0, 5), 0, 0, new long[0], 0, List.of()).passed());

@@ -62,7 +62,7 @@ public final class GruDriver {
         long attachAddress() default 0x6000_0000L;
 
         @AttributeDefinition(name = "Attach pages",
-                description = "pages of the context's buffer (1..65536)", min = "1", max = "65536")
+                description = "pages of the context's buffer (1..65536)", min = "1", max = "" + AttachRegion.MAX_PAGES)
         int attachPages() default 32;
     }
 

@@ -43,7 +43,7 @@ public final class KvmDriver {
         long attachAddress() default 0x4000_0000L;
 
         @AttributeDefinition(name = "Attach pages",
-                description = "guest pages of the VM attached to a new process (1..65536)", min = "1", max = "65536")
+                description = "guest pages of the VM attached to a new process (1..65536)", min = "1", max = "" + AttachRegion.MAX_PAGES)
         int attachPages() default 32;
     }
 

@@ -293,10 +293,10 @@ public final class Vm implements MmuNotifier {
 
     // ------------------------------------------------------------------ vCPUs
 
-    /** Starts {@code count} vCPU threads doing random guest accesses until {@link #stopVcpus()}. */
     /** Time a vCPU spends between two guest memory accesses. */
     static final long VCPU_PAUSE_NANOS = 20_000;
 
+    /** Starts {@code count} vCPU threads doing random guest accesses until {@link #stopVcpus()}. */
     void startVcpus(int count, long seed) {
         vcpus.start(count, seed, this::vcpuStep);
         vcpuCount += count; // the driver's lock serializes start and stop

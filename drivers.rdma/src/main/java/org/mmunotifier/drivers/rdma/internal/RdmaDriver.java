@@ -55,7 +55,7 @@ public final class RdmaDriver {
         long attachAddress() default 0x5000_0000L;
 
         @AttributeDefinition(name = "Attach pages",
-                description = "pages of the region registered on a new process (1..65536)", min = "1", max = "65536")
+                description = "pages of the region registered on a new process (1..65536)", min = "1", max = "" + AttachRegion.MAX_PAGES)
         int attachPages() default 32;
     }
 
