@@ -135,7 +135,7 @@ public class ConfigIT {
         assertEquals("64", metatype.defaultValue(ItestSupport.moduleBundle(context, "drivers.gru"), GRU_PID, "tlbEntries"));
     }
 
-    /** Reported, not fixed: the GRU metatype has no min/max for two settings whose ranges the driver enforces. */
+    /** The GRU metatype declares the ranges the driver enforces (it once left two of them out). */
     @Test
     public void metatypeDeclaresTheRangesTheGruDriverEnforces() throws Exception {
         Metatype metatype = new Metatype(context);
@@ -296,12 +296,25 @@ public class ConfigIT {
     public void outOfRangeKvmAttachPagesChangesNothing() throws Exception {
         Object cfg = cm.configuration(KVM_PID);
         try {
+            cm.update(cfg, props("attachPages", 8)); // a good change reaches the running attach component
+            ItestSupport.waitUntil("a new process's VM has 8 pages", WAIT, () -> {
+                try {
+                    return getLong(attachedVm(), "pages") == 8L;
+                } catch (Exception notYet) {
+                    return false;
+                }
+            });
             cm.update(cfg, props("attachPages", 0));
-            waitForProperty(KVM_DRIVER, "attachPages", 0); // SCR publishes the new properties after calling modified
+            // SCR hands the new properties to the attach component's configuration whether it then modifies it
+            // (refused: stays ACTIVE) or re-creates it (FAILED_ACTIVATION); only then is its state the answer.
+            ItestSupport.waitUntil(KVM_ATTACH + " configured with attachPages=0", WAIT, () -> {
+                ComponentConfigurationDTO c = configurationDTO(KVM_ATTACH);
+                return c != null && "0".equals(String.valueOf(c.properties.get("attachPages")));
+            });
             assertEquals("KvmAttach stays ACTIVE: " + failure(KVM_ATTACH), ComponentConfigurationDTO.ACTIVE,
                     state(KVM_ATTACH));
             assertEquals(ComponentConfigurationDTO.ACTIVE, state(KVM_DRIVER));
-            assertEquals("a new process still gets a VM of the last good size", 32L, getLong(attachedVm(), "pages"));
+            assertEquals("a new process still gets a VM of the last good size", 8L, getLong(attachedVm(), "pages"));
         } finally {
             cm.delete(cfg);
         }
@@ -311,12 +324,10 @@ public class ConfigIT {
     // ---- a configuration change is not a bundle stop --------------------------------------------------------
 
     /**
-     * Reported, not fixed. KvmCommands (configurationPid of the driver, no modified method) is the kvm bundle's only
-     * user of the core's bundle-scoped Processes; once a {@code kvm} command has run, any KVM configuration change
-     * re-creates KvmCommands, the kvm bundle's BundleServices instance is released while the bundle is ACTIVE, and
-     * the core takes back every VM's registration as if the bundle had stopped (ForcedCleanup + WARNING). The VMs
-     * keep running in KvmDriver without a notifier: after an munmap/mmap of their memory the oracle records
-     * use-after-free violations (hundreds within half a second).
+     * KvmCommands (configurationPid of the driver, no modified method) is the kvm bundle's only user of the core's
+     * bundle-scoped Processes; once a {@code kvm} command has run, a KVM configuration change re-creates it and
+     * releases that instance while the bundle is ACTIVE. The core must not take that for a stop (it once took back
+     * every VM's registration, and the VMs ran on unregistered: hundreds of use-after-free violations).
      */
     @Test
     public void kvmConfigChangeLeavesLiveVmsRegisteredAndCoherent() throws Exception {

@@ -15,6 +15,7 @@ import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 import org.junit.runner.RunWith;
+import org.mmunotifier.api.Processes;
 import org.mmunotifier.api.runtime.MachineControl;
 import org.mmunotifier.api.runtime.MachineStats;
 import org.mmunotifier.api.runtime.NotifierRegistry;
@@ -46,6 +47,9 @@ public class DriverLifecycleIT {
 
     @Inject
     private NotifierRegistry registry;
+
+    @Inject
+    private Processes processes;
 
     @Configuration
     public Option[] config() {
@@ -116,11 +120,13 @@ public class DriverLifecycleIT {
         }
     }
 
-    /** The driver attaches to a new process (or, for RDMA, already holds its rmap registration). */
+    /** The driver attaches to a new process: it holds a registration on that process's mm. */
     private void awaitAttached(Bundle b) {
-        spawned.add(machine.spawn());
-        ItestSupport.waitUntil(b.getSymbolicName() + " holds a registration", WAIT,
-                () -> registry.registrations().stream().anyMatch(r -> r.bundleId() == b.getBundleId()));
+        int pid = machine.spawn();
+        spawned.add(pid);
+        long mm = processes.mm(pid).id();
+        ItestSupport.waitUntil(b.getSymbolicName() + " holds a registration on mm " + mm, WAIT, () -> registry
+                .registrations().stream().anyMatch(r -> r.bundleId() == b.getBundleId() && r.mmId() == mm));
     }
 
     private void assertNothingLeft(Bundle b) {
