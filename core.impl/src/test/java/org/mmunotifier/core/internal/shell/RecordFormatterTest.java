@@ -29,6 +29,9 @@ class RecordFormatterTest {
         assertNull(f.format("text", Converter.INSPECT, null));
         assertNull(f.format(List.of(), Converter.INSPECT, null));
         assertNull(f.format(List.of(new Outcome("a", 1), "b"), Converter.INSPECT, null));
+        // one table, one header: records of two kinds are not ours to print as one
+        assertNull(f.format(List.of(new Outcome("a", 1), new ShellRecords.VmaInfo("0x0", "0x1000", "rw-", "private", 1, 0)),
+                Converter.INSPECT, null));
         assertNull(f.format(java.util.Map.entry("k", "v"), Converter.INSPECT, null));
     }
 
