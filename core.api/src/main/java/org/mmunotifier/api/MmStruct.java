@@ -22,6 +22,27 @@ public interface MmStruct {
     /** Whether the mm still has users ({@code mm_users > 0}); false once exit has begun. */
     boolean isAlive();
 
+    /**
+     * {@code mmget_not_zero}: pins the address space (one more user) unless it has begun to exit.
+     * A driver that pins an mm keeps exit from tearing it down until its {@link #mmput}, as the
+     * kernel requires around {@code hmm_range_fault} and interval inserts.
+     *
+     * @return false if the mm is exiting or gone (nothing was taken)
+     */
+    boolean mmgetNotZero();
+
+    /**
+     * {@code mmput}: drops a pin taken by {@link #mmgetNotZero}. If it was the last user, the mm
+     * exits (its notifiers get {@code release}, its pages are freed); from inside a notifier
+     * callback or with {@code mmap_lock} held, that exit runs on another thread
+     * ({@code mmput_async}).
+     *
+     * <p>Drop only what you took: a driver that drops the process's own reference makes it exit.
+     *
+     * @throws IllegalStateException if the mm has no user left
+     */
+    void mmput();
+
     /** {@code mmap_lock}: reentrant; hold it for read around page faults done on the driver's behalf. */
     ReadWriteLock mmapLock();
 
@@ -31,8 +52,11 @@ public interface MmStruct {
      * with their generation. The result is a snapshot: install it only after checking your
      * invalidation sequence (KVM's retry, or {@link MmuIntervalSubscription#readRetry}).
      *
-     * @throws InvalidRangeException if the range is not page aligned or is empty or inverted
-     * @throws SegmentationFaultException if a page has no mapping or forbids the access
+     * @throws InvalidRangeException if the range is not page aligned, is empty or inverted, or is
+     *         over 2^20 pages (4 GiB; checked after the mappings, so an unmapped range is a
+     *         segmentation fault whatever its size)
+     * @throws SegmentationFaultException if a page has no mapping or forbids the access (checked
+     *         for the whole range before any page is faulted in)
      * @throws MmDeadException if the mm has exited
      * @throws OutOfMemoryException if no frame is left even after reclaim
      */

@@ -12,7 +12,8 @@ package org.mmunotifier.api.runtime;
  * @param callsIntoStoppedBundles see {@link NotifierRegistry#callsIntoStoppedBundles()}
  * @param workloadOps operations the demo workload has issued since it was started
  * @param workloadRunning whether the demo workload is running
+ * @param stalls stalls reported so far (see {@link NotifierRegistry#stalls()})
  */
 public record MachineStats(int processes, long frames, long framesInUse, long invalidations, long violations,
-        long notifierFaults, long callsIntoStoppedBundles, long workloadOps, boolean workloadRunning) {
+        long notifierFaults, long callsIntoStoppedBundles, long workloadOps, boolean workloadRunning, long stalls) {
 }

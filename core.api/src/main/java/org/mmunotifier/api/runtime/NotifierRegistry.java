@@ -3,7 +3,11 @@ package org.mmunotifier.api.runtime;
 import java.util.List;
 import org.osgi.annotation.versioning.ProviderType;
 
-/** Who holds which notifier registration, and what the core had to clean up (invariant 11). */
+/**
+ * Who holds which notifier registration, what the core had to clean up (invariant 11), and what
+ * drivers did wrong: faults (callbacks that threw) and stalls (callbacks and waits that did not
+ * finish), each attributed to a bundle.
+ */
 @ProviderType
 public interface NotifierRegistry {
 
@@ -18,4 +22,16 @@ public interface NotifierRegistry {
      * Zero unless something is wrong.
      */
     long callsIntoStoppedBundles();
+
+    /** Recent driver faults (callbacks that threw or broke the contract), oldest first, at most 256. */
+    List<DriverFault> faults();
+
+    /** Driver faults so far, including those no longer in {@link #faults()}. */
+    long faultCount();
+
+    /** Recent stalls, oldest first, at most 256; ongoing ones show how long they have lasted so far. */
+    List<Stall> stalls();
+
+    /** Stalls so far, including those no longer in {@link #stalls()}. */
+    long stallCount();
 }

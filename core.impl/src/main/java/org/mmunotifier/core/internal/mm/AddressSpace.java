@@ -57,6 +57,7 @@ public final class AddressSpace extends Mm {
         } else {
             Addresses.checkRange(0, length);
         }
+        Vma.checkProt(prot); // before findGap moves where the next mmap(0, …) lands
         return writeLocked(() -> {
             long start = address != 0 ? address : findGap(length);
             if (address != 0 && overlaps(start, start + length)) {
@@ -219,7 +220,7 @@ public final class AddressSpace extends Mm {
     public void mprotect(long start, long length, int prot) {
         Addresses.checkRange(start, start + length);
         long end = start + length;
-        new Vma(start, end, prot, false); // checks the protection bits before anything changes
+        Vma.checkProt(prot); // before anything changes
         writeLocked(() -> {
             requireMapped(start, end, "mprotect");
             splitAt(start);
@@ -392,14 +393,46 @@ public final class AddressSpace extends Mm {
     @Override
     public MappedFrame[] faultRange(long start, long end, boolean write) {
         Addresses.checkRange(start, end);
-        MappedFrame[] out = new MappedFrame[(int) Math.min(Integer.MAX_VALUE, (end - start) >>> Addresses.PAGE_SHIFT)];
+        long pages = (end - start) >>> Addresses.PAGE_SHIFT;
+        MappedFrame[][] out = new MappedFrame[1][];
         readLocked(() -> {
-            for (int i = 0; i < out.length; i++) {
-                out[i] = faultIn(start + ((long) i << Addresses.PAGE_SHIFT), write);
+            // The whole range must be mapped with the right to access it before anything is
+            // faulted in or allocated: an array for [0, TASK_SIZE) would not even fit in memory.
+            requireAccessible(start, end, write);
+            if (pages > MAX_FAULT_PAGES) {
+                throw new InvalidRangeException("faultRange of [0x" + Long.toHexString(start) + ", 0x"
+                        + Long.toHexString(end) + ") is " + pages + " pages: at most " + MAX_FAULT_PAGES + " per call");
             }
+            MappedFrame[] frames = new MappedFrame[(int) pages];
+            for (int i = 0; i < frames.length; i++) {
+                frames[i] = faultIn(start + ((long) i << Addresses.PAGE_SHIFT), write);
+            }
+            out[0] = frames;
             return 0;
         });
-        return out;
+        return out[0];
+    }
+
+    /** Pages one {@link #faultRange} may return (4 GiB of address space). */
+    public static final int MAX_FAULT_PAGES = 1 << 20;
+
+    /** mmap_lock held: every page of the range is in a VMA that allows the access. */
+    private void requireAccessible(long start, long end, boolean write) {
+        long at = start;
+        for (Vma v : vmasIn(start, end)) {
+            if (v.start() > at) {
+                break;
+            }
+            if (write ? !v.writable() : !v.readable()) {
+                throw new SegmentationFaultException(Math.max(at, v.start()), (write ? "write to " : "read of ") + v
+                        + " (" + Vma.protString(v.prot()) + ")");
+            }
+            at = v.end();
+            if (at >= end) {
+                return;
+            }
+        }
+        throw new SegmentationFaultException(at, "no mapping in " + this);
     }
 
     private MappedFrame faultIn(long address, boolean write) {
@@ -514,27 +547,28 @@ public final class AddressSpace extends Mm {
         }
         copy.data.set(old.data.get());
         long[] window = inflight.add(address, address + Addresses.PAGE_SIZE);
-        boolean replaced;
-        ptl.lock();
+        boolean replaced = false;
         try {
-            replaced = pageTable.get(address) == pte;
+            ptl.lock();
+            try {
+                replaced = pageTable.get(address) == pte;
+                if (replaced) {
+                    pageTable.set(address, Pte.make(copy.pfn, true));
+                    old.removeRmap(this, address);
+                    copy.addRmap(this, address);
+                }
+            } finally {
+                ptl.unlock();
+            }
             if (replaced) {
-                pageTable.set(address, Pte.make(copy.pfn, true));
-                old.removeRmap(this, address);
-                copy.addRmap(this, address);
+                notifiers().invalidatePage(address);
+                tellRemoteMappers(List.of(old));
             }
         } finally {
-            ptl.unlock();
+            inflight.remove(window);
+            memory.put(replaced ? old : copy); // the old pte's reference, or the copy nobody maps
+            memory.put(old); // ours
         }
-        if (replaced) {
-            notifiers().invalidatePage(address);
-            tellRemoteMappers(List.of(old));
-            memory.put(old); // the pte's reference
-        } else {
-            memory.put(copy); // the pte changed under us: fault again
-        }
-        inflight.remove(window);
-        memory.put(old); // ours
     }
 
     // ------------------------------------------------------------------ exit
@@ -548,7 +582,25 @@ public final class AddressSpace extends Mm {
     @Override
     protected void exitMmap() {
         super.exitMmap();
-        mmapLock().writeLock().lock();
+        if (machine.notifierCore().lockBounded(mmapLock().writeLock(), "exit of " + this + " waits for its mmap_lock",
+                id())) {
+            tearDown();
+            return;
+        }
+        // Its holder is stuck (in a driver's callback, reported by the watchdog): exit returns, and
+        // the teardown runs when the lock comes free, as the OOM reaper would.
+        System.getLogger(AddressSpace.class.getName()).log(System.Logger.Level.ERROR, "exit of " + this
+                + ": mmap_lock is held by a stuck thread (see mmu:stalls); its teardown waits for it in the background");
+        Thread reaper = new Thread(() -> {
+            mmapLock().writeLock().lock();
+            tearDown();
+        }, "mm-reaper-" + id());
+        reaper.setDaemon(true);
+        reaper.start();
+    }
+
+    /** Unmaps everything and frees the pages; mmap_lock held for write, released here. */
+    private void tearDown() {
         try {
             if (!vmas.isEmpty()) {
                 zap(0, Addresses.TASK_SIZE, MmuNotifierEvent.UNMAP, null);
@@ -556,8 +608,8 @@ public final class AddressSpace extends Mm {
             }
         } finally {
             mmapLock().writeLock().unlock();
+            machine.forget(this);
         }
-        machine.forget(this);
     }
 
     // ------------------------------------------------------------------ introspection

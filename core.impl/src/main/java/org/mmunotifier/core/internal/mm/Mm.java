@@ -55,30 +55,54 @@ public abstract class Mm implements MmStruct, MmLifetime {
     }
 
     /**
-     * {@code mmget_not_zero}: takes a user reference unless the mm is already exiting.
+     * {@code mmget}: takes a user reference unless the mm is already exiting.
      *
      * @throws MmDeadException if it is
      */
     public void mmget() {
+        if (!mmgetNotZero()) {
+            throw new MmDeadException("mm " + id + " has exited");
+        }
+    }
+
+    @Override
+    public boolean mmgetNotZero() {
         int u;
         do {
             u = users.get();
             if (u <= 0) {
-                throw new MmDeadException("mm " + id + " has exited");
+                return false;
             }
         } while (!users.compareAndSet(u, u + 1));
+        return true;
     }
 
-    /** {@code mmput}: drops a user reference; the last one runs {@link #exitMmap()}. */
+    /**
+     * {@code mmput}: drops a user reference; the last one runs {@link #exitMmap()}. When that last
+     * reference is dropped from inside a notifier callback, or by a thread holding this mm's
+     * {@code mmap_lock}, exit runs on a thread of its own ({@code mmput_async}): run here, it would
+     * wait for the very callback or lock its caller is in.
+     */
+    @Override
     public void mmput() {
         int u = users.decrementAndGet();
         if (u == 0) {
-            exitMmap();
-            mmdrop(); // the users' reference on the structure
+            if (notifiers.mustNotExitHere() || mmapLock.getReadHoldCount() > 0 || mmapLock.isWriteLockedByCurrentThread()) {
+                Thread t = new Thread(this::exitAndDrop, "mmput-async-" + id);
+                t.setDaemon(true);
+                t.start();
+            } else {
+                exitAndDrop();
+            }
         } else if (u < 0) {
             users.incrementAndGet();
             throw new IllegalStateException("mmput on mm " + id + " without a matching mmget");
         }
+    }
+
+    private void exitAndDrop() {
+        exitMmap();
+        mmdrop(); // the users' reference on the structure
     }
 
     /** {@code mmgrab}: keeps the structure (not the address space) alive. */

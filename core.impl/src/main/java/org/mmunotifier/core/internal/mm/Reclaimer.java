@@ -127,25 +127,30 @@ public final class Reclaimer {
     private void unmapOne(Frame f, AddressSpace mm, long address) {
         long[] window = mm.inflight.add(address, address + Addresses.PAGE_SIZE);
         boolean cleared = false;
-        mm.ptl.lock();
         try {
-            long pte = mm.pageTable.get(address);
-            if (Pte.present(pte) && Pte.pfn(pte) == f.pfn) {
-                mm.pageTable.clear(address);
-                f.removeRmap(mm, address);
-                cleared = true;
+            mm.ptl.lock();
+            try {
+                long pte = mm.pageTable.get(address);
+                if (Pte.present(pte) && Pte.pfn(pte) == f.pfn) {
+                    mm.pageTable.clear(address);
+                    f.removeRmap(mm, address);
+                    cleared = true;
+                }
+            } finally {
+                mm.ptl.unlock();
+            }
+            if (cleared) {
+                // ptep_clear_flush_notify: the page is not freed until this returns.
+                mm.notifiers().invalidatePage(address);
+                if (f.isExternalRmap()) {
+                    notifierCore.rmapInvalidatePage(f); // remote mappers, while the unmap is in flight
+                }
             }
         } finally {
-            mm.ptl.unlock();
-        }
-        if (cleared) {
-            // ptep_clear_flush_notify: the page is not freed until this returns.
-            mm.notifiers().invalidatePage(address);
-            if (f.isExternalRmap()) {
-                notifierCore.rmapInvalidatePage(f); // remote mappers, while the unmap is in flight
+            mm.inflight.remove(window);
+            if (cleared) {
+                memory.put(f); // the pte's reference: freed now if it was the last
             }
-            memory.put(f);
         }
-        mm.inflight.remove(window);
     }
 }

@@ -15,6 +15,11 @@ public record Vma(long start, long end, int prot, boolean shared) {
 
     public Vma {
         Addresses.checkRange(start, end);
+        checkProt(prot);
+    }
+
+    /** @throws IllegalArgumentException if {@code prot} has bits other than read, write and exec */
+    static void checkProt(int prot) {
         if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) != 0) {
             throw new IllegalArgumentException("protection 0x" + Integer.toHexString(prot)
                     + " has bits other than PROT_READ|PROT_WRITE|PROT_EXEC");

@@ -8,45 +8,45 @@ import org.mmunotifier.api.MmuNotifier;
  * each hook passes its constant, and the JIT sees one target per call site.
  */
 enum Callback {
-    AGE_PAGE("age_page", false) {
+    AGE_PAGE(CallKind.AGE_PAGE, false) {
         @Override
         boolean call(MmuNotifier n, MmStruct mm, long a, long b, boolean flag) {
             return n.agePage(mm, a);
         }
     },
-    INVALIDATE_PAGE("invalidate_page", false) {
+    INVALIDATE_PAGE(CallKind.INVALIDATE_PAGE, false) {
         @Override
         boolean call(MmuNotifier n, MmStruct mm, long a, long b, boolean flag) {
             n.invalidatePage(mm, a);
             return false;
         }
     },
-    INVALIDATE_RANGE("invalidate_range", false) {
+    INVALIDATE_RANGE(CallKind.INVALIDATE_RANGE, false) {
         @Override
         boolean call(MmuNotifier n, MmStruct mm, long a, long b, boolean flag) {
             n.invalidateRange(mm, a, b, flag);
             return false;
         }
     },
-    CLEAR_YOUNG("clear_young", false) {
+    CLEAR_YOUNG(CallKind.CLEAR_YOUNG, false) {
         @Override
         boolean call(MmuNotifier n, MmStruct mm, long a, long b, boolean flag) {
             return n.clearYoung(mm, a, b);
         }
     },
     /** Like Linux, stops at the first secondary MMU that says young. */
-    TEST_YOUNG("test_young", true) {
+    TEST_YOUNG(CallKind.TEST_YOUNG, true) {
         @Override
         boolean call(MmuNotifier n, MmStruct mm, long a, long b, boolean flag) {
             return n.testYoung(mm, a);
         }
     };
 
-    final String opName;
+    final CallKind kind;
     final boolean stopAtFirstTrue;
 
-    Callback(String opName, boolean stopAtFirstTrue) {
-        this.opName = opName;
+    Callback(CallKind kind, boolean stopAtFirstTrue) {
+        this.kind = kind;
         this.stopAtFirstTrue = stopAtFirstTrue;
     }
 

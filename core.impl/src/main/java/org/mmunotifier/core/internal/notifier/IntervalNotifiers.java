@@ -2,10 +2,15 @@ package org.mmunotifier.core.internal.notifier;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.mmunotifier.api.Addresses;
+import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuIntervalNotifier;
+import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.api.NotRegisteredException;
+import org.mmunotifier.api.runtime.Stall;
 
 /**
  * The interval notifiers of one mm ({@code mn_itree_*} in {@code mm/mmu_notifier.c}).
@@ -17,10 +22,15 @@ import org.mmunotifier.api.NotRegisteredException;
  * flight but hit nothing; an insert then goes straight into the tree but makes the sequence odd,
  * so the new subscription's {@code readBegin} waits for those invalidations too (one of them may
  * be clearing ptes in its interval right now).
+ *
+ * <p>Every {@link #invalidateStart} is matched by one {@link #invalidateEnd()}, whatever a
+ * driver's callback throws: an end that never came would leave the sequence odd, and every
+ * {@code readBegin} and {@code remove} of the mm would wait for ever.
  */
 final class IntervalNotifiers {
     private final MmStruct mm;
     private final MmLifetime lifetime;
+    private final NotifierCore core;
     private final Srcu srcu;
     private final NotifierFaults faults;
     private final Object lock = new Object(); // also the wait queue
@@ -28,10 +38,12 @@ final class IntervalNotifiers {
     private final List<IntervalSubscription> deferredList = new ArrayList<>();
     private long invalidateSeq = 2; // guarded by lock; starts even (idle)
     private long activeInvalidateRanges; // guarded by lock
+    private boolean dead; // guarded by lock: exit has begun, inserts are refused
 
     IntervalNotifiers(MmStruct mm, MmLifetime lifetime, NotifierCore core) {
         this.mm = mm;
         this.lifetime = lifetime;
+        this.core = core;
         this.srcu = core.srcu();
         this.faults = core.faults();
     }
@@ -44,10 +56,22 @@ final class IntervalNotifiers {
         return (invalidateSeq & 1) != 0;
     }
 
-    /** The caller has taken the mm reference {@link #remove} drops. */
-    IntervalSubscription insert(long start, long end, MmuIntervalNotifier notifier, Owner owner) {
-        IntervalSubscription sub = new IntervalSubscription(this, start, end, notifier, owner);
+    /**
+     * {@code mmu_interval_notifier_insert}. The check that the mm is alive, the owner's adoption and
+     * the insert are one step under the lock: an insert racing exit either fails or is in the tree
+     * (or on the deferred list) when exit's teardown invalidation walks it.
+     */
+    IntervalSubscription insert(long start, long end, MmuIntervalNotifier notifier, Identity who) {
+        IntervalSubscription sub = new IntervalSubscription(this, start, end, notifier, who);
         synchronized (lock) {
+            if (dead) {
+                throw new MmDeadException("mm " + mm.id() + " has begun to exit: cannot insert an interval"
+                        + " subscription for " + who.notifier);
+            }
+            if (!who.owner.adopt(sub)) {
+                throw who.owner.stopped();
+            }
+            lifetime.mmgrab(); // dropped by remove()
             if (activeInvalidateRanges != 0) {
                 if (isInvalidating()) {
                     // The tree is frozen for walkers: insert when the last invalidation ends.
@@ -62,24 +86,23 @@ final class IntervalNotifiers {
                 sub.initSeq(invalidateSeq - 1); // odd and already past: readBegin need not wait
                 tree.insert(sub);
             }
-        }
-        if (!owner.adopt(sub)) {
-            remove(sub, false);
-            throw owner.stopped();
+            core.registered(sub);
         }
         return sub;
     }
 
     /**
-     * {@code mmu_interval_notifier_remove}: waits for the invalidation in flight that may be calling it.
+     * {@code mmu_interval_notifier_remove}: waits for the invalidation in flight that may be calling
+     * it, at most the give-up time (a callback stuck that long is the watchdog's to report; the
+     * subscription is then marked removed, so the stuck invalidation does not call it again).
      *
      * @param strict the driver asked: removing twice is its error. Otherwise the core is taking it
      *        back and a subscription already removed is left alone
      */
     void remove(IntervalSubscription sub, boolean strict) {
         if (srcu.inReadSection()) {
-            throw new IllegalStateException("an interval subscription cannot be removed from inside a notifier"
-                    + " callback: remove() waits for the invalidation that is running the callback");
+            throw new IllegalStateException("an interval subscription cannot be removed from inside a notifier callback:"
+                    + " remove() waits for the invalidation that is running the callback");
         }
         long waitFor = 0;
         synchronized (lock) {
@@ -103,18 +126,61 @@ final class IntervalNotifiers {
             } else {
                 tree.remove(sub);
             }
-            // Read the sequence under the lock: sampling it outside let remove() return while the
-            // last invalidation was still applying the deferred list (Linux 319561669a59).
-            boolean interrupted = false;
-            while (waitFor != 0 && invalidateSeq == waitFor) {
-                interrupted = await(interrupted);
-            }
-            restoreInterrupt(interrupted);
         }
-        sub.owner.disown(sub);
+        if (waitFor != 0) {
+            awaitSeqChange(waitFor, "remove of " + sub);
+        }
+        sub.identity.owner.disown(sub);
+        core.removed(sub);
         lifetime.mmdrop();
     }
 
+    /**
+     * Waits until the sequence is no longer {@code seq}, reading it under the lock: sampling it
+     * outside let remove() return while the last invalidation was still applying the deferred list
+     * (Linux 319561669a59). Bounded by the give-up time; reported as a stall past the threshold.
+     *
+     * @return false if it gave up
+     */
+    private boolean awaitSeqChange(long seq, String what) {
+        StallPolicy policy = core.stallPolicy();
+        long t0 = System.nanoTime();
+        StallWatchdog.Activity waiting = null;
+        boolean interrupted = false;
+        try {
+            synchronized (lock) {
+                while (invalidateSeq == seq) {
+                    long waited = System.nanoTime() - t0;
+                    if (waited >= policy.giveUpNanos()) {
+                        return false;
+                    }
+                    if (waiting == null && waited >= policy.stallNanos()) {
+                        waiting = core.watchdog().track(Stall.Kind.WAIT, what + " waits for an invalidation of mm "
+                                + mm.id() + " to end", mm.id(), t0);
+                    }
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(lock, Math.min(policy.stallNanos(), policy.giveUpNanos() - waited));
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                return true;
+            }
+        } finally {
+            if (waiting != null) {
+                waiting.close();
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * {@code mmu_interval_read_begin}. If the thread is interrupted while waiting (a device being
+     * stopped), returns at once a sequence that {@code readRetry} always rejects, with the interrupt
+     * status kept: the driver's retry loop then ends instead of hanging.
+     */
     long readBegin(IntervalSubscription sub) {
         if (srcu.inReadSection()) {
             throw new IllegalStateException("readBegin() cannot be called from inside a notifier callback:"
@@ -124,63 +190,67 @@ final class IntervalNotifiers {
             long seq = sub.seq();
             // seq == invalidateSeq: an invalidation of this interval is in progress (its callback
             // has set this seq, or it was inserted during one). Wait for the last one to end.
-            boolean interrupted = false;
             while (seq == invalidateSeq) {
-                interrupted = await(interrupted);
+                try {
+                    lock.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return seq - 1; // never the subscription's seq: odd values only are set
+                }
             }
-            restoreInterrupt(interrupted);
             return seq;
         }
     }
 
     /**
-     * {@code mn_itree_invalidate}: calls every interval intersecting {@code range}. On refusal of
-     * a non-blockable range it ends its own part and returns false; otherwise the caller must
-     * call {@link #invalidateEnd()} once the ptes are changed.
+     * {@code mn_itree_invalidate}: calls every interval intersecting {@code range}, inside the
+     * caller's read-side section {@code r}. On refusal of a non-blockable range it ends its own
+     * part and returns false; otherwise the caller must call {@link #invalidateEnd()} once the ptes
+     * are changed.
      */
-    boolean invalidateStart(MmuNotifierRange range) {
+    boolean invalidateStart(MmuNotifierRange range, ReaderSlot r, long outer) {
         long curSeq;
-        boolean hit;
         long start = range.start();
         long last = range.end() - 1;
         synchronized (lock) {
             activeInvalidateRanges++;
-            hit = tree.anyIntersecting(start, last);
-            if (hit) {
-                invalidateSeq |= 1;
+            if (!tree.anyIntersecting(start, last)) {
+                return true;
             }
+            invalidateSeq |= 1;
             curSeq = invalidateSeq;
         }
-        if (!hit) {
-            return true;
-        }
         // The sequence is odd until the last invalidateEnd, so nothing changes the tree under us.
-        ReaderSlot r = srcu.enter();
-        boolean done;
+        boolean done = false;
+        int kind = r.kind;
+        r.kind = CallKind.INTERVAL_INVALIDATE.pack(range.event());
         try {
-            done = tree.forEachIntersecting(start, last, sub -> callInvalidate(sub, range, curSeq));
+            done = tree.forEachIntersecting(start, last, sub -> callInvalidate(sub, range, curSeq, r, outer));
+            return done;
         } finally {
-            srcu.exit(r);
+            r.kind = kind;
+            if (!done) {
+                invalidateEnd();
+            }
         }
-        if (!done) {
-            invalidateEnd();
-        }
-        return done;
     }
 
-    private boolean callInvalidate(IntervalSubscription sub, MmuNotifierRange range, long curSeq) {
-        if (!sub.owner.admits()) {
-            return true;
+    private boolean callInvalidate(IntervalSubscription sub, MmuNotifierRange range, long curSeq, ReaderSlot r,
+            long outer) {
+        if (sub.removed || !sub.identity.owner.admits()) {
+            return true; // removed while this invalidation was stuck elsewhere: never called again
         }
         boolean ok;
+        r.calling(sub.identity.id, outer);
         try {
             ok = sub.notifier.invalidate(sub, range, curSeq);
         } catch (Throwable t) {
-            faults.threw(sub.notifier, "invalidate", mm.id(), t);
+            faults.threw(sub.identity, CallKind.INTERVAL_INVALIDATE, mm.id(), t);
             return true;
         }
         if (!ok && range.isBlockable()) {
-            faults.violated(sub.notifier, "invalidate", mm.id(), "refused a blockable invalidation of " + range);
+            faults.violated(sub.identity, CallKind.INTERVAL_INVALIDATE, mm.id(), "refused a blockable invalidation of "
+                    + range);
             return true;
         }
         return ok;
@@ -207,25 +277,62 @@ final class IntervalNotifiers {
         }
     }
 
+    /** A one-page {@code CLEAR} (the seed's per-page invalidate), start and end, in a section of its own. */
+    void invalidatePage(long address) {
+        invalidateAll(new InvalidationRange(mm, address, address + Addresses.PAGE_SIZE, MmuNotifierEvent.CLEAR));
+    }
+
+    /**
+     * {@code mn_itree_release}: exit's {@code RELEASE} of the whole address space. Refuses inserts
+     * from now on, under the lock, in the same step that makes the teardown visible; inserts made
+     * before (even ones still deferred behind an invalidation in flight) are invalidated too, so
+     * every subscription hears the teardown.
+     */
+    void release() {
+        InvalidationRange all = new InvalidationRange(mm, 0, Addresses.TASK_SIZE, MmuNotifierEvent.RELEASE);
+        List<IntervalSubscription> pending;
+        synchronized (lock) {
+            dead = true;
+            pending = deferredList.stream().filter(s -> !s.inTree() && !s.removed).toList();
+        }
+        ReaderSlot r = srcu.enter();
+        long outer = r.beginDispatch(CallKind.INTERVAL_INVALIDATE.pack(MmuNotifierEvent.RELEASE), all.start(), all.end());
+        try {
+            if (invalidateStart(all, r, outer)) {
+                try {
+                    long seq;
+                    synchronized (lock) {
+                        seq = invalidateSeq;
+                    }
+                    for (IntervalSubscription s : pending) {
+                        callInvalidate(s, all, seq | 1, r, outer);
+                    }
+                } finally {
+                    invalidateEnd();
+                }
+            }
+        } finally {
+            r.endDispatch(outer);
+            srcu.exit(r);
+        }
+    }
+
+    private void invalidateAll(InvalidationRange range) {
+        ReaderSlot r = srcu.enter();
+        long outer = r.beginDispatch(CallKind.INTERVAL_INVALIDATE.pack(range.event()), range.start(), range.end());
+        try {
+            if (invalidateStart(range, r, outer)) {
+                invalidateEnd();
+            }
+        } finally {
+            r.endDispatch(outer);
+            srcu.exit(r);
+        }
+    }
+
     int size() {
         synchronized (lock) {
             return tree.size() + (int) deferredList.stream().filter(s -> !s.inTree()).count();
-        }
-    }
-
-    /** One {@code wait_event} step: not interruptible; returns whether an interrupt arrived. */
-    private boolean await(boolean interrupted) {
-        try {
-            lock.wait();
-            return interrupted;
-        } catch (InterruptedException e) {
-            return true;
-        }
-    }
-
-    private static void restoreInterrupt(boolean interrupted) {
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 }

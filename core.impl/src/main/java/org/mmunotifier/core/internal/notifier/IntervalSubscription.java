@@ -20,19 +20,24 @@ final class IntervalSubscription extends IntervalTree.Node implements MmuInterva
 
     final MmuIntervalNotifier notifier;
     private final IntervalNotifiers itree;
-    /** Whose code {@link #notifier} is. */
-    final Owner owner;
+    final Identity identity;
     /** Written under the tree's lock or the driver's update lock, read racily by checkRetry. */
     private volatile long invalidateSeq;
     /** On the tree's deferred list (an insert or a remove waiting for the invalidation to end). */
     boolean deferred; // guarded by the tree's lock
-    boolean removed; // guarded by the tree's lock
+    /** Written under the tree's lock; read without it by an invalidation about to call it. */
+    volatile boolean removed;
 
-    IntervalSubscription(IntervalNotifiers itree, long start, long end, MmuIntervalNotifier notifier, Owner owner) {
+    IntervalSubscription(IntervalNotifiers itree, long start, long end, MmuIntervalNotifier notifier, Identity identity) {
         super(start, end - 1);
         this.itree = itree;
         this.notifier = notifier;
-        this.owner = owner;
+        this.identity = identity;
+    }
+
+    @Override
+    public Identity identity() {
+        return identity;
     }
 
     long seq() {
@@ -101,6 +106,6 @@ final class IntervalSubscription extends IntervalTree.Node implements MmuInterva
     @Override
     public String toString() {
         return "interval [0x" + Long.toHexString(start) + ", 0x" + Long.toHexString(last + 1) + ") of mm "
-                + itree.mm().id() + " -> " + NotifierFault.identify(notifier);
+                + itree.mm().id() + " -> " + identity.notifier;
     }
 }

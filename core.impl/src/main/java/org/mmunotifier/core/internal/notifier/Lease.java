@@ -2,6 +2,9 @@ package org.mmunotifier.core.internal.notifier;
 
 /** A registration its {@link Owner} holds and the core can take back when the owner goes away. */
 public interface Lease {
+    /** Who it is: id, owner, the notifier's name, its fault count. */
+    Identity identity();
+
     /**
      * Unlinks the registration without calling into its notifier again (no {@code release}, no
      * {@code freeNotifier}) and waits until no callback of it is running. Idempotent.

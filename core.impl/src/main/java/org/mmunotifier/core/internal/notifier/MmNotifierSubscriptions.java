@@ -5,6 +5,7 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongPredicate;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.AlreadyRegisteredException;
 import org.mmunotifier.api.MmDeadException;
@@ -12,7 +13,6 @@ import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuIntervalNotifier;
 import org.mmunotifier.api.MmuIntervalSubscription;
 import org.mmunotifier.api.MmuNotifier;
-import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.MmuNotifierOps;
 import org.mmunotifier.api.NotRegisteredException;
 import org.mmunotifier.api.NotifiersDisabledException;
@@ -23,12 +23,16 @@ import org.mmunotifier.api.NotifiersDisabledException;
  *
  * <p>Read side: {@link #hooks} is one volatile field holding an immutable subscriber array (and the
  * interval notifiers, once any was inserted), or null when there is nothing to call. A hook reads
- * it once and returns on null; otherwise it enters a {@link Srcu} section and walks the array. No
- * lock is shared between readers.
+ * it once and returns on null; otherwise it enters a {@link Srcu} section and walks the array,
+ * reading each registration's state before calling it. No lock is shared between readers.
  *
  * <p>Write side: every change copies the array under {@link #lock} and publishes a new
  * {@link Hooks}; unlinking is followed by a grace period before the caller may assume that no
  * callback runs.
+ *
+ * <p>A driver's callback never breaks the primary: whatever it throws ({@link Error}s included) is
+ * recorded as its fault, and the hook goes on with the other notifiers; each start still gets its
+ * end, and the read-side section is always left.
  */
 public final class MmNotifierSubscriptions {
     private static final Subscription[] NONE = {};
@@ -72,10 +76,11 @@ public final class MmNotifierSubscriptions {
     /** {@code mmu_notifier_register}: takes {@code mmap_lock} for write, which waits out every invalidation. */
     public void register(MmuNotifier notifier) {
         checkRegistrable(notifier);
-        Owner owner = openOwnerOf(notifier); // outside mmap_lock: resolving may call into the framework
-        mmapLock.writeLock().lock();
+        // Outside mmap_lock: resolving the owner may call into the framework, naming it into the driver.
+        Identity who = core.newIdentity(core.openOwnerOf(notifier), notifier);
+        lockMmapForWrite("register " + who.notifier);
         try {
-            link(notifier, null, owner);
+            link(notifier, null, who);
         } finally {
             mmapLock.writeLock().unlock();
         }
@@ -85,13 +90,13 @@ public final class MmNotifierSubscriptions {
     public void registerLocked(MmuNotifier notifier) {
         checkRegistrable(notifier);
         requireMmapWriteLocked("registerLocked");
-        link(notifier, null, openOwnerOf(notifier));
+        link(notifier, null, core.newIdentity(core.openOwnerOf(notifier), notifier));
     }
 
     public <N extends MmuNotifier> N get(MmuNotifierOps<N> ops) {
         Objects.requireNonNull(ops, "ops");
         checkCompiledIn();
-        mmapLock.writeLock().lock();
+        lockMmapForWrite("get a notifier of " + Identity.nameOf(ops));
         try {
             return getLocked(ops);
         } finally {
@@ -101,7 +106,9 @@ public final class MmNotifierSubscriptions {
 
     /**
      * {@code mmu_notifier_get_locked}. {@code mmap_lock} held for write keeps other gets on this mm
-     * out while {@code allocNotifier} runs without our lock.
+     * out while {@code allocNotifier} runs without our lock. If the notifier cannot be linked (the
+     * mm began to exit meanwhile, its bundle is stopping), it is handed back to
+     * {@code freeNotifier} at once: it was never linked, so nothing can be calling it.
      */
     @SuppressWarnings("unchecked")
     public <N extends MmuNotifier> N getLocked(MmuNotifierOps<N> ops) {
@@ -109,34 +116,41 @@ public final class MmNotifierSubscriptions {
         checkCompiledIn();
         requireMmapWriteLocked("getLocked");
         synchronized (lock) {
-            checkAlive("get a notifier of " + NotifierFault.identify(ops));
+            checkAlive("get a notifier of " + Identity.nameOf(ops));
             Subscription s = byOps.get(ops);
             if (s != null && s.isActive()) {
                 s.users++;
                 return (N) s.notifier;
             }
         }
-        Owner owner = openOwnerOf(ops); // before allocNotifier: refused, it allocates nothing
+        Owner owner = core.openOwnerOf(ops); // before allocNotifier: refused, it allocates nothing
         N notifier = Objects.requireNonNull(ops.allocNotifier(mm),
-                () -> NotifierFault.identify(ops) + ".allocNotifier returned null");
-        link(notifier, ops, owner);
+                () -> Identity.nameOf(ops) + ".allocNotifier returned null");
+        Identity who = core.newIdentity(owner, notifier);
+        try {
+            link(notifier, ops, who);
+        } catch (RuntimeException e) {
+            freeNotifier((MmuNotifierOps<MmuNotifier>) ops, notifier, who);
+            throw e;
+        }
         return notifier;
     }
 
-    /** Whose code {@code code} is; refuses an owner that is going away. */
-    private Owner openOwnerOf(Object code) {
-        Owner owner = core.ownerOf(code);
-        owner.checkOpen();
-        return owner;
-    }
-
-    private void link(MmuNotifier notifier, MmuNotifierOps<?> ops, Owner owner) {
-        Subscription s = new Subscription(this, notifier, ops, owner);
+    /**
+     * Links a new registration. The owner adopts it before it is published, under our lock: an
+     * owner that is being cleaned up refuses, and then nothing was ever visible to a dispatch.
+     * (Publishing first and undoing it after a refused adoption let a dispatch that read the new
+     * list be refused and counted as a call into a stopped bundle that nobody made.)
+     */
+    private void link(MmuNotifier notifier, MmuNotifierOps<?> ops, Identity who) {
+        Subscription s = new Subscription(this, notifier, ops, who);
         synchronized (lock) {
-            checkAlive("register " + NotifierFault.identify(notifier));
+            checkAlive("register " + who.notifier);
             if (byNotifier.containsKey(notifier) || indexOf(list, notifier) >= 0) {
-                throw new AlreadyRegisteredException(NotifierFault.identify(notifier) + " is registered on mm "
-                        + mm.id() + " already");
+                throw new AlreadyRegisteredException(who.notifier + " is registered on mm " + mm.id() + " already");
+            }
+            if (!who.owner.adopt(s)) {
+                throw who.owner.stopped();
             }
             byNotifier.put(notifier, s);
             if (ops != null) {
@@ -146,10 +160,7 @@ public final class MmNotifierSubscriptions {
             list[list.length - 1] = s;
             publish();
             lifetime.mmgrab();
-        }
-        if (!owner.adopt(s)) {
-            forceRemove(s);
-            throw owner.stopped();
+            core.registered(s);
         }
     }
 
@@ -170,16 +181,22 @@ public final class MmNotifierSubscriptions {
             return; // unregister or put won
         }
         if (!s.tryKill() && !s.isReleasingOnThisThread()) {
-            s.awaitDead(); // exit is calling its release: the owner is still stopping, let it finish
+            awaitRelease(s); // exit is calling its release: the owner is still stopping, let it finish
         }
-        srcu.synchronize();
-        lifetime.mmdrop();
+        afterUnlink(s, "forced removal of ");
     }
 
     /**
      * {@code mmu_notifier_unregister}. Exactly one of exit and unregister calls {@code release},
      * and it does so before unlinking: a notifier unlinked first would miss the invalidations of
      * pages reclaimed meanwhile, and those pages could be freed while it still maps them.
+     *
+     * <p>The caller claims the registration first, under the lock: a second unregister of the same
+     * notifier, on any thread, gets {@link NotRegisteredException}. Called from the notifier's own
+     * {@code release} (run by exit, or by an unregister on this thread), it marks the registration
+     * dead and unlinks it at once, so no callback of it begins after it returns; the grace period
+     * then waits for the callbacks of it still running on other threads (see {@link Srcu} for why
+     * this cannot deadlock).
      */
     public void unregister(MmuNotifier notifier) {
         Objects.requireNonNull(notifier, "notifier");
@@ -187,40 +204,67 @@ public final class MmNotifierSubscriptions {
         synchronized (lock) {
             s = byNotifier.get(notifier);
             if (s == null) {
-                throw new NotRegisteredException(NotifierFault.identify(notifier) + " is not registered on mm "
-                        + mm.id());
+                Subscription inRelease = releasingOnThisThread(notifier);
+                if (inRelease != null) {
+                    // From the release an unregister on this thread is running: that unregister
+                    // finishes the job when release returns; no callback may begin from now on.
+                    unlink(inRelease);
+                    inRelease.markDead();
+                    return;
+                }
+                throw new NotRegisteredException(Identity.nameOf(notifier) + " is not registered on mm " + mm.id());
             }
             if (s.ops != null) {
-                throw new NotRegisteredException(NotifierFault.identify(notifier) + " was obtained from get() on mm "
-                        + mm.id() + ": drop it with put(), not unregister()");
+                throw new NotRegisteredException(s.identity.notifier + " was obtained from get() on mm " + mm.id()
+                        + ": drop it with put(), not unregister()");
             }
+            byNotifier.remove(notifier);
         }
-        boolean mine; // false if the core force-removed it meanwhile: it then dropped the mm too
-        if (s.tryBeginRelease()) {
-            callRelease(s);
-            synchronized (lock) {
-                unlink(s);
-                mine = byNotifier.remove(notifier, s);
-            }
-            s.markDead();
-        } else if (s.isReleasingOnThisThread()) {
-            // Called from release on this thread: whoever called release unlinks it when release
-            // returns. Waiting for that here would wait for ourselves.
-            synchronized (lock) {
-                mine = byNotifier.remove(notifier, s);
-            }
-        } else {
-            s.awaitDead();
-            synchronized (lock) {
-                unlink(s); // a no-op unless exit released it
-                mine = byNotifier.remove(notifier, s);
-            }
+        if (releaseIfFirst(s) || s.isReleasingOnThisThread()) {
+            unlinkDead(s);
+        } else if (!s.isDead()) {
+            awaitRelease(s); // exit on another thread is releasing it, and unlinks it after
+            unlinkDead(s);
         }
+        afterUnlink(s, "unregister of ");
+    }
+
+    /** The grace period after an unlink, then the registration's references go. */
+    private void afterUnlink(Subscription s, String what) {
         s.owner.disown(s);
         // Callbacks that read the array before the unlink may still be running on other threads.
-        srcu.synchronize();
-        if (mine) {
-            lifetime.mmdrop();
+        long id = s.identity.id;
+        srcu.synchronize(x -> x == id, () -> what + s.describe());
+        core.removed(s);
+        lifetime.mmdrop();
+    }
+
+    private void unlinkDead(Subscription s) {
+        synchronized (lock) {
+            unlink(s);
+        }
+        s.markDead();
+    }
+
+    /** A registration of {@code notifier} whose release this thread is running, or null. */
+    private Subscription releasingOnThisThread(MmuNotifier notifier) {
+        int i = indexOf(list, notifier);
+        return i >= 0 && list[i].isReleasingOnThisThread() ? list[i] : null;
+    }
+
+    /**
+     * Waits for another thread's release of {@code s} to return, as a core wait (a grace period on
+     * that thread then need not wait for us) bounded by the give-up time. A release stuck for
+     * longer is the driver's stall: the watchdog reports it, and we take the registration away.
+     */
+    private void awaitRelease(Subscription s) {
+        boolean[] done = new boolean[1];
+        srcu.blockedInCore(() -> done[0] = s.awaitDead(core.stallPolicy().giveUpNanos()));
+        if (!done[0]) {
+            System.getLogger(MmNotifierSubscriptions.class.getName()).log(System.Logger.Level.ERROR,
+                    "gave up waiting for the release of " + s.describe() + " (" + s.owner.name()
+                            + ") after " + core.stallPolicy().giveUpMillis() + " ms: it is taken away unfinished");
+            s.markDead();
         }
     }
 
@@ -231,7 +275,7 @@ public final class MmNotifierSubscriptions {
         synchronized (lock) {
             s = byNotifier.get(notifier);
             if (s == null || s.ops == null) {
-                throw new NotRegisteredException(NotifierFault.identify(notifier) + " was not obtained from get() on mm "
+                throw new NotRegisteredException(Identity.nameOf(notifier) + " was not obtained from get() on mm "
                         + mm.id());
             }
             if (--s.users > 0) {
@@ -248,32 +292,42 @@ public final class MmNotifierSubscriptions {
         freeAfterGracePeriod(s);
     }
 
-    @SuppressWarnings({"unchecked", "rawtypes"})
+    @SuppressWarnings("unchecked")
     private void freeAfterGracePeriod(Subscription s) {
-        MmuNotifierOps ops = s.ops;
-        srcu.callSrcu(() -> {
-            try {
-                if (s.owner.admits()) {
-                    ops.freeNotifier(s.notifier);
-                }
-            } catch (Throwable t) {
-                faults.threw(s.notifier, "free_notifier", mm.id(), t);
+        long id = s.identity.id;
+        srcu.callSrcu(x -> x == id, () -> "put of " + s.describe(), () -> {
+            if (s.owner.admits()) {
+                freeNotifier((MmuNotifierOps<MmuNotifier>) s.ops, s.notifier, s.identity);
             }
+            core.removed(s);
             lifetime.mmdrop();
         });
+    }
+
+    /**
+     * {@code free_notifier}, in a read-side section of its own so the watchdog sees it (a driver's
+     * free that blocks holds up {@code MmuNotifiers.synchronize()}).
+     */
+    private void freeNotifier(MmuNotifierOps<MmuNotifier> ops, MmuNotifier notifier, Identity who) {
+        ReaderSlot r = srcu.enter();
+        long outer = r.beginDispatch(CallKind.FREE_NOTIFIER.pack(null), 0, 0);
+        try {
+            r.calling(who.id, outer);
+            ops.freeNotifier(notifier);
+        } catch (Throwable t) {
+            faults.threw(who, CallKind.FREE_NOTIFIER, mm.id(), t);
+        } finally {
+            r.endDispatch(outer);
+            srcu.exit(r);
+        }
     }
 
     public MmuIntervalSubscription insertInterval(long start, long end, MmuIntervalNotifier notifier) {
         Objects.requireNonNull(notifier, "notifier");
         checkCompiledIn();
         Addresses.checkRange(start, end);
-        Owner owner = openOwnerOf(notifier);
-        IntervalNotifiers t = itreeOrCreate();
-        synchronized (lock) {
-            checkAlive("insert an interval subscription for " + NotifierFault.identify(notifier));
-            lifetime.mmgrab(); // dropped by remove()
-        }
-        return t.insert(start, end, notifier, owner);
+        Identity who = core.newIdentity(core.openOwnerOf(notifier), notifier);
+        return itreeOrCreate().insert(start, end, notifier, who);
     }
 
     /**
@@ -287,14 +341,7 @@ public final class MmNotifierSubscriptions {
                 return itree;
             }
         }
-        boolean held = mmapLock.isWriteLockedByCurrentThread();
-        if (!held && mmapLock.getReadHoldCount() > 0) {
-            throw new IllegalMonitorStateException("the first interval subscription of mm " + mm.id()
-                    + " takes mmap_lock for write, but the caller holds it for read");
-        }
-        if (!held) {
-            mmapLock.writeLock().lock();
-        }
+        lockMmapForWrite("the first interval subscription");
         try {
             synchronized (lock) {
                 checkAlive("insert an interval subscription");
@@ -305,9 +352,7 @@ public final class MmNotifierSubscriptions {
                 return itree;
             }
         } finally {
-            if (!held) {
-                mmapLock.writeLock().unlock();
-            }
+            mmapLock.writeLock().unlock();
         }
     }
 
@@ -322,27 +367,27 @@ public final class MmNotifierSubscriptions {
      */
     public void release() {
         Hooks h;
+        IntervalNotifiers t;
         synchronized (lock) {
             dead = true;
             h = hooks;
+            t = itree;
         }
-        if (h == null) {
+        if (t != null) {
+            t.release();
+        }
+        if (h == null || h.list.length == 0) {
             return;
-        }
-        if (h.itree != null) {
-            InvalidationRange all = new InvalidationRange(mm, 0, Addresses.TASK_SIZE, MmuNotifierEvent.RELEASE);
-            if (h.itree.invalidateStart(all)) {
-                h.itree.invalidateEnd();
-            }
         }
         Subscription[] subs = h.list;
         boolean[] mine = new boolean[subs.length];
         ReaderSlot r = srcu.enter();
         try {
             for (int i = 0; i < subs.length; i++) {
+                // Claimed inside our section, like unregister's claim inside its own.
                 if (subs[i].tryBeginRelease()) {
                     mine[i] = true;
-                    callRelease(subs[i]);
+                    callRelease(subs[i], r);
                 }
             }
         } finally {
@@ -362,20 +407,48 @@ public final class MmNotifierSubscriptions {
                 subs[i].markDead();
             }
         }
-        srcu.synchronize();
+        // Waits for releases unregister won: each was claimed inside a section, so it is seen here.
+        srcu.synchronize(ofThese(subs), () -> "exit of mm " + mm.id());
     }
 
-    private void callRelease(Subscription s) {
+    private static LongPredicate ofThese(Subscription[] subs) {
+        return id -> {
+            for (Subscription s : subs) {
+                if (s.identity.id == id) {
+                    return true;
+                }
+            }
+            return false;
+        };
+    }
+
+    /** Claims and calls {@code release} inside one read-side section; false if exit claimed it first. */
+    private boolean releaseIfFirst(Subscription s) {
+        ReaderSlot r = srcu.enter();
+        try {
+            if (!s.tryBeginRelease()) {
+                return false;
+            }
+            callRelease(s, r);
+            return true;
+        } finally {
+            srcu.exit(r);
+        }
+    }
+
+    /** {@code ->release} on {@code r}'s thread, inside its section. */
+    private void callRelease(Subscription s, ReaderSlot r) {
         if (!s.owner.admits()) {
             return;
         }
-        ReaderSlot r = srcu.enter();
+        long outer = r.beginDispatch(CallKind.RELEASE.pack(null), 0, 0);
         try {
+            r.calling(s.identity.id, outer);
             s.notifier.release(mm);
         } catch (Throwable t) {
-            faults.threw(s.notifier, "release", mm.id(), t);
+            faults.threw(s.identity, CallKind.RELEASE, mm.id(), t);
         } finally {
-            srcu.exit(r);
+            r.endDispatch(outer);
         }
     }
 
@@ -411,46 +484,50 @@ public final class MmNotifierSubscriptions {
             srcu.exit(r);
             return true;
         }
-        boolean refused = false;
+        long outer = r.beginDispatch(CallKind.INVALIDATE_RANGE_START.pack(range.event()), range.start(), range.end());
+        boolean open = false; // the section stays open for end
         try {
             if (h.itree != null) {
-                if (!h.itree.invalidateStart(range)) {
-                    srcu.exit(r);
+                if (!h.itree.invalidateStart(range, r, outer)) {
                     return false;
                 }
                 range.itree = h.itree;
             }
             Subscription[] subs = h.list;
+            boolean refused = false;
             for (int i = 0; i < subs.length; i++) {
-                refused |= !callStart(subs[i], i, range);
+                refused |= !callStart(subs[i], i, range, r, outer);
             }
             if (refused) {
                 // Those that accepted expect their end (Linux c2655835fd8c); give it now.
-                callEnds(subs, range);
-                endItree(range);
-                srcu.exit(r);
+                callEnds(subs, range, r, outer);
                 return false;
             }
             range.snapshot = subs;
             range.section = r;
+            open = true;
             return true;
-        } catch (RuntimeException | Error e) {
-            srcu.exit(r);
-            throw e;
+        } finally {
+            r.endDispatch(outer);
+            if (!open) {
+                endItree(range); // a refusal, or a bug of ours: the interval tree must not stay odd
+                srcu.exit(r);
+            }
         }
     }
 
     /** @return false only for a legitimate refusal of a non-blockable range */
-    private boolean callStart(Subscription s, int index, InvalidationRange range) {
-        if (!s.owner.admits()) {
+    private boolean callStart(Subscription s, int index, InvalidationRange range, ReaderSlot r, long outer) {
+        if (s.isDead() || !s.owner.admits()) {
             range.markFailed(index); // not called, so no end either
             return true;
         }
         boolean ok;
+        r.calling(s.identity.id, outer);
         try {
             ok = s.notifier.invalidateRangeStart(range);
         } catch (Throwable t) {
-            faults.threw(s.notifier, "invalidate_range_start", mm.id(), t);
+            faults.threw(s.identity, CallKind.INVALIDATE_RANGE_START, mm.id(), t);
             range.markFailed(index); // it may have done half its work; an end would unbalance it
             return true;
         }
@@ -459,7 +536,7 @@ public final class MmNotifierSubscriptions {
         }
         range.markFailed(index);
         if (range.isBlockable()) {
-            faults.violated(s.notifier, "invalidate_range_start", mm.id(),
+            faults.violated(s.identity, CallKind.INVALIDATE_RANGE_START, mm.id(),
                     "refused a blockable invalidation of " + range + "; it gets no end and the invalidation proceeds");
             return true;
         }
@@ -478,15 +555,17 @@ public final class MmNotifierSubscriptions {
         range.snapshot = null;
         ReaderSlot r = range.section;
         range.section = null;
+        long outer = r.beginDispatch(CallKind.INVALIDATE_RANGE_END.pack(range.event()), range.start(), range.end());
         try {
-            callEnds(subs, range);
-            endItree(range);
+            callEnds(subs, range, r, outer);
         } finally {
+            r.endDispatch(outer);
+            endItree(range);
             srcu.exit(r); // the section start entered
         }
     }
 
-    private void callEnds(Subscription[] subs, InvalidationRange range) {
+    private void callEnds(Subscription[] subs, InvalidationRange range, ReaderSlot r, long outer) {
         for (int i = 0; i < subs.length; i++) {
             Subscription s = subs[i];
             // A notifier unregistered since start is dead: its unregister has returned (or is in
@@ -494,10 +573,11 @@ public final class MmNotifierSubscriptions {
             if (range.failed(i) || s.isDead() || !s.owner.admits()) {
                 continue;
             }
+            r.calling(s.identity.id, outer);
             try {
                 s.notifier.invalidateRangeEnd(range);
             } catch (Throwable t) {
-                faults.threw(s.notifier, "invalidate_range_end", mm.id(), t);
+                faults.threw(s.identity, CallKind.INVALIDATE_RANGE_END, mm.id(), t);
             }
         }
     }
@@ -511,7 +591,7 @@ public final class MmNotifierSubscriptions {
 
     /**
      * The seed's per-page invalidate, after the pte of {@code address} was cleared and before the
-     * page is freed. Interval notifiers see it as a one-page {@link MmuNotifierEvent#CLEAR}.
+     * page is freed. Interval notifiers see it as a one-page {@link org.mmunotifier.api.MmuNotifierEvent#CLEAR}.
      */
     public void invalidatePage(long address) {
         if (!NotifierConfig.COMPILED_IN) {
@@ -522,11 +602,7 @@ public final class MmNotifierSubscriptions {
             return;
         }
         if (h.itree != null) { // kept once set, so safe to use from outside a section
-            InvalidationRange page = new InvalidationRange(mm, address, address + Addresses.PAGE_SIZE,
-                    MmuNotifierEvent.CLEAR);
-            if (h.itree.invalidateStart(page)) {
-                h.itree.invalidateEnd();
-            }
+            h.itree.invalidatePage(address);
         }
         each(Callback.INVALIDATE_PAGE, address, 0, false);
     }
@@ -562,15 +638,17 @@ public final class MmNotifierSubscriptions {
     private boolean each(Callback c, long a, long b, boolean flag) {
         boolean any = false;
         ReaderSlot r = srcu.enter();
+        long outer = r.beginDispatch(c.kind.pack(null), a, b);
         try {
             Hooks h = hooks; // inside the section, see startSlow
             if (h == null) {
                 return false;
             }
             for (Subscription s : h.list) {
-                if (!s.owner.admits()) {
+                if (s.isDead() || !s.owner.admits()) {
                     continue;
                 }
+                r.calling(s.identity.id, outer);
                 try {
                     if (c.call(s.notifier, mm, a, b, flag)) {
                         any = true;
@@ -579,16 +657,22 @@ public final class MmNotifierSubscriptions {
                         }
                     }
                 } catch (Throwable t) {
-                    faults.threw(s.notifier, c.opName, mm.id(), t);
+                    faults.threw(s.identity, c.kind, mm.id(), t);
                 }
             }
         } finally {
+            r.endDispatch(outer);
             srcu.exit(r);
         }
         return any;
     }
 
     // ------------------------------------------------------------------ introspection
+
+    /** Whether the calling thread is inside a notifier callback, where exit must not run (it waits for it). */
+    public boolean mustNotExitHere() {
+        return srcu.inReadSection();
+    }
 
     /** {@code mm_has_notifiers}: whether a hook has anything to call. */
     public boolean hasHooks() {
@@ -663,6 +747,22 @@ public final class MmNotifierSubscriptions {
         if (!mmapLock.isWriteLockedByCurrentThread()) {
             throw new IllegalMonitorStateException(op + " requires the caller to hold mmap_lock of mm " + mm.id()
                     + " for write");
+        }
+    }
+
+    /**
+     * Takes {@code mmap_lock} for write for a registration. Fails fast where it would hang for
+     * ever: the caller holds it for read (a read lock cannot be upgraded), or its holder has been
+     * stuck for the give-up time (a stalled callback, reported by the watchdog).
+     */
+    private void lockMmapForWrite(String what) {
+        if (!mmapLock.isWriteLockedByCurrentThread() && mmapLock.getReadHoldCount() > 0) {
+            throw new IllegalMonitorStateException(what + " takes mmap_lock of mm " + mm.id()
+                    + " for write, but the caller holds it for read: a read lock cannot be upgraded");
+        }
+        if (!core.lockBounded(mmapLock.writeLock(), what + " waits for mmap_lock of mm " + mm.id(), mm.id())) {
+            throw new IllegalStateException(what + ": mmap_lock of mm " + mm.id() + " has been held for more than "
+                    + core.stallPolicy().giveUpMillis() + " ms (see mmu:stalls); giving up");
         }
     }
 }

@@ -1,24 +1,35 @@
 package org.mmunotifier.core.internal.notifier;
 
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifiers;
 import org.mmunotifier.api.MmuRmapNotifier;
 import org.mmunotifier.api.page.Page;
 import org.mmunotifier.api.page.PageLayout;
+import org.mmunotifier.api.runtime.Stall;
 
 /**
  * The machine-wide part of the notifier core: the grace-period domain every mm shares (one SRCU,
- * as in Linux), the global rmap list, and the fault log.
+ * as in Linux), the global rmap list, every live registration by id, the fault log and the stall
+ * watchdog.
  */
 public final class NotifierCore implements MmuNotifiers, AutoCloseable {
     private final PageLayout layout;
-    private final Srcu srcu = new Srcu();
+    private final StallPolicy policy = new StallPolicy();
+    private final Srcu srcu = new Srcu(policy);
     private final NotifierFaults faults = new NotifierFaults();
     private final RmapNotifiers rmap;
     private final LongAdder lateCalls = new LongAdder();
+    private final AtomicLong ids = new AtomicLong();
+    private final Map<Long, Lease> registrations = new ConcurrentHashMap<>();
+    private final StallWatchdog watchdog = new StallWatchdog(srcu, registrations::get);
     private volatile OwnerResolver owners = OwnerResolver.NONE;
 
     public NotifierCore(PageLayout layout) {
@@ -36,8 +47,29 @@ public final class NotifierCore implements MmuNotifiers, AutoCloseable {
         owners = Objects.requireNonNull(resolver, "resolver");
     }
 
-    Owner ownerOf(Object code) {
-        return owners.ownerOf(code);
+    /** Whose code {@code code} is; refuses an owner that is going away. */
+    Owner openOwnerOf(Object code) {
+        Owner owner = owners.ownerOf(code);
+        owner.checkOpen();
+        return owner;
+    }
+
+    /**
+     * Who a new registration of {@code notifier} is. Takes the notifier's {@code toString()}: call
+     * it on the registering thread before taking any lock.
+     */
+    Identity newIdentity(Owner owner, Object notifier) {
+        return new Identity(ids.incrementAndGet(), owner, notifier);
+    }
+
+    /** {@code lease} is linked: stall reports can name it from its id. */
+    void registered(Lease lease) {
+        registrations.put(lease.identity().id, lease);
+    }
+
+    /** {@code lease} is gone for good (after its grace period). */
+    void removed(Lease lease) {
+        registrations.remove(lease.identity().id, lease);
     }
 
     /** A new owner whose refused calls count towards {@link #lateCalls()}. */
@@ -79,6 +111,11 @@ public final class NotifierCore implements MmuNotifiers, AutoCloseable {
         return rmap.size();
     }
 
+    /**
+     * {@code mmu_notifier_synchronize}.
+     *
+     * @throws IllegalStateException from inside a notifier callback, where it would wait for itself
+     */
     @Override
     public void synchronize() {
         srcu.barrier();
@@ -92,8 +129,58 @@ public final class NotifierCore implements MmuNotifiers, AutoCloseable {
         return srcu;
     }
 
+    /** How long a driver may hold the core up; settable at runtime. */
+    public StallPolicy stallPolicy() {
+        return policy;
+    }
+
+    public StallWatchdog watchdog() {
+        return watchdog;
+    }
+
+    /**
+     * Takes {@code lock} for {@code what}, waiting at most the give-up bound: a wait longer than a
+     * stall is reported, and one longer than the give-up bound fails instead of hanging for ever
+     * (the holder is stuck, and the stall report names it).
+     *
+     * @return false if it gave up
+     */
+    public boolean lockBounded(Lock lock, String what, long mmId) {
+        boolean interrupted = false;
+        StallWatchdog.Activity waiting = null;
+        long t0 = System.nanoTime();
+        long deadline = t0 + policy.giveUpNanos();
+        try {
+            while (true) {
+                try {
+                    long left = deadline - System.nanoTime();
+                    long step = waiting == null ? Math.min(left, policy.stallNanos()) : left;
+                    if (lock.tryLock(Math.max(0, step), TimeUnit.NANOSECONDS)) {
+                        return true;
+                    }
+                    if (System.nanoTime() - deadline >= 0) {
+                        return false;
+                    }
+                    if (waiting == null) {
+                        waiting = watchdog.track(Stall.Kind.WAIT, what, mmId, t0);
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (waiting != null) {
+                waiting.close();
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     @Override
     public void close() {
+        watchdog.close();
         srcu.close();
     }
 }

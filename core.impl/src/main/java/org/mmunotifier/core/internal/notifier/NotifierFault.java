@@ -3,20 +3,21 @@ package org.mmunotifier.core.internal.notifier;
 /**
  * A notifier callback that threw, or broke the contract (refused a blockable invalidation).
  *
- * @param notifier the notifier's identity: class name and identity hash
+ * @param bundle whose code it is ({@code symbolic-name version [id]}, or "(no bundle)")
+ * @param bundleId that bundle's id, or -1
+ * @param notifier the notifier's name (its {@code toString()} at registration, and its identity)
  * @param callback the callback, named as in {@code mmu_notifier_ops}
  * @param mmId the mm it was called for, or -1 for rmap notifiers
  * @param cause what it threw, or null for a contract violation
  * @param message what happened
+ * @param faultsOfRegistration faults of this registration so far, this one included
+ * @param timeMillis when
  */
-public record NotifierFault(String notifier, String callback, long mmId, Throwable cause, String message) {
-
-    static String identify(Object notifier) {
-        return notifier.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(notifier));
-    }
+public record NotifierFault(String bundle, long bundleId, String notifier, String callback, long mmId, Throwable cause,
+        String message, long faultsOfRegistration, long timeMillis) {
 
     @Override
     public String toString() {
-        return "notifier " + notifier + " " + callback + " on mm " + mmId + ": " + message;
+        return bundle + ": notifier " + notifier + " " + callback + (mmId < 0 ? "" : " on mm " + mmId) + ": " + message;
     }
 }

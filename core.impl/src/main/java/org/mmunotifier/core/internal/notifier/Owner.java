@@ -78,8 +78,8 @@ public final class Owner {
     }
 
     /**
-     * Records a registration that is already linked. False if cleanup began in between: the
-     * caller must then force-remove it itself, because cleanup's snapshot may have missed it.
+     * Records a registration about to be published, under the lock that publishes it. False if
+     * cleanup has begun: the registration must then not be published at all.
      */
     boolean adopt(Lease lease) {
         if (this == NONE) {
@@ -139,9 +139,11 @@ public final class Owner {
             leases.clear();
         }
         List<String> described = new ArrayList<>();
+        Set<Long> ids = new java.util.HashSet<>();
         try {
             for (Lease l : left) {
                 described.add(l.describe());
+                ids.add(l.identity().id);
                 try {
                     l.forceRemove();
                 } catch (RuntimeException e) {
@@ -156,9 +158,9 @@ public final class Owner {
             // flight, so from here on any call would enter code whose bundle has stopped.
             gone = true;
         }
-        // A registration linked but not yet adopted when the snapshot was taken undoes itself
-        // (adopt fails); a call to it admitted before gone was set may still be running. Wait.
-        srcu.synchronize();
+        // A call admitted just before gone was set may still be running. Wait for it (registrations
+        // are adopted before they are published, so every one this owner has is in the snapshot).
+        srcu.synchronize(ids::contains, () -> "the cleanup of " + name);
         return described;
     }
 

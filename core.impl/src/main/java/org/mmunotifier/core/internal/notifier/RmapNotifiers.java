@@ -16,23 +16,32 @@ final class RmapNotifiers {
     /** One registration; also what its owner holds. */
     private final class Entry implements Lease {
         final MmuRmapNotifier notifier;
+        final Identity identity;
         final Owner owner;
+        /** Set when unlinked: a dispatch that read the list before skips it from then on. */
+        volatile boolean removed;
 
-        Entry(MmuRmapNotifier notifier, Owner owner) {
+        Entry(MmuRmapNotifier notifier, Identity identity) {
             this.notifier = notifier;
-            this.owner = owner;
+            this.identity = identity;
+            this.owner = identity.owner;
+        }
+
+        @Override
+        public Identity identity() {
+            return identity;
         }
 
         @Override
         public void forceRemove() {
             if (unlink(this)) {
-                srcu.synchronize();
+                afterUnlink(this);
             }
         }
 
         @Override
         public String describe() {
-            return "rmap notifier " + NotifierFault.identify(notifier);
+            return "rmap notifier " + identity.notifier;
         }
 
         @Override
@@ -72,21 +81,18 @@ final class RmapNotifiers {
                 }
             };
         }
-        Owner owner = core.ownerOf(notifier);
-        owner.checkOpen();
-        Entry e = new Entry(notifier, owner);
+        Entry e = new Entry(notifier, core.newIdentity(core.openOwnerOf(notifier), notifier));
         synchronized (this) {
             if (indexOf(notifier) >= 0) {
-                throw new AlreadyRegisteredException("rmap notifier " + NotifierFault.identify(notifier)
-                        + " is registered already");
+                throw new AlreadyRegisteredException("rmap notifier " + e.identity.notifier + " is registered already");
+            }
+            if (!e.owner.adopt(e)) { // before publishing: see MmNotifierSubscriptions.link
+                throw e.owner.stopped();
             }
             Entry[] next = Arrays.copyOf(list, list.length + 1);
             next[next.length - 1] = e;
             list = next;
-        }
-        if (!owner.adopt(e)) {
-            e.forceRemove();
-            throw owner.stopped();
+            core.registered(e);
         }
     }
 
@@ -96,14 +102,19 @@ final class RmapNotifiers {
         synchronized (this) {
             int i = indexOf(notifier);
             if (i < 0) {
-                throw new NotRegisteredException("rmap notifier " + NotifierFault.identify(notifier)
-                        + " is not registered");
+                throw new NotRegisteredException("rmap notifier " + Identity.nameOf(notifier) + " is not registered");
             }
             e = list[i];
             unlink(e);
         }
+        afterUnlink(e);
+    }
+
+    private void afterUnlink(Entry e) {
         e.owner.disown(e);
-        srcu.synchronize();
+        long id = e.identity.id;
+        srcu.synchronize(x -> x == id, () -> "unregister of " + e.describe());
+        core.removed(e);
     }
 
     /** @return false if it was unlinked already */
@@ -115,6 +126,7 @@ final class RmapNotifiers {
                 System.arraycopy(l, 0, next, 0, i);
                 System.arraycopy(l, i + 1, next, i, l.length - i - 1);
                 list = next.length == 0 ? NONE : next;
+                e.removed = true;
                 return true;
             }
         }
@@ -130,18 +142,21 @@ final class RmapNotifiers {
             return;
         }
         ReaderSlot r = srcu.enter();
+        long outer = r.beginDispatch(CallKind.RMAP_INVALIDATE_PAGE.pack(null), page.pfn(), 0);
         try {
             for (Entry e : list) { // read inside the section: unregister waits for it
-                if (!e.owner.admits()) {
+                if (e.removed || !e.owner.admits()) {
                     continue;
                 }
+                r.calling(e.identity.id, outer);
                 try {
                     e.notifier.invalidatePage(page);
                 } catch (Throwable t) {
-                    faults.threw(e.notifier, "rmap invalidate_page", -1, t);
+                    faults.threw(e.identity, CallKind.RMAP_INVALIDATE_PAGE, -1, t);
                 }
             }
         } finally {
+            r.endDispatch(outer);
             srcu.exit(r);
         }
     }

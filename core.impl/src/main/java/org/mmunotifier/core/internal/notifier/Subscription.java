@@ -1,26 +1,40 @@
 package org.mmunotifier.core.internal.notifier;
 
-import java.util.concurrent.atomic.AtomicInteger;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.TimeUnit;
 import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuNotifierOps;
 
 /**
  * One registration of an {@link MmuNotifier} on one mm ({@code struct mmu_notifier}).
  *
- * <p>{@code state} goes ACTIVE → RELEASING → DEAD, or ACTIVE → DEAD for a put. Exit and unregister
- * both try ACTIVE → RELEASING; the one that wins calls {@code release} while the notifier is still
- * linked, then unlinks it and marks it DEAD. That gives exactly one {@code release} (Linux can
- * call it twice) without unlinking first, which in Linux let reclaim free pages a secondary MMU
- * still mapped (3ad3d901bbcf).
+ * <p>{@code state} goes ACTIVE → RELEASING → DEAD, or ACTIVE → DEAD for a put, a forced removal,
+ * or an unregister from inside its own release. Exit and unregister both try ACTIVE → RELEASING,
+ * each inside a read-side section; the one that wins calls {@code release} while the notifier is
+ * still linked, then unlinks it and marks it DEAD. That gives exactly one {@code release} (Linux
+ * can call it twice) without unlinking first, which in Linux let reclaim free pages a secondary
+ * MMU still mapped (3ad3d901bbcf). Every dispatch reads the state before each call and skips a
+ * DEAD registration, so once DEAD no new callback of it begins.
  */
 final class Subscription implements Lease {
     private static final int ACTIVE = 0;
     private static final int RELEASING = 1;
     private static final int DEAD = 2;
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(Subscription.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     final MmuNotifier notifier;
     /** The ops it was allocated by, for get/put registrations; null for register/unregister. */
     final MmuNotifierOps<?> ops;
+    final Identity identity;
     /** Whose code {@link #notifier} is. */
     final Owner owner;
     /** References taken by get (guarded by the subscriptions' lock). */
@@ -28,15 +42,21 @@ final class Subscription implements Lease {
 
     private final MmNotifierSubscriptions subs;
 
-    private final AtomicInteger state = new AtomicInteger(ACTIVE);
+    private volatile int state = ACTIVE; // one load on the dispatch path
     private volatile Thread releaser;
 
-    Subscription(MmNotifierSubscriptions subs, MmuNotifier notifier, MmuNotifierOps<?> ops, Owner owner) {
+    Subscription(MmNotifierSubscriptions subs, MmuNotifier notifier, MmuNotifierOps<?> ops, Identity identity) {
         this.subs = subs;
         this.notifier = notifier;
         this.ops = ops;
-        this.owner = owner;
+        this.identity = identity;
+        this.owner = identity.owner;
         this.users = 1;
+    }
+
+    @Override
+    public Identity identity() {
+        return identity;
     }
 
     @Override
@@ -46,7 +66,7 @@ final class Subscription implements Lease {
 
     @Override
     public String describe() {
-        return (ops == null ? "notifier " : "get/put notifier ") + NotifierFault.identify(notifier) + " on mm " + mmId();
+        return (ops == null ? "notifier " : "get/put notifier ") + identity.notifier + " on mm " + mmId();
     }
 
     @Override
@@ -54,18 +74,23 @@ final class Subscription implements Lease {
         return subs.mmId();
     }
 
-    /** Wins the right to call {@code release}; the winner must later call {@link #markDead()}. */
+    /**
+     * Wins the right to call {@code release}; the winner must later call {@link #markDead()}. Call
+     * it inside a read-side section, and call release in that same section: exit's grace period
+     * then waits for a release that unregister won (a claim made outside a section could be
+     * missed by exit's grace period, and exit would free the pages before that release ran).
+     */
     boolean tryBeginRelease() {
-        if (state.compareAndSet(ACTIVE, RELEASING)) {
+        if (STATE.compareAndSet(this, ACTIVE, RELEASING)) {
             releaser = Thread.currentThread();
             return true;
         }
         return false;
     }
 
-    /** For put: dead without release. False if a release is already under way. */
+    /** Dead without release (put, forced removal). False if a release is under way or done. */
     boolean tryKill() {
-        if (state.compareAndSet(ACTIVE, DEAD)) {
+        if (STATE.compareAndSet(this, ACTIVE, DEAD)) {
             wake();
             return true;
         }
@@ -73,19 +98,20 @@ final class Subscription implements Lease {
     }
 
     boolean isReleasingOnThisThread() {
-        return state.get() == RELEASING && releaser == Thread.currentThread();
+        return state == RELEASING && releaser == Thread.currentThread();
     }
 
     boolean isDead() {
-        return state.get() == DEAD;
+        return state == DEAD;
     }
 
     boolean isActive() {
-        return state.get() == ACTIVE;
+        return state == ACTIVE;
     }
 
+    /** No new callback begins once this is set. */
     void markDead() {
-        state.set(DEAD);
+        state = DEAD;
         wake();
     }
 
@@ -93,24 +119,38 @@ final class Subscription implements Lease {
         notifyAll();
     }
 
-    /** Waits until whoever is releasing this subscription has unlinked it. */
-    synchronized void awaitDead() {
+    /**
+     * Waits until whoever is releasing this subscription has marked it dead, for at most
+     * {@code giveUpNanos}.
+     *
+     * @return false if it gave up (the release is stuck in the driver)
+     */
+    synchronized boolean awaitDead(long giveUpNanos) {
+        long deadline = System.nanoTime() + giveUpNanos;
         boolean interrupted = false;
-        while (state.get() != DEAD) {
-            try {
-                wait();
-            } catch (InterruptedException e) {
-                interrupted = true;
+        try {
+            while (state != DEAD) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(this, left);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+            return true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
     @Override
     public String toString() {
-        return NotifierFault.identify(notifier) + "[" + switch (state.get()) {
+        return identity.notifier + "[" + switch (state) {
             case ACTIVE -> "active";
             case RELEASING -> "releasing";
             default -> "dead";

@@ -7,9 +7,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.mmunotifier.api.Processes;
+import org.mmunotifier.api.runtime.DriverFault;
 import org.mmunotifier.api.runtime.ForcedCleanup;
 import org.mmunotifier.api.runtime.NotifierRegistry;
 import org.mmunotifier.api.runtime.Registration;
+import org.mmunotifier.api.runtime.Stall;
 import org.mmunotifier.core.internal.notifier.Lease;
 import org.mmunotifier.core.internal.notifier.NotifierCore;
 import org.mmunotifier.core.internal.notifier.Owner;
@@ -178,6 +180,27 @@ public final class BundleOwners implements OwnerResolver, NotifierRegistry, Sync
     @Override
     public long callsIntoStoppedBundles() {
         return core.lateCalls();
+    }
+
+    @Override
+    public List<DriverFault> faults() {
+        return core.faults().recent().stream().map(f -> new DriverFault(f.bundleId(), f.bundle(), f.notifier(),
+                f.callback(), f.mmId(), f.message(), f.faultsOfRegistration(), f.timeMillis())).toList();
+    }
+
+    @Override
+    public long faultCount() {
+        return core.faults().count();
+    }
+
+    @Override
+    public List<Stall> stalls() {
+        return core.watchdog().recent();
+    }
+
+    @Override
+    public long stallCount() {
+        return core.watchdog().count();
     }
 
     static String name(Bundle b) {

@@ -102,7 +102,8 @@ public final class MachineControlService implements MachineControl {
         return new MachineStats(machine.pids().size(),
                 machine.memory().frameCount(), machine.memory().usedCount(), machine.invalidations(),
                 machine.oracle().violationCount(), machine.notifierCore().faults().count(),
-                machine.notifierCore().lateCalls(), w == null ? 0 : w.opsDone(), on);
+                machine.notifierCore().lateCalls(), w == null ? 0 : w.opsDone(), on,
+                machine.notifierCore().watchdog().count());
     }
 
     @Override

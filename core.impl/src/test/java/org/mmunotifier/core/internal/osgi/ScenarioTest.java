@@ -62,6 +62,6 @@ class ScenarioTest {
     }
 
     private static MachineStats stats(long violations, long lateCalls, long framesInUse) {
-        return new MachineStats(0, 64, framesInUse, 100, violations, 0, lateCalls, 10, false);
+        return new MachineStats(0, 64, framesInUse, 100, violations, 0, lateCalls, 10, false, 0);
     }
 }

@@ -1,0 +1,56 @@
+package org.mmunotifier.core.internal.notifier;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What every registration carries for the reports: a number (what a {@link ReaderSlot} records
+ * while a thread runs one of its callbacks), whose code it calls, the notifier's name, and how
+ * many faults it has had.
+ */
+final class Identity {
+    private static final int MAX_NAME = 200;
+
+    final long id;
+    final Owner owner;
+    /** The notifier as its {@code toString()} named it at registration. */
+    final String notifier;
+    private final AtomicLong faults = new AtomicLong();
+
+    Identity(long id, Owner owner, Object notifier) {
+        this.id = id;
+        this.owner = owner;
+        this.notifier = nameOf(notifier);
+    }
+
+    /** Counts a fault; returns how many this registration has had. */
+    long fault() {
+        return faults.incrementAndGet();
+    }
+
+    long faults() {
+        return faults.get();
+    }
+
+    /**
+     * The driver's own {@code toString()}, taken once on the registering thread (the driver's),
+     * never later on a primary thread: a driver's {@code toString} may throw or block.
+     */
+    static String nameOf(Object notifier) {
+        String identity = notifier.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(notifier));
+        String s;
+        try {
+            s = String.valueOf(notifier);
+        } catch (Throwable t) {
+            return identity;
+        }
+        if (s.length() > MAX_NAME) {
+            s = s.substring(0, MAX_NAME) + "…";
+        }
+        return s.equals(identity) || s.startsWith(notifier.getClass().getName() + "@") ? identity : s + " (" + identity + ")";
+    }
+
+    @Override
+    public String toString() {
+        return notifier;
+    }
+}
