@@ -81,7 +81,7 @@ final class TestSupport {
             for (Thread t : threads) {
                 t.join(60_000);
                 if (t.isAlive()) {
-                    throw new AssertionError(t.getName() + " did not finish: " + stack(t));
+                    throw new AssertionError(t.getName() + " did not finish: " + stackOf(t));
                 }
             }
             threads.clear();
@@ -99,7 +99,7 @@ final class TestSupport {
             join();
         }
 
-        private static String stack(Thread t) {
+        static String stackOf(Thread t) {
             StringBuilder b = new StringBuilder();
             for (StackTraceElement e : t.getStackTrace()) {
                 b.append("\n\tat ").append(e);
@@ -176,6 +176,27 @@ final class TestSupport {
         /** Whether a thread has gone through the gate. */
         boolean passed() {
             return passed.get();
+        }
+    }
+
+    /**
+     * Runs {@code call} on another thread and returns its result; fails if it has not returned
+     * within {@code millis} (a wait that would hang for ever).
+     */
+    static <T> T callWithin(long millis, java.util.concurrent.Callable<T> call) throws Exception {
+        java.util.concurrent.FutureTask<T> task = new java.util.concurrent.FutureTask<>(call);
+        Thread t = new Thread(task, "call-within");
+        t.setDaemon(true);
+        t.start();
+        try {
+            return task.get(millis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("did not return within " + millis + " ms" + Workers.stackOf(t));
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof Exception x) {
+                throw x;
+            }
+            throw (Error) e.getCause();
         }
     }
 
