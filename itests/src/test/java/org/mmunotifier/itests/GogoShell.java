@@ -52,6 +52,26 @@ public final class GogoShell implements AutoCloseable {
         return session.execute(commandLine);
     }
 
+    /**
+     * What {@code commandLine} throws, which must be an exception with a one-line message: Gogo prints that line
+     * and nothing else. Fails if the command is accepted, or throws without a message or with more than one line.
+     */
+    public Exception refusal(String commandLine) {
+        Object result;
+        try {
+            result = session.execute(commandLine);
+        } catch (Exception e) {
+            if (e.getMessage() == null) {
+                throw new AssertionError(commandLine + " threw " + e.getClass().getName() + " without a message", e);
+            }
+            if (e.getMessage().contains("\n") || e.getMessage().contains("\r")) {
+                throw new AssertionError(commandLine + ": message is more than one line: " + e.getMessage(), e);
+            }
+            return e;
+        }
+        throw new AssertionError(commandLine + " was accepted: " + result);
+    }
+
     /** {@code session.format(result, level)} as a string; {@code level} is e.g. {@code Converter.INSPECT}. */
     public String format(Object result, int level) {
         CharSequence s = session.format(result, level);
@@ -85,6 +105,17 @@ public final class GogoShell implements AutoCloseable {
             Collections.addAll(out, refs);
         }
         return out;
+    }
+
+    /** Waits (10 s at most) until some service registers commands in {@code scope}. */
+    public static void waitForScope(BundleContext context, String scope) {
+        ItestSupport.waitUntil("commands in scope " + scope, ItestSupport.DEFAULT_TIMEOUT, () -> {
+            try {
+                return !commandServices(context, scope).isEmpty();
+            } catch (InvalidSyntaxException e) {
+                throw new AssertionError(e);
+            }
+        });
     }
 
     /** The command names a command service declares in {@code osgi.command.function}. */

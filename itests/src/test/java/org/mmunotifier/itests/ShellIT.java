@@ -4,12 +4,10 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
-import static org.junit.Assert.fail;
 import static org.mmunotifier.itests.GogoShell.get;
 import static org.mmunotifier.itests.GogoShell.getLong;
 import static org.mmunotifier.itests.GogoShell.list;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -84,8 +82,8 @@ public class ShellIT {
     public void openSession() throws Exception {
         ItestSupport.waitForService(context, MachineControl.class);
         registry = ItestSupport.waitForService(context, NotifierRegistry.class);
-        waitForScope("mmu");
-        waitForScope("kvm");
+        GogoShell.waitForScope(context, "mmu");
+        GogoShell.waitForScope(context, "kvm");
         shell = GogoShell.open(context);
     }
 
@@ -162,7 +160,7 @@ public class ShellIT {
 
         // A write to the read-only page is refused before anything is faulted in.
         List<String> before = vmasIn(pid, 0x1000_0000L, 0x1001_0000L);
-        String message = rejected("mmu:touch " + pid + " 0x10000000 0x4000 true");
+        String message = shell.refusal("mmu:touch " + pid + " 0x10000000 0x4000 true").getMessage();
         assertTrue(message, message.contains("0x10001000") && message.contains("r--"));
         assertEquals(before, vmasIn(pid, 0x1000_0000L, 0x1001_0000L));
 
@@ -225,7 +223,7 @@ public class ShellIT {
         assertEquals(0L, registry.callsIntoStoppedBundles());
 
         // Its components came back: the commands work and new processes get a VM again.
-        waitForScope("kvm");
+        GogoShell.waitForScope(context, "kvm");
         int next = spawn();
         long nextMm = getLong(processRow(next), "mm");
         assertTrue("kvm attaches to a process spawned after the swap: " + registry.registrations(),
@@ -412,24 +410,10 @@ public class ShellIT {
      */
     private String assertRejectedNaming(String command, int pid, String bad) throws Exception {
         String before = snapshot(pid);
-        String message = rejected(command);
-        assertFalse(command + ": message is more than one line: " + message, message.contains("\n") || message.contains("\r"));
+        String message = shell.refusal(command).getMessage();
         assertTrue(command + ": message does not name '" + bad + "': " + message, message.contains(bad));
         assertEquals(command + " changed something", before, snapshot(pid));
         return message;
-    }
-
-    /** The message of what {@code command} throws; fails if it throws nothing or a message-less exception. */
-    private String rejected(String command) {
-        Object result;
-        try {
-            result = shell.execute(command);
-        } catch (Exception e) {
-            assertNotNull(command + " threw " + e.getClass().getName() + " without a message", e.getMessage());
-            return e.getMessage();
-        }
-        fail(command + " was accepted: " + result);
-        return null;
     }
 
     /** What bad input must not change, as text. */
@@ -496,16 +480,6 @@ public class ShellIT {
 
     private Bundle driverBundle(String name) {
         return ItestSupport.moduleBundle(context, "drivers." + name);
-    }
-
-    private void waitForScope(String scope) {
-        ItestSupport.waitUntil("commands in scope " + scope, Duration.ofSeconds(10), () -> {
-            try {
-                return !GogoShell.commandServices(context, scope).isEmpty();
-            } catch (Exception e) {
-                throw new AssertionError(e);
-            }
-        });
     }
 
     private void assertScope(String scope, Set<String> expected) throws Exception {

@@ -1,23 +1,30 @@
 package org.mmunotifier.core.internal.osgi;
 
-import java.io.File;
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.URI;
-import java.net.URL;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
+import org.osgi.framework.wiring.BundleRevision;
 import org.osgi.framework.wiring.FrameworkWiring;
 
 /**
- * Stops and restarts, or updates, a driver bundle, and times the teardown: from the stop request
- * until the bundle has stopped, which includes its components' deactivation and the core's forced
- * cleanup of anything it left registered.
+ * Stops and restarts, or updates, a driver bundle, and times the teardown: from the stop request until the bundle
+ * has stopped, which includes its components' deactivation and the core's forced cleanup of anything it left
+ * registered.
+ *
+ * <p>Everything that can be checked is checked before the bundle is stopped: which bundle, that it may be swapped,
+ * and the jar (read into memory once, a bundle of the same symbolic name). A swap that fails after the stop is
+ * rolled back: the previous revision is started again, and the error says so. Every refusal and failure is an
+ * {@link IllegalArgumentException} or {@link IllegalStateException} with a one-line message.
  */
 public final class DriverSwapper {
+    /**
+     * The capability namespace that makes a bundle a driver ({@code Provide-Capability:
+     * org.mmunotifier.driver;org.mmunotifier.driver=kvm}). A bundle holding notifier registrations is one too.
+     */
+    public static final String DRIVER_NAMESPACE = "org.mmunotifier.driver";
+
     /**
      * What one swap did.
      *
@@ -62,72 +69,129 @@ public final class DriverSwapper {
         throw new IllegalArgumentException("no bundle '" + which + "': give a bundle id, a symbolic name, or kvm/rdma/gru");
     }
 
-    /** Stops {@code bundle} and starts it again. */
-    public Swap restart(Bundle bundle) throws BundleException {
-        return swap(bundle, "restart", b -> { });
+    /**
+     * Stops {@code bundle} and starts it again.
+     *
+     * @param force swap it even if it is not a driver (never the system bundle or the core)
+     */
+    public Swap restart(Bundle bundle, boolean force) {
+        requireSwappable(bundle, force);
+        return swap(bundle, null);
     }
 
     /**
-     * Stops {@code bundle}, updates it from {@code jar} (a path or URL; null: from its own
-     * location), refreshes it (the old revision's class loader goes away here) and starts it.
+     * Stops {@code bundle}, updates it from {@code jar}, refreshes it (the old revision's class loader goes away
+     * here) and starts it.
+     *
+     * @param jar a filesystem path or {@code file:} URL; null: where the bundle was installed from
+     * @param force swap it even if it is not a driver (never the system bundle or the core)
      */
-    public Swap update(Bundle bundle, String jar) throws BundleException {
-        URL url = jar == null ? ownLocation(bundle) : toUrl(jar); // checked before anything is stopped
-        return swap(bundle, "update", b -> {
-            try (InputStream in = url.openStream()) {
-                b.update(in);
-            } catch (IOException e) {
-                throw new BundleException("cannot read " + url + ": " + e.getMessage(), e);
-            }
-            refresh(b);
-        });
+    public Swap update(Bundle bundle, String jar, boolean force) {
+        requireSwappable(bundle, force);
+        BundleJar next = jar == null ? BundleJar.ofLocation(bundle) : BundleJar.read(jar);
+        next.requireSymbolicNameOf(bundle);
+        return swap(bundle, next);
     }
 
-    private interface Change {
-        void apply(Bundle b) throws BundleException;
+    /**
+     * Whether {@code bundle} is a driver: it declares a {@link #DRIVER_NAMESPACE} capability, or it holds notifier
+     * registrations.
+     */
+    boolean isDriver(Bundle bundle) {
+        BundleRevision revision = bundle.adapt(BundleRevision.class);
+        if (revision != null && !revision.getDeclaredCapabilities(DRIVER_NAMESPACE).isEmpty()) {
+            return true;
+        }
+        return owners.registrations().stream().anyMatch(r -> r.bundleId() == bundle.getBundleId());
     }
 
-    private Swap swap(Bundle bundle, String how, Change change) throws BundleException {
-        if (bundle.getBundleId() == 0 || bundle.equals(context.getBundle())) {
-            throw new IllegalArgumentException(BundleOwners.name(bundle) + " is not a driver: it cannot be swapped");
+    private void requireSwappable(Bundle bundle, boolean force) {
+        String name = BundleOwners.name(bundle);
+        if (bundle.getBundleId() == 0) {
+            throw new IllegalArgumentException(name + " is the system bundle: it cannot be swapped");
+        }
+        if (bundle.equals(context.getBundle())) {
+            throw new IllegalArgumentException(name + " is the core, which runs the swap: it cannot be swapped");
+        }
+        if (!force && !isDriver(bundle)) {
+            throw new IllegalArgumentException(name + " is not a driver (no " + DRIVER_NAMESPACE
+                    + " capability, no notifier registrations): --force swaps it anyway");
         }
         if (bundle.getState() != Bundle.ACTIVE) {
-            throw new IllegalStateException(BundleOwners.name(bundle) + " is not active");
+            throw new IllegalStateException(name + " is not active: only an active bundle is swapped");
         }
+    }
+
+    /** Stops {@code bundle}, updates it to {@code next} unless null, starts it; rolls back on failure. */
+    private Swap swap(Bundle bundle, BundleJar next) {
         String name = BundleOwners.name(bundle);
+        BundleJar previous = next == null ? null : BundleJar.ofRevision(bundle);
         long before = owners.cleanupCount();
         long t0 = System.nanoTime();
-        bundle.stop();
-        long t1 = System.nanoTime();
-        change.apply(bundle);
-        bundle.start();
+        long t1 = t0;
+        boolean updated = false;
+        try {
+            bundle.stop();
+            t1 = System.nanoTime();
+            if (next != null) {
+                bundle.update(next.stream());
+                updated = true;
+                refresh(bundle);
+            }
+            bundle.start();
+        } catch (BundleException | RuntimeException e) {
+            throw rollBack(bundle, name, updated ? previous : null, e);
+        }
         long t2 = System.nanoTime();
         int left = owners.leftBehindSince(before, bundle.getBundleId());
-        return new Swap(name, how, (t1 - t0) / 1_000, (t2 - t1) / 1_000, left);
+        return new Swap(name, next == null ? "restart" : "update", (t1 - t0) / 1_000, (t2 - t1) / 1_000, left);
     }
 
     /**
-     * Where the bundle was installed from: a URL, or (the bnd launcher installs the bundles it
-     * embeds from a stream) a path inside the launcher jar.
+     * Starts the previous revision again after a failed swap: as it is if it is still installed (the stop, the
+     * update or the restart failed), else reinstalled from {@code previous}.
+     *
+     * @return the error to throw, saying what failed and whether the previous revision runs again
      */
-    private static URL ownLocation(Bundle bundle) {
-        String loc = bundle.getLocation();
-        URL embedded = ClassLoader.getSystemResource(loc);
-        if (embedded != null) {
-            return embedded;
+    private IllegalStateException rollBack(Bundle bundle, String name, BundleJar previous, Exception failure) {
+        String why = "swap of " + name + " failed: " + oneLine(failure);
+        try {
+            if (previous != null) {
+                bundle.update(previous.stream());
+                refresh(bundle);
+            }
+            bundle.start();
+            return new IllegalStateException(why + "; the previous revision was started again", failure);
+        } catch (BundleException | RuntimeException e) {
+            IllegalStateException error = new IllegalStateException(why + "; starting the previous revision again"
+                    + " also failed: " + oneLine(e) + "; the bundle is " + stateName(bundle.getState()), failure);
+            error.addSuppressed(e);
+            return error;
         }
-        return toUrl(loc.startsWith("reference:") ? loc.substring("reference:".length()) : loc);
     }
 
-    private static URL toUrl(String jar) {
-        try {
-            URI uri = jar.contains(":") && !jar.matches("^[A-Za-z]:\\\\.*") ? URI.create(jar) : new File(jar).toURI();
-            URL url = uri.toURL();
-            url.openConnection().connect(); // fail here, before anything is stopped
-            return url;
-        } catch (IllegalArgumentException | IOException e) {
-            throw new IllegalArgumentException("cannot read jar '" + jar + "': " + e.getMessage());
+    /** An exception and its causes' messages on one line. */
+    static String oneLine(Throwable t) {
+        StringBuilder b = new StringBuilder();
+        for (Throwable c = t; c != null && b.length() < 1_000; c = c.getCause()) {
+            String m = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+            if (b.indexOf(m) < 0) {
+                b.append(b.length() == 0 ? "" : ": ").append(m);
+            }
         }
+        return b.toString().replaceAll("\\s+", " ").strip();
+    }
+
+    private static String stateName(int state) {
+        return switch (state) {
+            case Bundle.UNINSTALLED -> "UNINSTALLED";
+            case Bundle.INSTALLED -> "INSTALLED";
+            case Bundle.RESOLVED -> "RESOLVED";
+            case Bundle.STARTING -> "STARTING";
+            case Bundle.STOPPING -> "STOPPING";
+            case Bundle.ACTIVE -> "ACTIVE";
+            default -> "in state " + state;
+        };
     }
 
     /** Refreshes {@code bundle} and waits: the old revision's class loader goes away here. */

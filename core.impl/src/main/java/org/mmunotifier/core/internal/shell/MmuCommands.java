@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.felix.service.command.Descriptor;
+import org.apache.felix.service.command.Parameter;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.runtime.ForcedCleanup;
 import org.mmunotifier.api.runtime.MachineStats;
@@ -23,7 +24,6 @@ import org.mmunotifier.core.internal.shell.ShellRecords.Outcome;
 import org.mmunotifier.core.internal.shell.ShellRecords.ProcessInfo;
 import org.mmunotifier.core.internal.shell.ShellRecords.VmaInfo;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.BundleException;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -210,16 +210,25 @@ public final class MmuCommands {
         return control.stats();
     }
 
-    @Descriptor("stop a driver bundle and start it again, timing its teardown")
-    public DriverSwapper.Swap swap(@Descriptor("bundle id, symbolic name, or kvm/rdma/gru") String bundle)
-            throws BundleException {
-        return swapper.restart(swapper.bundle(bundle));
+    /** What swap's {@code --force} does. */
+    private static final String FORCE = "swap a bundle that is not a driver too (never the system bundle or the core)";
+
+    @Descriptor("stop a driver bundle and start it again, timing its teardown; a failed start is rolled back")
+    public DriverSwapper.Swap swap(
+            @Descriptor(FORCE) @Parameter(names = {"-f", "--force"}, presentValue = "true", absentValue = "false")
+            boolean force,
+            @Descriptor("bundle id, symbolic name, or kvm/rdma/gru") String bundle) {
+        return swapper.restart(swapper.bundle(bundle), force);
     }
 
-    @Descriptor("stop a driver bundle, update it from a jar and start it, timing its teardown")
-    public DriverSwapper.Swap swap(@Descriptor("bundle id, symbolic name, or kvm/rdma/gru") String bundle,
-            @Descriptor("jar to update from: a path or URL") String jar) throws BundleException {
-        return swapper.update(swapper.bundle(bundle), jar);
+    @Descriptor("stop a driver bundle, update it from a local jar of the same symbolic name and start it, timing"
+            + " its teardown; the jar is checked before the stop, a failed update is rolled back")
+    public DriverSwapper.Swap swap(
+            @Descriptor(FORCE) @Parameter(names = {"-f", "--force"}, presentValue = "true", absentValue = "false")
+            boolean force,
+            @Descriptor("bundle id, symbolic name, or kvm/rdma/gru") String bundle,
+            @Descriptor("jar to update from: a file path or a file: URL") String jar) {
+        return swapper.update(swapper.bundle(bundle), jar, force);
     }
 
     /** Parses and checks {@code [address, address + length)} before anything is done with it. */
