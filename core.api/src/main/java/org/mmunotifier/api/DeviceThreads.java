@@ -1,5 +1,6 @@
 package org.mmunotifier.api;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -9,10 +10,15 @@ import java.util.function.Predicate;
 /**
  * The engines of a device (vCPUs, DMA engines, instruction units): daemon threads that each run a
  * step over and over, with a random source of their own, until {@link #stop()} or until their step
- * returns false. {@code stop()} returns only when every thread has finished its step, so a driver
- * can unregister right after it.
+ * returns false. {@code stop()} returns when every thread has finished its step, so a driver can
+ * unregister right after it, or, if a step is stuck (waiting for an invalidation that another
+ * driver's stuck callback never ends), after a bounded time: stopping a driver never hangs.
  */
 public final class DeviceThreads {
+    /** How long {@link #stop()} waits for a step, and again after interrupting it. */
+    public static final Duration STOP_WAIT = Duration.ofSeconds(5);
+    private static final System.Logger LOG = System.getLogger(DeviceThreads.class.getName());
+
     private final String name;
     private final List<Thread> threads = new ArrayList<>(); // guarded by this
     private volatile boolean stopping;
@@ -46,14 +52,45 @@ public final class DeviceThreads {
         }
     }
 
-    /** Stops every thread and waits for it, uninterruptibly (the interrupt status is kept). */
-    public synchronized void stop() {
+    /** {@link #stop(Duration)} with {@link #STOP_WAIT}. */
+    public List<String> stop() {
+        return stop(STOP_WAIT);
+    }
+
+    /**
+     * Stops every thread and waits for its step in flight, uninterruptibly (the caller's interrupt
+     * status is kept). A thread still in its step after {@code wait} is interrupted, and waited for
+     * once more; one still running after that is left behind (it is a daemon thread that will not
+     * take another step), named in a warning with its stack, and returned.
+     *
+     * @return the names of the threads that did not stop (empty when all did)
+     */
+    public synchronized List<String> stop(Duration wait) {
         stopping = true;
         boolean interrupted = false;
+        long waitNanos = wait.toNanos();
+        long deadline = System.nanoTime() + waitNanos;
+        boolean poked = false;
+        List<String> stuck = new ArrayList<>();
         for (Thread t : threads) {
             while (t.isAlive()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    if (poked) {
+                        stuck.add(t.getName());
+                        LOG.log(System.Logger.Level.WARNING, "device thread " + t.getName() + " did not stop within "
+                                + 2 * wait.toMillis() + " ms, even interrupted; left behind at:" + stackOf(t));
+                        break;
+                    }
+                    for (Thread u : threads) {
+                        u.interrupt();
+                    }
+                    poked = true;
+                    deadline = System.nanoTime() + waitNanos;
+                    continue;
+                }
                 try {
-                    t.join();
+                    t.join(Math.max(1, left / 1_000_000));
                 } catch (InterruptedException e) {
                     interrupted = true;
                 }
@@ -63,5 +100,14 @@ public final class DeviceThreads {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+        return stuck;
+    }
+
+    private static String stackOf(Thread t) {
+        StringBuilder b = new StringBuilder();
+        for (StackTraceElement e : t.getStackTrace()) {
+            b.append("\n\tat ").append(e);
+        }
+        return b.toString();
     }
 }

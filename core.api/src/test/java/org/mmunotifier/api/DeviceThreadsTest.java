@@ -60,6 +60,45 @@ class DeviceThreadsTest {
     }
 
     @Test
+    void aStuckStepIsInterruptedAndOneThatIgnoresItIsLeftBehindWithinTheBound() throws Exception {
+        DeviceThreads interruptible = new DeviceThreads("sleepy");
+        CountDownLatch asleep = new CountDownLatch(1);
+        interruptible.start(1, 1, rnd -> {
+            asleep.countDown();
+            try {
+                Thread.sleep(60_000); // waits for an invalidation that never ends
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return true;
+        });
+        assertTrue(asleep.await(5, TimeUnit.SECONDS));
+        long t0 = System.nanoTime();
+        assertEquals(java.util.List.of(), interruptible.stop(java.time.Duration.ofMillis(100)));
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5));
+
+        DeviceThreads deaf = new DeviceThreads("deaf");
+        CountDownLatch stuck = new CountDownLatch(1);
+        CountDownLatch never = new CountDownLatch(1);
+        deaf.start(1, 1, rnd -> {
+            stuck.countDown();
+            while (never.getCount() > 0) {
+                try {
+                    never.await();
+                } catch (InterruptedException ignored) {
+                    // a driver that will not be interrupted
+                }
+            }
+            return false;
+        });
+        assertTrue(stuck.await(5, TimeUnit.SECONDS));
+        t0 = System.nanoTime();
+        assertEquals(java.util.List.of("deaf0"), deaf.stop(java.time.Duration.ofMillis(100)));
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5), "stop is bounded");
+        never.countDown();
+    }
+
+    @Test
     void badArgumentsAreRefused() {
         assertThrows(NullPointerException.class, () -> new DeviceThreads(null));
         DeviceThreads engines = new DeviceThreads("x");

@@ -51,7 +51,7 @@ public class ShellIT {
     /** The {@code mmu} commands. */
     private static final Set<String> MMU_FUNCTIONS = new TreeSet<>(List.of("ps", "vmas", "spawn", "kill", "map",
             "unmap", "protect", "touch", "reclaim", "migrate", "notifiers", "bundles", "cleanups", "stats",
-            "violations", "demo", "swap"));
+            "violations", "faults", "stalls", "stall", "demo", "swap"));
     /** The {@code kvm} commands. */
     private static final Set<String> KVM_FUNCTIONS = new TreeSet<>(List.of("vms", "create", "destroy", "counters"));
     private static final Set<String> RDMA_FUNCTIONS = new TreeSet<>(List.of("mrs", "reg", "dereg", "counters"));
@@ -341,7 +341,7 @@ public class ShellIT {
         String one = shell.format(shell.execute("mmu:stats"), Converter.INSPECT);
         List<String> names = Arrays.stream(one.split("\n")).map(l -> l.trim().split("\\s+")[0]).collect(Collectors.toList());
         assertEquals(one, List.of("processes", "frames", "framesInUse", "invalidations", "violations", "notifierFaults",
-                "callsIntoStoppedBundles", "workloadOps", "workloadRunning"), names);
+                "callsIntoStoppedBundles", "workloadOps", "workloadRunning", "stalls"), names);
         shell.execute("mmu:kill " + pid);
     }
 

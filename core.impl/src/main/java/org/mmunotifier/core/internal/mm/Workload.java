@@ -147,6 +147,7 @@ public final class Workload {
                     stop.set(true);
                 }
             }, "workload-" + t);
+            th.setDaemon(true); // a thread stuck in a driver's callback must not keep the JVM alive
             threads.add(th);
             th.start();
         }
@@ -178,6 +179,7 @@ public final class Workload {
                     failure = t;
                 }
             }, "workload-runner");
+            thread.setDaemon(true);
             thread.start();
         }
 
@@ -188,6 +190,22 @@ public final class Workload {
          */
         public Result join() throws InterruptedException {
             thread.join();
+            return result();
+        }
+
+        /**
+         * Waits at most {@code timeout} for the run to finish.
+         *
+         * @return its result, or null if a workload thread is still stuck (in a driver's callback,
+         *         or waiting for a lock one holds)
+         * @throws IllegalStateException if a workload thread crashed
+         */
+        public Result join(Duration timeout) throws InterruptedException {
+            thread.join(Math.max(1, timeout.toMillis()));
+            return thread.isAlive() ? null : result();
+        }
+
+        private Result result() {
             if (failure != null) {
                 throw new IllegalStateException("workload failed: " + failure, failure);
             }

@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class StallPolicy {
     public static final long DEFAULT_STALL_MILLIS = 1_000;
-    public static final long DEFAULT_GIVE_UP_MILLIS = 10_000;
+    public static final long DEFAULT_GIVE_UP_MILLIS = 5_000;
     public static final long MIN_MILLIS = 10;
     public static final long MAX_MILLIS = 3_600_000;
 

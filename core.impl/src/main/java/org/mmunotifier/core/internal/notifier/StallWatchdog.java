@@ -219,6 +219,18 @@ public final class StallWatchdog implements Srcu.Abandonment {
         return out;
     }
 
+    /** Stalls reported by every machine in this JVM so far. */
+    public static long countEverywhere() {
+        long n = 0;
+        for (WeakReference<StallWatchdog> w : ALL) {
+            StallWatchdog d = w.get();
+            if (d != null) {
+                n += d.count();
+            }
+        }
+        return n;
+    }
+
     void close() {
         closed = true;
     }

@@ -16,6 +16,7 @@ import org.mmunotifier.core.internal.notifier.Lease;
 import org.mmunotifier.core.internal.notifier.NotifierCore;
 import org.mmunotifier.core.internal.notifier.Owner;
 import org.mmunotifier.core.internal.notifier.OwnerResolver;
+import org.mmunotifier.core.internal.notifier.StallWatchdog;
 import org.mmunotifier.core.internal.util.RecentLog;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
@@ -57,6 +58,7 @@ public final class BundleOwners implements OwnerResolver, NotifierRegistry, Sync
     private final BundleContext context;
     private final Map<Long, Owner> owners = new ConcurrentHashMap<>();
     private final RecentLog<ForcedCleanup> cleanups = new RecentLog<>(256);
+    private final Map<Long, StallWatchdog.Activity> stops = new ConcurrentHashMap<>();
 
     @Activate
     public BundleOwners(@Reference MachineService machine, BundleContext context) {
@@ -123,12 +125,26 @@ public final class BundleOwners implements OwnerResolver, NotifierRegistry, Sync
         Bundle b = event.getBundle();
         switch (event.getType()) {
             case BundleEvent.STARTING -> owners.computeIfPresent(b.getBundleId(), (id, o) -> o.isClosing() ? null : o);
-            case BundleEvent.STOPPED, BundleEvent.UNRESOLVED -> takeBack(b, true);
+            // A stop that does not finish (a deactivate waiting on a stuck device thread, ...) is a stall.
+            case BundleEvent.STOPPING -> stops.put(b.getBundleId(), core.watchdog().track(Stall.Kind.STOP,
+                    b.getBundleId(), name(b), "", "stop of the bundle", -1));
+            case BundleEvent.STOPPED, BundleEvent.UNRESOLVED -> {
+                endStop(b);
+                takeBack(b, true);
+            }
             case BundleEvent.UNINSTALLED -> {
+                endStop(b);
                 takeBack(b, true);
                 owners.remove(b.getBundleId());
             }
             default -> { }
+        }
+    }
+
+    private void endStop(Bundle b) {
+        StallWatchdog.Activity stop = stops.remove(b.getBundleId());
+        if (stop != null) {
+            stop.close();
         }
     }
 

@@ -41,6 +41,8 @@ public final class FrameworkLifecycle implements Callable<Integer> {
     static final String GOSH_ARGS = "gosh.args";
     static final String FILEINSTALL_DIR = "felix.fileinstall.dir";
     static final long STOP_TIMEOUT_MS = 30_000;
+    /** System property: seconds the framework gets to stop before the JVM is halted (launcher only). */
+    static final String STOP_SECONDS = "mmunotifier.stop.seconds";
 
     private final Framework framework;
     private final List<String> arguments;
@@ -48,6 +50,7 @@ public final class FrameworkLifecycle implements Callable<Integer> {
     private final CompletableFuture<Integer> status = new CompletableFuture<>();
     private final CountDownLatch mainReturned = new CountDownLatch(1);
     private final Thread hook;
+    private final ShutdownGuard guard;
     private volatile boolean inHook;
 
     @Activate
@@ -71,15 +74,37 @@ public final class FrameworkLifecycle implements Callable<Integer> {
         if (underBndLauncher && deploy != null) {
             createFolder(deploy);
         }
+        // Only the launcher's JVM is ours to halt: under Pax Exam the framework shares the test JVM.
+        guard = underBndLauncher ? new ShutdownGuard(stopMillis(), System.err) : null;
+        if (guard != null) {
+            context.addBundleListener(guard);
+        }
         hook = new Thread(() -> {
             inHook = true;
             stopFramework();
+            if (guard != null && guard.stalledDuringShutdown()) {
+                Runtime.getRuntime().halt(ShutdownGuard.EXIT_STOP_TIMEOUT); // a SIGTERM'd run ends non-zero too
+            }
         }, "mmunotifier-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
+    private static long stopMillis() {
+        long s = Long.getLong(STOP_SECONDS, STOP_TIMEOUT_MS / 1000);
+        return Math.max(1, s) * 1000;
+    }
+
     @Deactivate
     void deactivate() throws InterruptedException {
+        if (guard != null && guard.stalledDuringShutdown()) {
+            // A driver held the stop up; it finished only because the core gave up waiting for it.
+            System.err.println("mmunotifier: the shutdown was held up by a stuck driver:");
+            for (String line : guard.heldUp()) {
+                System.err.println("  " + line);
+            }
+            System.err.flush();
+            status.complete(ShutdownGuard.EXIT_STOP_TIMEOUT);
+        }
         status.complete(0); // no-op when exit(status) came first
         if (underBndLauncher) {
             // Let the launcher's main thread return from call() before the framework can reach
@@ -152,8 +177,9 @@ public final class FrameworkLifecycle implements Callable<Integer> {
         // Bounded: if some bundle never finishes stopping, end the JVM anyway.
         Thread watchdog = new Thread(() -> {
             try {
-                Thread.sleep(STOP_TIMEOUT_MS + 5_000);
-                LOG.log(System.Logger.Level.ERROR, "framework did not stop in time; halting with {0}", status);
+                Thread.sleep(stopMillis() + 5_000);
+                System.err.println("mmunotifier: the framework did not stop in time; halting with " + status);
+                System.err.flush();
                 Runtime.getRuntime().halt(status);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -166,8 +192,10 @@ public final class FrameworkLifecycle implements Callable<Integer> {
     private void stopFramework() {
         try {
             framework.stop(); // returns at once; Felix stops on a thread of its own
-            if (framework.waitForStop(STOP_TIMEOUT_MS).getType() == FrameworkEvent.WAIT_TIMEDOUT) {
-                LOG.log(System.Logger.Level.ERROR, "framework did not stop within {0} ms", STOP_TIMEOUT_MS);
+            if (framework.waitForStop(stopMillis()).getType() == FrameworkEvent.WAIT_TIMEDOUT) {
+                // Straight to stderr: in a shutdown hook the JDK's logging may already be closed.
+                System.err.println("mmunotifier: the framework did not stop within " + stopMillis() + " ms");
+                System.err.flush();
             }
         } catch (Exception e) {
             LOG.log(System.Logger.Level.ERROR, "stopping the framework failed", e);

@@ -80,7 +80,12 @@ public final class MachineControlService implements MachineControl {
         }
         workload.requestStop();
         try {
-            running.join();
+            // Bounded: a thread stuck in a driver's callback is the watchdog's to report.
+            if (running.join(Duration.ofNanos(machine.notifierCore().stallPolicy().giveUpNanos())) == null) {
+                System.getLogger(MachineControlService.class.getName()).log(System.Logger.Level.ERROR,
+                        "the workload did not stop within " + machine.notifierCore().stallPolicy().giveUpMillis()
+                                + " ms: a thread is stuck (see mmu:stalls); its processes exit without it");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while stopping the workload", e);

@@ -3,9 +3,16 @@ package org.mmunotifier.core.internal.osgi;
 import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.mmunotifier.api.ProcessListener;
+import org.mmunotifier.api.runtime.Stall;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Workload;
+import org.mmunotifier.core.internal.notifier.StallPolicy;
+import org.mmunotifier.core.internal.notifier.StallWatchdog;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.FrameworkUtil;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -17,7 +24,10 @@ import org.osgi.service.component.annotations.ReferencePolicy;
  *
  * <p>Unbinding a listener waits for the calls in flight to it. SCR unregisters a component's
  * service before calling its deactivate method, so once a driver's deactivate runs no spawn
- * notification can still be creating device state it would never tear down.
+ * notification can still be creating device state it would never tear down. A listener is a
+ * driver's code: whatever it throws is logged against its bundle and the others are still told,
+ * and a call that does not return is reported by the stall watchdog; unbinding waits for such a
+ * call at most the give-up time.
  */
 @Component(service = ProcessEvents.class)
 public final class ProcessEvents implements Workload.Listener {
@@ -26,11 +36,16 @@ public final class ProcessEvents implements Workload.Listener {
     /** One listener and the calls in flight to it. */
     private static final class Slot {
         final ProcessListener listener;
+        final long bundleId;
+        final String bundle;
         private int calls; // guarded by this
         private boolean gone; // guarded by this
 
         Slot(ProcessListener listener) {
             this.listener = listener;
+            Bundle b = FrameworkUtil.getBundle(listener.getClass());
+            this.bundleId = b == null ? -1 : b.getBundleId();
+            this.bundle = b == null ? "(no bundle)" : BundleOwners.name(b);
         }
 
         synchronized boolean enter() {
@@ -47,23 +62,41 @@ public final class ProcessEvents implements Workload.Listener {
             }
         }
 
-        synchronized void close() {
+        /** @return false if a call was still running after {@code giveUpNanos} */
+        synchronized boolean close(long giveUpNanos) {
             gone = true;
+            long deadline = System.nanoTime() + giveUpNanos;
             boolean interrupted = false;
-            while (calls > 0) {
-                try {
-                    wait();
-                } catch (InterruptedException e) {
-                    interrupted = true;
+            try {
+                while (calls > 0) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(this, left);
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
                 }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
+                return true;
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
     }
 
     private final List<Slot> slots = new CopyOnWriteArrayList<>();
+    private final StallWatchdog watchdog;
+    private final StallPolicy policy;
+
+    @Activate
+    public ProcessEvents(@Reference MachineService machine) {
+        this.watchdog = machine.machine().notifierCore().watchdog();
+        this.policy = machine.machine().notifierCore().stallPolicy();
+    }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addListener(ProcessListener listener) {
@@ -74,7 +107,11 @@ public final class ProcessEvents implements Workload.Listener {
         for (Slot s : slots) {
             if (s.listener == listener) {
                 slots.remove(s);
-                s.close();
+                if (!s.close(policy.giveUpNanos())) {
+                    LOG.log(Level.ERROR, "process listener " + listener.getClass().getName() + " of " + s.bundle
+                            + " still has a call running after " + policy.giveUpMillis() + " ms; unbound without it"
+                            + " (see mmu:stalls)");
+                }
             }
         }
     }
@@ -99,15 +136,21 @@ public final class ProcessEvents implements Workload.Listener {
             if (!s.enter()) {
                 continue;
             }
-            try {
+            String what = (spawned ? "spawned" : "exiting") + " of process " + p.pid();
+            try (StallWatchdog.Activity call = watchdog.track(Stall.Kind.LISTENER, s.bundleId, s.bundle,
+                    s.listener.getClass().getName(), what, p.mm().id())) {
                 if (spawned) {
                     s.listener.spawned(p.pid(), p.mm());
                 } else {
                     s.listener.exiting(p.pid(), p.mm());
                 }
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "process listener " + s.listener.getClass().getName() + " failed on "
-                        + (spawned ? "spawn" : "exit") + " of process " + p.pid() + ": " + e, e);
+            } catch (Throwable e) {
+                try {
+                    LOG.log(Level.WARNING, "process listener " + s.listener.getClass().getName() + " of " + s.bundle
+                            + " failed on " + what + ": " + e, e);
+                } catch (Throwable logFailed) {
+                    // a listener's Error is the listener's: the others are still told
+                }
             } finally {
                 s.exit();
             }

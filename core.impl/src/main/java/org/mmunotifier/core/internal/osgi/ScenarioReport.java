@@ -2,15 +2,29 @@ package org.mmunotifier.core.internal.osgi;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.mmunotifier.api.runtime.DriverFault;
+import org.mmunotifier.api.runtime.Stall;
 import org.mmunotifier.api.runtime.MachineStats;
 
-/** What a scenario run did, and whether it passed. */
+/**
+ * What a scenario run did, and whether it passed: no coherence violation, no call into a stopped
+ * bundle, a consistent machine with every frame free, and no driver that threw or stalled.
+ *
+ * @param stalls the stalls reported during the run (those still kept)
+ * @param stallCount how many were reported during the run
+ * @param faults the driver faults recorded during the run (those still kept)
+ * @param faultCount how many were recorded during the run
+ */
 record ScenarioReport(Scenario scenario, double seconds, long operations, MachineStats end, int restarts,
-        int updates, long[] teardownMicros, long forcedCleanups, List<String> consistency) {
+        int updates, long[] teardownMicros, long forcedCleanups, List<String> consistency, List<Stall> stalls,
+        long stallCount, List<DriverFault> faults, long faultCount) {
+    private static final int LISTED = 5;
 
     boolean passed() {
         return end.violations() == 0 && end.callsIntoStoppedBundles() == 0 && consistency.isEmpty()
-                && end.framesInUse() == 0;
+                && end.framesInUse() == 0 && stallCount == 0 && faultCount == 0;
     }
 
     String render() {
@@ -30,7 +44,19 @@ record ScenarioReport(Scenario scenario, double seconds, long operations, Machin
         row(b, "forced cleanups", String.valueOf(forcedCleanups));
         row(b, "violations", String.valueOf(end.violations()));
         row(b, "calls into stopped bundles", String.valueOf(end.callsIntoStoppedBundles()));
-        row(b, "notifier faults", String.valueOf(end.notifierFaults()));
+        row(b, "driver faults", String.valueOf(faultCount));
+        faults.stream().collect(Collectors.groupingBy(DriverFault::bundle, TreeMap::new, Collectors.toList()))
+                .forEach((bundle, fs) -> detail(b, bundle + ": " + fs.size() + (fs.size() == 1 ? " fault" : " faults")
+                        + ", last " + fs.get(fs.size() - 1).callback() + " " + fs.get(fs.size() - 1).message()));
+        row(b, "stalls", String.valueOf(stallCount));
+        stalls.stream().limit(LISTED).forEach(st -> detail(b, "#" + st.id() + " " + st.kind().name().toLowerCase()
+                .replace('_', ' ') + ": " + st.bundle() + (st.notifier().isEmpty() ? "" : " " + st.notifier()) + " "
+                + st.operation() + (st.mmId() < 0 ? "" : " on mm " + st.mmId()) + ", thread " + st.thread() + ", "
+                + st.millis() + " ms" + (st.ongoing() ? ", still stuck" : "")
+                + (st.outcome().isEmpty() ? "" : "; " + st.outcome())));
+        if (stalls.size() > LISTED) {
+            detail(b, "… " + (stalls.size() - LISTED) + " more (mmu:stalls)");
+        }
         row(b, "frames in use at the end", end.framesInUse() + " of " + end.frames());
         row(b, "consistency", consistency.isEmpty() ? "ok" : consistency.size() + " problems: " + consistency.get(0));
         return b.toString();
@@ -40,6 +66,10 @@ record ScenarioReport(Scenario scenario, double seconds, long operations, Machin
     private static double ms(long[] sorted, double p) {
         int i = (int) Math.ceil(p * sorted.length) - 1;
         return sorted[Math.max(0, i)] / 1e3;
+    }
+
+    private static void detail(StringBuilder b, String text) {
+        b.append("    ").append(text).append('\n');
     }
 
     private static void row(StringBuilder b, String name, String value) {

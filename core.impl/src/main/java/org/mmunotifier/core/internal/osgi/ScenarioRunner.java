@@ -23,6 +23,7 @@ import org.osgi.service.component.annotations.Reference;
 public final class ScenarioRunner {
     static final String DRIVERS = "org.mmunotifier.drivers.";
     private static final PrintStream OUT = System.out;
+    private static final System.Logger LOG = System.getLogger(ScenarioRunner.class.getName());
 
     private final FrameworkLifecycle lifecycle;
     private final MachineControlService control;
@@ -78,9 +79,10 @@ public final class ScenarioRunner {
             }
         } catch (InterruptedException e) {
             // the framework is stopping
-        } catch (Exception e) {
+        } catch (Throwable e) {
+            // Whatever went wrong (a driver's Error included), the run ends with a status, not a hang.
             System.err.println("error: scenario failed: " + e);
-            e.printStackTrace();
+            LOG.log(System.Logger.Level.ERROR, "scenario failed", e);
             lifecycle.exit(1);
         }
     }
@@ -144,6 +146,11 @@ public final class ScenarioRunner {
         });
     }
 
+    /** The last {@code n} of {@code recent} (those of this run). */
+    private static <T> List<T> last(List<T> recent, long n) {
+        return recent.subList((int) Math.max(0, recent.size() - n), recent.size());
+    }
+
     /** The swaps a run made. */
     private static final class Swaps {
         private final List<Long> teardownMicros = new ArrayList<>();
@@ -165,6 +172,8 @@ public final class ScenarioRunner {
     private ScenarioReport timed(Scenario s, Swaps swaps, Body body) throws InterruptedException {
         OUT.println("[mmu] scenario " + s.name() + " for " + s.duration().toSeconds() + " s");
         long cleanupsBefore = owners.cleanupCount();
+        long stallsBefore = owners.stallCount();
+        long faultsBefore = owners.faultCount();
         control.startWorkload(s.seed(), s.threads(), s.processes());
         long t0 = System.nanoTime();
         try {
@@ -174,8 +183,11 @@ public final class ScenarioRunner {
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         MachineStats end = control.stats();
+        long stalls = owners.stallCount() - stallsBefore;
+        long faults = owners.faultCount() - faultsBefore;
         return new ScenarioReport(s, secs, end.workloadOps(), end, swaps.teardownMicros.size() - swaps.updates,
                 swaps.updates, swaps.teardownMicros.stream().mapToLong(Long::longValue).toArray(),
-                owners.cleanupCount() - cleanupsBefore, control.machine().checkConsistency());
+                owners.cleanupCount() - cleanupsBefore, control.machine().checkConsistency(),
+                last(owners.stalls(), stalls), stalls, last(owners.faults(), faults), faults);
     }
 }

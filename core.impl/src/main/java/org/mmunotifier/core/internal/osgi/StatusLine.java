@@ -16,9 +16,9 @@ final class StatusLine {
         lastNanos = now;
         lastOps = s.workloadOps();
         lastInvalidations = s.invalidations();
-        return String.format("[mmu] %s ops/s  %s inval/s  procs %d  frames %d/%d  violations %d  calls into stopped"
-                + " bundles %d", human(ops), human(inv), s.processes(), s.framesInUse(), s.frames(), s.violations(),
-                s.callsIntoStoppedBundles());
+        return String.format("[mmu] %s ops/s  %s inval/s  procs %d  frames %d/%d  violations %d  faults %d  stalls %d"
+                + "  calls into stopped bundles %d", human(ops), human(inv), s.processes(), s.framesInUse(), s.frames(),
+                s.violations(), s.notifierFaults(), s.stalls(), s.callsIntoStoppedBundles());
     }
 
     private static String human(double v) {

@@ -8,9 +8,11 @@ import java.util.TreeSet;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 import org.mmunotifier.api.Addresses;
+import org.mmunotifier.api.runtime.DriverFault;
 import org.mmunotifier.api.runtime.ForcedCleanup;
 import org.mmunotifier.api.runtime.MachineStats;
 import org.mmunotifier.api.runtime.Registration;
+import org.mmunotifier.api.runtime.Stall;
 import org.mmunotifier.core.internal.mm.AddressSpace;
 import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
@@ -22,6 +24,7 @@ import org.mmunotifier.core.internal.osgi.Scenario;
 import org.mmunotifier.core.internal.shell.ShellRecords.BundleRegistrations;
 import org.mmunotifier.core.internal.shell.ShellRecords.Outcome;
 import org.mmunotifier.core.internal.shell.ShellRecords.ProcessInfo;
+import org.mmunotifier.core.internal.shell.ShellRecords.StallInfo;
 import org.mmunotifier.core.internal.shell.ShellRecords.VmaInfo;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -39,6 +42,7 @@ import org.osgi.service.component.annotations.Reference;
         "osgi.command.function=protect", "osgi.command.function=touch", "osgi.command.function=reclaim",
         "osgi.command.function=migrate", "osgi.command.function=notifiers", "osgi.command.function=bundles",
         "osgi.command.function=cleanups", "osgi.command.function=stats", "osgi.command.function=violations",
+        "osgi.command.function=faults", "osgi.command.function=stalls", "osgi.command.function=stall",
         "osgi.command.function=demo", "osgi.command.function=swap"})
 public final class MmuCommands {
     private final MachineControlService control;
@@ -170,13 +174,47 @@ public final class MmuCommands {
         }
         List<BundleRegistrations> out = new ArrayList<>();
         by.forEach((id, rs) -> out.add(new BundleRegistrations(id, rs.get(0).bundle(), rs.size(),
-                List.copyOf(new TreeSet<>(rs.stream().map(Registration::mmId).toList())))));
+                List.copyOf(new TreeSet<>(rs.stream().map(Registration::mmId).toList())),
+                registry.faults().stream().filter(f -> f.bundleId() == id).count(),
+                registry.stalls().stream().filter(st -> st.bundleId() == id).count())));
         return out;
     }
 
     @Descriptor("registrations the core took back from bundles that stopped without unregistering")
     public List<ForcedCleanup> cleanups() {
         return registry.forcedCleanups();
+    }
+
+    @Descriptor("recent driver faults (callbacks that threw or broke the contract), oldest first")
+    public List<DriverFault> faults() {
+        return registry.faults();
+    }
+
+    @Descriptor("recent driver faults of one bundle, oldest first")
+    public List<DriverFault> faults(@Descriptor("bundle id, symbolic name, or kvm/rdma/gru") String bundle) {
+        long id = swapper.bundle(bundle).getBundleId();
+        return registry.faults().stream().filter(f -> f.bundleId() == id).toList();
+    }
+
+    @Descriptor("recent stalls (callbacks, grace periods, listener calls and stops that did not finish), oldest first")
+    public List<StallInfo> stalls() {
+        return registry.stalls().stream().map(StallInfo::of).toList();
+    }
+
+    @Descriptor("recent stalls charged to one bundle, oldest first")
+    public List<StallInfo> stalls(@Descriptor("bundle id, symbolic name, or kvm/rdma/gru") String bundle) {
+        long id = swapper.bundle(bundle).getBundleId();
+        return registry.stalls().stream().filter(st -> st.bundleId() == id).map(StallInfo::of).toList();
+    }
+
+    @Descriptor("one stall in full: who, what, the stuck thread's stack and what waited on it")
+    public String stall(@Descriptor("the stall's number (from mmu:stalls)") long number) {
+        Stall st = registry.stalls().stream().filter(x -> x.id() == number).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no stall #" + number + " (mmu:stalls lists the recent ones)"));
+        StringBuilder b = new StringBuilder(StallInfo.of(st).toString());
+        st.waiting().forEach(w -> b.append("\n  waiting on it: ").append(w));
+        st.stack().forEach(f -> b.append("\n  at ").append(f));
+        return b.toString();
     }
 
     @Descriptor("machine counters: processes, frames, invalidations, violations, calls into stopped bundles")

@@ -1,6 +1,7 @@
 package org.mmunotifier.core.internal.shell;
 
 import java.util.List;
+import org.mmunotifier.api.runtime.Stall;
 
 /** What the {@code mmu} commands return; {@link RecordFormatter} prints them. */
 final class ShellRecords {
@@ -16,8 +17,19 @@ final class ShellRecords {
     record VmaInfo(String start, String end, String prot, String kind, long pages, long resident) {
     }
 
-    /** The registrations of one bundle. */
-    record BundleRegistrations(long bundleId, String bundle, int registrations, List<Long> mms) {
+    /** The registrations of one bundle, and its recent faults and stalls. */
+    record BundleRegistrations(long bundleId, String bundle, int registrations, List<Long> mms, long faults,
+            long stalls) {
+    }
+
+    /** One stall, on one line (mmu:stall prints its stack). */
+    record StallInfo(long id, String kind, String bundle, String notifier, String operation, long mm, String thread,
+            long ms, String state) {
+        static StallInfo of(Stall s) {
+            return new StallInfo(s.id(), s.kind().name().toLowerCase().replace('_', ' '), s.bundle(), s.notifier(),
+                    s.operation(), s.mmId(), s.thread(), s.millis(), (s.ongoing() ? "ongoing" : "ended")
+                    + (s.outcome().isEmpty() ? "" : "; " + s.outcome()));
+        }
     }
 
     /** What a reclaim or migration did. */

@@ -10,7 +10,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.mmunotifier.api.runtime.DriverFault;
 import org.mmunotifier.api.runtime.MachineStats;
+import org.mmunotifier.api.runtime.Stall;
 
 class ScenarioTest {
     private static final Scenario.Properties NONE = name -> null;
@@ -48,17 +50,41 @@ class ScenarioTest {
     void aRunPassesOnlyWithNoViolationNoLateCallAndNothingLeaked() {
         Scenario s = new Scenario("hotswap", Duration.ofSeconds(1), 2, 4, 1);
         long[] teardownMicros = {10_000, 2_000, 7_000, 4_000, 1_000, 9_000, 3_000, 8_000, 6_000, 5_000};
-        ScenarioReport ok = new ScenarioReport(s, 1.0, 10, stats(0, 0, 0), 7, 3, teardownMicros, 0, List.of());
+        ScenarioReport ok = new ScenarioReport(s, 1.0, 10, stats(0, 0, 0), 7, 3, teardownMicros, 0, List.of(), List.of(), 0, List.of(), 0);
         assertTrue(ok.passed());
         // nearest rank: p50 is the 5th of 10, p90 the 9th, p99 the 10th
         assertTrue(ok.render().contains("p50 5.00  p90 9.00  p99 10.00  max 10.00"), ok.render());
         assertTrue(ok.render().contains("10 (7 restarts, 3 updates)"), ok.render());
-        assertFalse(new ScenarioReport(s, 1.0, 10, stats(1, 0, 0), 0, 0, new long[0], 0, List.of()).passed());
-        assertFalse(new ScenarioReport(s, 1.0, 10, stats(0, 1, 0), 0, 0, new long[0], 0, List.of()).passed());
-        assertFalse(new ScenarioReport(s, 1.0, 10, stats(0, 0, 5), 0, 0, new long[0], 0, List.of()).passed());
-        ScenarioReport bad = new ScenarioReport(s, 1.0, 10, stats(0, 0, 0), 0, 0, new long[0], 0, List.of("pte 0x1000"));
+        assertFalse(new ScenarioReport(s, 1.0, 10, stats(1, 0, 0), 0, 0, new long[0], 0, List.of(), List.of(), 0, List.of(), 0).passed());
+        assertFalse(new ScenarioReport(s, 1.0, 10, stats(0, 1, 0), 0, 0, new long[0], 0, List.of(), List.of(), 0, List.of(), 0).passed());
+        assertFalse(new ScenarioReport(s, 1.0, 10, stats(0, 0, 5), 0, 0, new long[0], 0, List.of(), List.of(), 0, List.of(), 0).passed());
+        ScenarioReport bad = new ScenarioReport(s, 1.0, 10, stats(0, 0, 0), 0, 0, new long[0], 0, List.of("pte 0x1000"), List.of(), 0,
+                List.of(), 0);
         assertFalse(bad.passed());
         assertTrue(bad.render().startsWith("scenario hotswap: FAILED"), bad.render());
+    }
+
+    @Test
+    void aStallOrADriverFaultFailsTheRunAndTheReportNamesTheBundle() {
+        Scenario s = new Scenario("demo", Duration.ofSeconds(1), 2, 4, 1);
+        Stall stall = new Stall(1, Stall.Kind.CALLBACK, 23, "com.example.stuck 1.0.0 [23]", "Stuck",
+                "invalidate_range_start PROTECTION_VMA [0x40000000, 0x40020000)", 3, "workload-1", 5_000, true,
+                List.of(), List.of(), "");
+        ScenarioReport stalled = new ScenarioReport(s, 1.0, 10, stats(0, 0, 0), 0, 0, new long[0], 0, List.of(),
+                List.of(stall), 1, List.of(), 0);
+        assertFalse(stalled.passed());
+        assertTrue(stalled.render().contains("stalls                      1"), stalled.render());
+        assertTrue(stalled.render().contains("#1 callback: com.example.stuck 1.0.0 [23] Stuck invalidate_range_start"
+                + " PROTECTION_VMA [0x40000000, 0x40020000) on mm 3, thread workload-1, 5000 ms, still stuck"),
+                stalled.render());
+        DriverFault fault = new DriverFault(38, "com.example.dmirror 1.0.0 [38]", "Mirror", "age_page", 2,
+                "threw java.lang.IllegalStateException: boom", 60_876, 0);
+        ScenarioReport faulty = new ScenarioReport(s, 1.0, 10, stats(0, 0, 0), 0, 0, new long[0], 0, List.of(),
+                List.of(), 0, List.of(fault), 60_876);
+        assertFalse(faulty.passed());
+        assertTrue(faulty.render().contains("driver faults               60876"), faulty.render());
+        assertTrue(faulty.render().contains("com.example.dmirror 1.0.0 [38]: 1 fault, last age_page threw"),
+                faulty.render());
     }
 
     private static MachineStats stats(long violations, long lateCalls, long framesInUse) {

@@ -84,21 +84,22 @@ final class GruMmState implements MmuNotifier {
 
     /**
      * Waits while a range invalidation is active, then returns the sequence a dropin must still see
-     * when it installs.
+     * when it installs. An interrupt (the instruction threads are being stopped) ends the wait: an
+     * invalidation that never ends (another driver's callback stuck in it) must not keep this
+     * driver from stopping.
      *
-     * @throws ContextGoneException if the mm was released
+     * @throws ContextGoneException if the mm was released, or the wait was interrupted (the
+     *         interrupt status is kept)
      */
     synchronized long awaitIdle() {
-        boolean interrupted = false;
         while (rangeActive > 0 && !released) {
             try {
                 wait();
             } catch (InterruptedException e) {
-                interrupted = true;
+                Thread.currentThread().interrupt();
+                throw new ContextGoneException("interrupted while waiting for an invalidation of mm " + mm.id()
+                        + " to end");
             }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
         if (released) {
             throw new ContextGoneException("mm " + mm.id() + " was released");
