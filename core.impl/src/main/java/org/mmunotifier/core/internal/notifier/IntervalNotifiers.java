@@ -2,7 +2,6 @@ package org.mmunotifier.core.internal.notifier;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmStruct;
@@ -11,6 +10,7 @@ import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.api.NotRegisteredException;
 import org.mmunotifier.api.runtime.Stall;
+import org.mmunotifier.core.internal.util.BoundedWait;
 
 /**
  * The interval notifiers of one mm ({@code mn_itree_*} in {@code mm/mmu_notifier.c}).
@@ -145,33 +145,16 @@ final class IntervalNotifiers {
     private boolean awaitSeqChange(long seq, String what) {
         StallPolicy policy = core.stallPolicy();
         long t0 = System.nanoTime();
-        StallWatchdog.Activity waiting = null;
-        boolean interrupted = false;
-        try {
-            synchronized (lock) {
-                while (invalidateSeq == seq) {
-                    long waited = System.nanoTime() - t0;
-                    if (waited >= policy.giveUpNanos()) {
-                        return false;
-                    }
-                    if (waiting == null && waited >= policy.stallNanos()) {
-                        waiting = core.watchdog().track(Stall.Kind.WAIT, what + " waits for an invalidation of mm "
-                                + mm.id() + " to end", mm.id(), t0);
-                    }
-                    try {
-                        TimeUnit.NANOSECONDS.timedWait(lock, Math.min(policy.stallNanos(), policy.giveUpNanos() - waited));
-                    } catch (InterruptedException e) {
-                        interrupted = true;
-                    }
-                }
+        synchronized (lock) {
+            if (BoundedWait.await(lock, () -> invalidateSeq != seq, policy.stallNanos())) {
                 return true;
             }
-        } finally {
-            if (waiting != null) {
-                waiting.close();
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
+        }
+        try (StallWatchdog.Activity waiting = core.watchdog().track(Stall.Kind.WAIT, what
+                + " waits for an invalidation of mm " + mm.id() + " to end", mm.id(), t0)) {
+            synchronized (lock) {
+                return BoundedWait.await(lock, () -> invalidateSeq != seq,
+                        Math.max(0, policy.giveUpNanos() - (System.nanoTime() - t0)));
             }
         }
     }

@@ -146,32 +146,28 @@ public final class NotifierCore implements MmuNotifiers, AutoCloseable {
      * @return false if it gave up
      */
     public boolean lockBounded(Lock lock, String what, long mmId) {
-        boolean interrupted = false;
-        StallWatchdog.Activity waiting = null;
         long t0 = System.nanoTime();
-        long deadline = t0 + policy.giveUpNanos();
+        if (tryLock(lock, policy.stallNanos())) {
+            return true;
+        }
+        try (StallWatchdog.Activity waiting = watchdog.track(Stall.Kind.WAIT, what, mmId, t0)) {
+            return tryLock(lock, Math.max(0, policy.giveUpNanos() - (System.nanoTime() - t0)));
+        }
+    }
+
+    /** {@code tryLock} with a timeout, uninterruptibly (an interrupt is kept for the caller). */
+    private static boolean tryLock(Lock lock, long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        boolean interrupted = false;
         try {
             while (true) {
                 try {
-                    long left = deadline - System.nanoTime();
-                    long step = waiting == null ? Math.min(left, policy.stallNanos()) : left;
-                    if (lock.tryLock(Math.max(0, step), TimeUnit.NANOSECONDS)) {
-                        return true;
-                    }
-                    if (System.nanoTime() - deadline >= 0) {
-                        return false;
-                    }
-                    if (waiting == null) {
-                        waiting = watchdog.track(Stall.Kind.WAIT, what, mmId, t0);
-                    }
+                    return lock.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                 } catch (InterruptedException e) {
                     interrupted = true;
                 }
             }
         } finally {
-            if (waiting != null) {
-                waiting.close();
-            }
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }

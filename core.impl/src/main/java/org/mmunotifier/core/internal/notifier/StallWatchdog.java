@@ -41,27 +41,32 @@ public final class StallWatchdog implements Srcu.Abandonment {
     record Seen(long gen, long calling, long sinceNanos, long sinceClock) {
     }
 
+    /**
+     * Who is held responsible for a wait, and what the wait is.
+     *
+     * @param bundleId the bundle, or -1 when no bundle is to blame (the core's own wait)
+     * @param bundle the bundle as {@code bsn version [id]}, or a description
+     * @param notifier the notifier or listener, or empty
+     * @param operation what it is doing
+     * @param mmId the mm, or -1
+     */
+    record Culprit(Stall.Kind kind, long bundleId, String bundle, String notifier, String operation, long mmId) {
+        /** The core's own wait: nobody to blame yet. */
+        static Culprit core(Stall.Kind kind, String what, long mmId) {
+            return new Culprit(kind, -1, "the core", "", what, mmId);
+        }
+    }
+
     /** A wait the core tracks by hand (not a read-side section): a listener call, a bundle stop, … */
     public final class Activity implements AutoCloseable {
-        final Stall.Kind kind;
-        final long bundleId;
-        final String bundle;
-        final String notifier;
-        final String operation;
-        final long mmId;
+        final Culprit culprit;
         final Thread thread = Thread.currentThread();
         final long startNanos;
         volatile Report report;
 
-        Activity(Stall.Kind kind, long bundleId, String bundle, String notifier, String operation, long mmId,
-                long startNanos) {
+        Activity(Culprit culprit, long startNanos) {
+            this.culprit = culprit;
             this.startNanos = startNanos;
-            this.kind = kind;
-            this.bundleId = bundleId;
-            this.bundle = bundle;
-            this.notifier = notifier;
-            this.operation = operation;
-            this.mmId = mmId;
         }
 
         /** The wait is over. */
@@ -78,12 +83,7 @@ public final class StallWatchdog implements Srcu.Abandonment {
     /** One stall, as reported and then followed. */
     final class Report {
         final long id = ids.incrementAndGet();
-        final Stall.Kind kind;
-        final long bundleId;
-        final String bundle;
-        final String notifier;
-        final String operation;
-        final long mmId;
+        final Culprit culprit;
         final String thread;
         final long startNanos;
         final List<String> waiting;
@@ -91,14 +91,8 @@ public final class StallWatchdog implements Srcu.Abandonment {
         private volatile long endNanos;
         private volatile String outcome = "";
 
-        Report(Stall.Kind kind, long bundleId, String bundle, String notifier, String operation, long mmId,
-                Thread thread, long startNanos, List<String> waiting) {
-            this.kind = kind;
-            this.bundleId = bundleId;
-            this.bundle = bundle;
-            this.notifier = notifier;
-            this.operation = operation;
-            this.mmId = mmId;
+        Report(Culprit culprit, Thread thread, long startNanos, List<String> waiting) {
+            this.culprit = culprit;
             this.thread = thread.getName();
             this.startNanos = startNanos;
             this.waiting = waiting;
@@ -123,14 +117,16 @@ public final class StallWatchdog implements Srcu.Abandonment {
         }
 
         String headline() {
-            return "stall #" + id + " " + kind.name().toLowerCase().replace('_', ' ') + ": " + bundle
-                    + (notifier.isEmpty() ? "" : " notifier " + notifier) + " " + operation
-                    + (mmId < 0 ? "" : " on mm " + mmId) + " on thread " + thread;
+            Culprit c = culprit;
+            return "stall #" + id + " " + c.kind.name().toLowerCase().replace('_', ' ') + ": " + c.bundle
+                    + (c.notifier.isEmpty() ? "" : " notifier " + c.notifier) + " " + c.operation
+                    + (c.mmId < 0 ? "" : " on mm " + c.mmId) + " on thread " + thread;
         }
 
         Stall toStall() {
-            return new Stall(id, kind, bundleId, bundle, notifier, operation, mmId, thread, millis(), endNanos == 0,
-                    waiting, stack, outcome);
+            Culprit c = culprit;
+            return new Stall(id, c.kind, c.bundleId, c.bundle, c.notifier, c.operation, c.mmId, thread, millis(),
+                    endNanos == 0, waiting, stack, outcome);
         }
 
         String render() {
@@ -182,14 +178,18 @@ public final class StallWatchdog implements Srcu.Abandonment {
     /** As {@link #track(Stall.Kind, long, String, String, String, long)}, for a wait that began at {@code startNanos}. */
     public Activity track(Stall.Kind kind, long bundleId, String bundle, String notifier, String operation, long mmId,
             long startNanos) {
-        Activity a = new Activity(kind, bundleId, bundle, notifier, operation, mmId, startNanos);
-        activities.add(a);
-        return a;
+        return track(new Culprit(kind, bundleId, bundle, notifier, operation, mmId), startNanos);
     }
 
     /** A wait of the core's own (no bundle to blame yet) that began at {@code startNanos}. */
     public Activity track(Stall.Kind kind, String what, long mmId, long startNanos) {
-        return track(kind, -1, "the core", "", what, mmId, startNanos);
+        return track(Culprit.core(kind, what, mmId), startNanos);
+    }
+
+    private Activity track(Culprit culprit, long startNanos) {
+        Activity a = new Activity(culprit, startNanos);
+        activities.add(a);
+        return a;
     }
 
     /** Stalls reported so far. */
@@ -292,15 +292,14 @@ public final class StallWatchdog implements Srcu.Abandonment {
                 ReaderSlot on = gp.waitingOn;
                 String waitedOn = on == null ? "sections of other threads" : "thread " + on.owner.getName()
                         + describeSlot(on);
-                report(gp, new Report(Stall.Kind.GRACE_PERIOD, -1, gp.what(), "", "waiting for " + waitedOn, -1,
-                        gp.waiter, gp.startNanos, List.of()));
+                report(gp, new Report(new Culprit(Stall.Kind.GRACE_PERIOD, -1, gp.what(), "", "waiting for " + waitedOn,
+                        -1), gp.waiter, gp.startNanos, List.of()));
             }
         }
         for (Activity a : activities) {
             live.add(a);
             if (real - a.startNanos >= stall && a.report == null && seenLongEnough(a, now, stall)) {
-                Report r = new Report(a.kind, a.bundleId, a.bundle, a.notifier, a.operation, a.mmId, a.thread,
-                        a.startNanos, waitersOf(a.thread, null));
+                Report r = new Report(a.culprit, a.thread, a.startNanos, waitersOf(a.thread, null));
                 a.report = r;
                 report(a, r);
             }
@@ -353,18 +352,20 @@ public final class StallWatchdog implements Srcu.Abandonment {
     private Report slotReport(ReaderSlot s, Seen seen) {
         String operation = CallKind.describe(s.kind, s.arg0, s.arg1);
         List<String> waiting = waitersOf(s.owner, s);
+        Culprit c;
+        Lease l = seen.calling == 0 ? null : registrations.apply(ReaderSlot.registration(seen.calling));
         if (seen.calling == 0) {
-            return new Report(Stall.Kind.CALLBACK, -1, "the core", "", "read-side section outside any callback "
-                    + "(last dispatch: " + operation + ")", -1, s.owner, seen.sinceNanos, waiting);
+            c = Culprit.core(Stall.Kind.CALLBACK, "read-side section outside any callback (last dispatch: " + operation
+                    + ")", -1);
+        } else if (l == null) {
+            c = new Culprit(Stall.Kind.CALLBACK, -1, "a removed registration",
+                    "#" + ReaderSlot.registration(seen.calling), operation, -1);
+        } else {
+            Identity who = l.identity();
+            c = new Culprit(Stall.Kind.CALLBACK, who.owner.bundleId(), who.owner.name(), who.notifier, operation,
+                    l.mmId());
         }
-        Lease l = registrations.apply(ReaderSlot.registration(seen.calling));
-        if (l == null) {
-            return new Report(Stall.Kind.CALLBACK, -1, "a removed registration", "#" + ReaderSlot.registration(seen.calling),
-                    operation, -1, s.owner, seen.sinceNanos, waiting);
-        }
-        Identity who = l.identity();
-        return new Report(Stall.Kind.CALLBACK, who.owner.bundleId(), who.owner.name(), who.notifier, operation,
-                l.mmId(), s.owner, seen.sinceNanos, waiting);
+        return new Report(c, s.owner, seen.sinceNanos, waiting);
     }
 
     /** What a slot is doing, for a grace-period report: "(in KVM's invalidate_range_start …)". */
@@ -436,13 +437,13 @@ public final class StallWatchdog implements Srcu.Abandonment {
                 + TimeUnit.NANOSECONDS.toMillis(waitedNanos) + " ms waiting for thread " + slot.owner.getName()
                 + describeSlot(slot) + "; the core will not call that registration again once it is removed";
         log(Level.ERROR, what);
-        Report r = new Report(Stall.Kind.GRACE_PERIOD, -1, gp.what(), "", "gave up waiting for thread "
-                + slot.owner.getName() + describeSlot(slot), -1, gp.waiter, gp.startNanos, List.of());
+        Report r = new Report(new Culprit(Stall.Kind.GRACE_PERIOD, -1, gp.what(), "", "gave up waiting for thread "
+                + slot.owner.getName() + describeSlot(slot), -1), gp.waiter, gp.startNanos, List.of());
         r.outcome("gave up after " + TimeUnit.NANOSECONDS.toMillis(waitedNanos) + " ms");
         reports.add(r);
         r.end();
         for (Report o : ongoing) {
-            if (o.thread.equals(slot.owner.getName()) && o.kind == Stall.Kind.CALLBACK) {
+            if (o.thread.equals(slot.owner.getName()) && o.culprit.kind() == Stall.Kind.CALLBACK) {
                 o.outcome("a grace period gave up waiting for it (" + gp.what() + ")");
             }
         }

@@ -2,9 +2,9 @@ package org.mmunotifier.core.internal.notifier;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.TimeUnit;
 import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuNotifierOps;
+import org.mmunotifier.core.internal.util.BoundedWait;
 
 /**
  * One registration of an {@link MmuNotifier} on one mm ({@code struct mmu_notifier}).
@@ -126,26 +126,7 @@ final class Subscription implements Lease {
      * @return false if it gave up (the release is stuck in the driver)
      */
     synchronized boolean awaitDead(long giveUpNanos) {
-        long deadline = System.nanoTime() + giveUpNanos;
-        boolean interrupted = false;
-        try {
-            while (state != DEAD) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(this, left);
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            return true;
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        return BoundedWait.await(this, () -> state == DEAD, giveUpNanos);
     }
 
     @Override

@@ -3,13 +3,13 @@ package org.mmunotifier.core.internal.osgi;
 import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.mmunotifier.api.ProcessListener;
 import org.mmunotifier.api.runtime.Stall;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Workload;
 import org.mmunotifier.core.internal.notifier.StallPolicy;
 import org.mmunotifier.core.internal.notifier.StallWatchdog;
+import org.mmunotifier.core.internal.util.BoundedWait;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.FrameworkUtil;
 import org.osgi.service.component.annotations.Activate;
@@ -65,26 +65,7 @@ public final class ProcessEvents implements Workload.Listener {
         /** @return false if a call was still running after {@code giveUpNanos} */
         synchronized boolean close(long giveUpNanos) {
             gone = true;
-            long deadline = System.nanoTime() + giveUpNanos;
-            boolean interrupted = false;
-            try {
-                while (calls > 0) {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        return false;
-                    }
-                    try {
-                        TimeUnit.NANOSECONDS.timedWait(this, left);
-                    } catch (InterruptedException e) {
-                        interrupted = true;
-                    }
-                }
-                return true;
-            } finally {
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+            return BoundedWait.await(this, () -> calls == 0, giveUpNanos);
         }
     }
 
