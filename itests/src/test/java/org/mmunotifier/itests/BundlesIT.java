@@ -125,21 +125,12 @@ public class BundlesIT {
         List<String> problems = ItestSupport.componentProblems(scr, ours);
         long deadline = System.nanoTime() + DS_SETTLE.toNanos();
         while (!problems.isEmpty() && System.nanoTime() - deadline < 0) {
-            sleep(50);
+            ItestSupport.sleep(50);
             problems = ItestSupport.componentProblems(scr, ours);
         }
         if (!problems.isEmpty()) {
             fail(problems.size() + " DS component(s) of our bundles not ACTIVE or SATISFIED:\n  "
                     + String.join("\n  ", problems));
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
         }
     }
 }

@@ -90,7 +90,7 @@ public class ForgetfulDriverIT {
         try {
             Bundle driver;
             try (InputStream jar = ItestSupport.activatorBundle(bsn, ForgetfulActivator.class,
-                    "org.mmunotifier.api;version=\"[1.0,2)\"")) {
+                    ItestSupport.API_IMPORT)) {
                 driver = context.installBundle("tiny:" + bsn, jar);
             }
             driver.start();
@@ -135,7 +135,7 @@ public class ForgetfulDriverIT {
         System.setProperty(ForgetfulActivator.PID, Integer.toString(pid));
         System.getProperties().put(ForgetfulActivator.LATE, new AtomicInteger());
         try (InputStream jar = ItestSupport.activatorBundle(BSN + ".second", ForgetfulActivator.class,
-                "org.mmunotifier.api;version=\"[1.0,2)\"")) {
+                ItestSupport.API_IMPORT)) {
             driver = context.installBundle("tiny:" + BSN + ".second", jar);
         }
         driver.start();

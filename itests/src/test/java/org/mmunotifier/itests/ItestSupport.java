@@ -16,12 +16,21 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Hashtable;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
+import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.runtime.MachineControl;
+import org.mmunotifier.api.runtime.MachineStats;
+import org.mmunotifier.itests.tiny.faulty.FaultyDriver;
+import org.mmunotifier.itests.tiny.faulty.FaultyNotifier;
 import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.tinybundles.core.TinyBundle;
 import org.ops4j.pax.tinybundles.core.TinyBundles;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleActivator;
@@ -267,26 +276,54 @@ public final class ItestSupport {
      */
     public static InputStream activatorBundle(String symbolicName, Class<? extends BundleActivator> activator,
             String... imports) throws IOException {
-        // TinyBundle.add(Class) only reads file: and jar: URLs; inside the framework classes are bundle: URLs.
-        String classFile = activator.getName().replace('.', '/') + ".class";
-        byte[] bytes;
-        try (InputStream in = activator.getClassLoader().getResourceAsStream(classFile)) {
-            if (in == null) {
-                throw new IOException("class file not found: " + classFile);
+        return tinyBundle(symbolicName, Map.of(), activator, List.of(), imports);
+    }
+
+    /**
+     * As {@link #activatorBundle}, with more classes (each one class file: no nested, anonymous or other classes
+     * of theirs come along) and more manifest headers. Works inside the framework and outside it (TinyBundles is a
+     * plain library): the class files are read through the classes' own class loaders.
+     */
+    public static InputStream tinyBundle(String symbolicName, Map<String, String> headers,
+            Class<? extends BundleActivator> activator, List<Class<?>> classes, String... imports) throws IOException {
+        TinyBundle bundle = TinyBundles.bundle();
+        List<Class<?>> all = new ArrayList<>();
+        all.add(activator);
+        all.addAll(classes);
+        for (Class<?> type : all) {
+            // TinyBundle.add(Class) only reads file: and jar: URLs; inside the framework classes are bundle: URLs.
+            String classFile = type.getName().replace('.', '/') + ".class";
+            byte[] bytes;
+            try (InputStream in = type.getClassLoader().getResourceAsStream(classFile)) {
+                if (in == null) {
+                    throw new IOException("class file not found: " + classFile);
+                }
+                bytes = in.readAllBytes();
             }
-            bytes = in.readAllBytes();
+            bundle.add(classFile, new ByteArrayInputStream(bytes));
         }
         List<String> allImports = new ArrayList<>();
         allImports.add("org.osgi.framework;version=\"[1.8,2)\"");
         allImports.addAll(Arrays.asList(imports));
-        return TinyBundles.bundle()
-                .add(classFile, new ByteArrayInputStream(bytes))
-                .set(org.osgi.framework.Constants.BUNDLE_MANIFESTVERSION, "2")
+        bundle.set(org.osgi.framework.Constants.BUNDLE_MANIFESTVERSION, "2")
                 .set(org.osgi.framework.Constants.BUNDLE_SYMBOLICNAME, symbolicName)
                 .set(org.osgi.framework.Constants.BUNDLE_VERSION, "1.0.0")
                 .set(org.osgi.framework.Constants.BUNDLE_ACTIVATOR, activator.getName())
-                .set(org.osgi.framework.Constants.IMPORT_PACKAGE, String.join(",", allImports))
-                .build(TinyBundles.withClassicBuilder());
+                .set(org.osgi.framework.Constants.IMPORT_PACKAGE, String.join(",", allImports));
+        headers.forEach(bundle::set);
+        return bundle.build(TinyBundles.withClassicBuilder());
+    }
+
+    /** The Import-Package clause of {@code org.mmunotifier.api}, for bundles built here. */
+    public static final String API_IMPORT = "org.mmunotifier.api;version=\"[1.0,2)\"";
+
+    /**
+     * A {@link FaultyDriver} bundle misbehaving as {@code mode} says (one of its mode constants), importing only
+     * {@code org.mmunotifier.api} and {@code org.osgi.framework}.
+     */
+    public static InputStream faultyDriver(String symbolicName, String mode) throws IOException {
+        return tinyBundle(symbolicName, Map.of(FaultyDriver.MODE_HEADER, mode), FaultyDriver.class,
+                List.of(FaultyNotifier.class), API_IMPORT);
     }
 
     // ---- DS ------------------------------------------------------------------------------------------------
@@ -296,6 +333,32 @@ public final class ItestSupport {
         return Arrays.stream(context.getBundles())
                 .filter(b -> b.getSymbolicName() != null && b.getSymbolicName().startsWith(BSN_PREFIX))
                 .toArray(Bundle[]::new);
+    }
+
+    /** The stall watchdog's configuration PID, and the core component that applies it. */
+    public static final String WATCHDOG_PID = "org.mmunotifier.core.watchdog";
+    static final String WATCHDOG_COMPONENT = "org.mmunotifier.core.internal.osgi.WatchdogSettings";
+
+    /**
+     * Sets the stall watchdog's thresholds through ConfigAdmin and waits until the core's settings component has
+     * them.
+     */
+    public static void configureWatchdog(BundleContext context, long stallMillis, long giveUpMillis) throws Exception {
+        ConfigAdmin cm = new ConfigAdmin(context);
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put("stallMillis", stallMillis);
+        props.put("giveUpMillis", giveUpMillis);
+        cm.update(cm.configuration(WATCHDOG_PID), props);
+        ServiceComponentRuntime scr = waitForService(context, ServiceComponentRuntime.class);
+        Bundle core = moduleBundle(context, "core.impl");
+        waitUntil(WATCHDOG_COMPONENT + " with stallMillis=" + stallMillis + ", giveUpMillis=" + giveUpMillis,
+                DEFAULT_TIMEOUT, () -> {
+                    ComponentDescriptionDTO d = scr.getComponentDescriptionDTO(core, WATCHDOG_COMPONENT);
+                    return d != null && scr.getComponentConfigurationDTOs(d).stream()
+                            .anyMatch(c -> c.state == ComponentConfigurationDTO.ACTIVE
+                                    && String.valueOf(stallMillis).equals(String.valueOf(c.properties.get("stallMillis")))
+                                    && String.valueOf(giveUpMillis).equals(String.valueOf(c.properties.get("giveUpMillis"))));
+                });
     }
 
     /**
@@ -414,6 +477,117 @@ public final class ItestSupport {
                 Thread.currentThread().interrupt();
                 throw new AssertionError("interrupted waiting for: " + what, e);
             }
+        }
+    }
+
+    // ---- load ---------------------------------------------------------------------------------------------
+
+    /** The built-in drivers' shell scopes; {@code <scope>:counters} returns the driver's DeviceCounters. */
+    public static final List<String> DRIVER_SCOPES = List.of("kvm", "rdma", "gru");
+
+    /**
+     * What the machine has done so far: the demo workload's operations and each built-in driver's counters.
+     *
+     * @param workloadOps {@link MachineStats#workloadOps()}
+     * @param drivers each driver's counters, by shell scope
+     */
+    public record Load(long workloadOps, Map<String, DeviceCounters.Snapshot> drivers) {
+
+        /** A sample, through {@code shell} for the drivers' counters. */
+        public static Load sample(MachineControl machine, GogoShell shell) {
+            Map<String, DeviceCounters.Snapshot> drivers = new TreeMap<>();
+            for (String scope : DRIVER_SCOPES) {
+                try {
+                    drivers.put(scope, (DeviceCounters.Snapshot) shell.execute(scope + ":counters"));
+                } catch (Exception e) {
+                    throw new AssertionError(scope + ":counters failed: " + e, e);
+                }
+            }
+            return new Load(machine.stats().workloadOps(), drivers);
+        }
+
+        /**
+         * What did not move since {@code before}: the workload's operations, and each driver's invalidations
+         * (the workload's munmaps reaching it) and device accesses (its device threads running). Empty when all
+         * of them moved.
+         */
+        public List<String> stillSince(Load before) {
+            List<String> still = new ArrayList<>();
+            if (workloadOps <= before.workloadOps) {
+                still.add("workload ops " + workloadOps);
+            }
+            drivers.forEach((scope, now) -> {
+                DeviceCounters.Snapshot then = before.drivers.get(scope);
+                if (now.invalidations() <= then.invalidations()) {
+                    still.add(scope + " invalidations " + now.invalidations());
+                }
+                if (now.accesses() <= then.accesses()) {
+                    still.add(scope + " accesses " + now.accesses());
+                }
+            });
+            return still;
+        }
+
+        @Override
+        public String toString() {
+            return "workload ops " + workloadOps + ", " + drivers;
+        }
+    }
+
+    /**
+     * Waits until the workload and every built-in driver have moved on from where they are now (see
+     * {@link Load#stillSince}); fails after {@code timeout} naming what stood still {@code during} what.
+     */
+    public static void awaitProgress(String during, MachineControl machine, GogoShell shell, Duration timeout) {
+        List<String> still = standingStill(machine, shell, timeout);
+        if (!still.isEmpty()) {
+            throw new AssertionError("no progress in " + timeout.toMillis() + " ms " + during + ": " + still);
+        }
+    }
+
+    /**
+     * What of the workload and the built-in drivers did not move on from where they are now within {@code timeout}
+     * (see {@link Load#stillSince}), each entry followed by the samples and the device threads that wait; empty as
+     * soon as everything moved.
+     */
+    public static List<String> standingStill(MachineControl machine, GogoShell shell, Duration timeout) {
+        Load before = Load.sample(machine, shell);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            sleep(100);
+            Load now = Load.sample(machine, shell);
+            List<String> still = now.stillSince(before);
+            if (still.isEmpty()) {
+                return still;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                List<String> out = new ArrayList<>(still);
+                out.add("before: " + before + "; after: " + now + "; waiting device threads:" + waitingDeviceThreads());
+                return out;
+            }
+        }
+    }
+
+    /** The drivers' device threads that are blocked or waiting, with where (for a failure message). */
+    static String waitingDeviceThreads() {
+        StringBuilder b = new StringBuilder();
+        Thread.getAllStackTraces().forEach((t, stack) -> {
+            boolean device = DRIVER_SCOPES.stream().anyMatch(scope -> t.getName().startsWith(scope + "-"));
+            if (device && t.getState() != Thread.State.RUNNABLE) {
+                b.append("\n  ").append(t.getName()).append(' ').append(t.getState());
+                Arrays.stream(stack).limit(8).forEach(f -> b.append("\n      at ").append(f));
+            }
+        });
+        return b.length() == 0 ? " none" : b.toString();
+    }
+
+    /** Thread.sleep; an interrupt fails the test (the interrupt status is kept). */
+    public static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
         }
     }
 

@@ -177,7 +177,7 @@ public class SwapIT {
         System.getProperties().put(ForgetfulActivator.LATE, new AtomicInteger());
         Bundle b;
         try (InputStream in = ItestSupport.activatorBundle("itests.swap.forgetful", ForgetfulActivator.class,
-                "org.mmunotifier.api;version=\"[1.0,2)\"")) {
+                ItestSupport.API_IMPORT)) {
             b = context.installBundle("tiny:itests.swap.forgetful", in);
         }
         b.start();

@@ -4,12 +4,12 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import javax.inject.Inject;
 import org.junit.After;
 import org.junit.Before;
@@ -36,6 +36,7 @@ import org.osgi.framework.BundleContext;
 @ExamReactorStrategy(PerClass.class)
 public class TeardownRaceIT {
     private static final String BSN = "itests.slow.driver";
+    private static final Duration JOIN = Duration.ofSeconds(20);
 
     @Inject
     private BundleContext context;
@@ -74,40 +75,11 @@ public class TeardownRaceIT {
         System.setProperty(SlowActivator.PID, Integer.toString(pid));
         Bundle b;
         try (InputStream jar = ItestSupport.activatorBundle(BSN + pid, SlowActivator.class,
-                "org.mmunotifier.api;version=\"[1.0,2)\"")) {
+                ItestSupport.API_IMPORT)) {
             b = context.installBundle("tiny:" + BSN + pid, jar);
         }
         b.start();
         return b;
-    }
-
-    /** Runs {@code body} on a thread of its own; join() rethrows what it threw. */
-    private static final class Background {
-        private final Thread thread;
-        private final AtomicReference<Throwable> failure = new AtomicReference<>();
-
-        Background(String name, ThrowingRunnable body) {
-            thread = new Thread(() -> {
-                try {
-                    body.run();
-                } catch (Throwable t) {
-                    failure.set(t);
-                }
-            }, name);
-            thread.start();
-        }
-
-        void join() throws Throwable {
-            thread.join(20_000);
-            assertTrue(thread.getName() + " finished", !thread.isAlive());
-            if (failure.get() != null) {
-                throw failure.get();
-            }
-        }
-    }
-
-    private interface ThrowingRunnable {
-        void run() throws Exception;
     }
 
     @Test
@@ -119,8 +91,8 @@ public class TeardownRaceIT {
         Background stop = new Background("stop", driver::stop); // its unregister must wait for release
         Thread.sleep(100);
         proceed.countDown();
-        stop.join();
-        exit.join();
+        stop.join(JOIN);
+        exit.join(JOIN);
         assertEquals("a callback was still running in the driver when its unregister returned", 0, overlap.get());
         assertEquals(0, late.get());
         assertEquals(List.of(), registry.registrations().stream().filter(r -> r.bundleId() == driver.getBundleId())
@@ -137,8 +109,8 @@ public class TeardownRaceIT {
         Background stop = new Background("stop", driver::stop);
         Thread.sleep(100);
         proceed.countDown();
-        stop.join();
-        unmap.join();
+        stop.join(JOIN);
+        unmap.join(JOIN);
         assertEquals(0, overlap.get());
         assertEquals(0, late.get());
         assertEquals(List.of(), registry.registrations().stream().filter(r -> r.bundleId() == driver.getBundleId())
@@ -163,7 +135,7 @@ public class TeardownRaceIT {
                 }
             });
             kvm.stop();
-            exits.join();
+            exits.join(JOIN);
             assertEquals(List.of(), registry.registrations().stream().filter(r -> r.bundleId() == kvm.getBundleId())
                     .toList());
             assertEquals(List.of(), registry.forcedCleanups());

@@ -1,0 +1,229 @@
+package org.mmunotifier.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.Test;
+import org.mmunotifier.itests.tiny.faulty.FaultyDriver;
+
+/**
+ * The launcher as a user runs it: {@code java -jar mmunotifier.jar --scenario demo --seconds N} in a folder of its
+ * own, stdin from nothing, as a child process (plain JUnit, not Pax Exam). A driver jar in {@code deploy/} whose
+ * {@code invalidateRangeStart} blocks for ever (FileInstall installs it when it starts, next to a
+ * {@code deploy/org.mmunotifier.core.watchdog.cfg} with small thresholds) makes the run fail with status 1 in
+ * bounded time, its report naming the stall; without it the run passes.
+ *
+ * <p>It needs the jar the reactor built ({@code launcher/target/mmunotifier.jar}, system property
+ * {@value #JAR_PROPERTY}); the itests module depends on the launcher module so that {@code mvn verify} builds it
+ * first.
+ */
+public class LauncherScenarioIT {
+    static final String JAR_PROPERTY = "itests.launcher.jar";
+    private static final String FAULTY_BSN = "itests.faulty.stuck";
+    /** Past the run's own seconds: startup, the report, and a shutdown the core bounds. */
+    private static final Duration GRACE = Duration.ofSeconds(40);
+    private static final Pattern FRAME = Pattern.compile("\tat |\t\\.\\.\\. |Caused by: |\tSuppressed: ");
+    private static final Pattern LEVEL = Pattern.compile("(SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST): ");
+    private static final Pattern THROWABLE = Pattern.compile("[\\w$.]+(Exception|Error|Throwable)(: .*)?");
+
+    @Test
+    public void aDriverStuckForEverFailsTheRunInBoundedTime() throws Exception {
+        Path dir = runFolder("stuck");
+        Path deploy = Files.createDirectories(dir.resolve("deploy"));
+        try (InputStream jar = ItestSupport.faultyDriver(FAULTY_BSN, FaultyDriver.STUCK)) {
+            Files.copy(jar, deploy.resolve(FAULTY_BSN + ".jar"));
+        }
+        Path cfg = writeCfg(deploy, ItestSupport.WATCHDOG_PID, "stallMillis=200", "giveUpMillis=2000");
+
+        Run run = Run.of(dir, 5, "--scenario", "demo", "--seconds", "5");
+        assertEquals(run.describe(), 1, run.status);
+        assertTrue(run.describe(), run.stdout.contains("scenario demo: FAILED"));
+        Matcher stalls = Pattern.compile("(?m)^\\s+stalls\\s+(\\d+)$").matcher(run.stdout);
+        assertTrue("a stalls row: " + run.describe(), stalls.find());
+        assertTrue(run.describe(), Long.parseLong(stalls.group(1)) >= 1);
+        // "#1 callback: itests.faulty.stuck 1.0.0 [17] faulty stuck notifier of pid 3 (…) invalidate_range_start …"
+        assertTrue("the stall, with the bundle and the callback: " + run.describe(), run.stdout.lines().anyMatch(
+                l -> l.contains("callback: " + FAULTY_BSN + " 1.0.0 [") && l.contains("invalidate_range_start")));
+        assertEquals("stack traces not printed by the log: " + run.describe(), List.of(), run.unloggedStackTraces());
+        assertCfgUntouched(cfg, "stallMillis=200", "giveUpMillis=2000");
+    }
+
+    @Test
+    public void aRunWithTheBuiltInDriversPasses() throws Exception {
+        Path dir = runFolder("pass");
+        // The defaults, written out: the run is the default one, and the files must be left as they are.
+        Path watchdog = writeCfg(Files.createDirectories(dir.resolve("deploy")), ItestSupport.WATCHDOG_PID,
+                "stallMillis=1000", "giveUpMillis=5000");
+        Path kvm = writeCfg(dir.resolve("deploy"), "org.mmunotifier.drivers.kvm", "vcpus=2");
+        Run run = Run.of(dir, 3, "--scenario", "demo", "--seconds", "3");
+        assertEquals(run.describe(), 0, run.status);
+        assertTrue(run.describe(), run.stdout.contains("scenario demo: PASSED"));
+        assertTrue(run.describe(), run.stdout.contains("driver faults               0"));
+        assertTrue(run.describe(), run.stdout.contains("stalls                      0"));
+        assertEquals("stack traces: " + run.describe(), List.of(), run.unloggedStackTraces());
+        assertCfgUntouched(watchdog, "stallMillis=1000", "giveUpMillis=5000");
+        assertCfgUntouched(kvm, "vcpus=2");
+    }
+
+    private static Path writeCfg(Path deploy, String pid, String... lines) throws IOException {
+        return Files.write(deploy.resolve(pid + ".cfg"), List.of(lines), StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * A .cfg file the run read is still there with its settings (FileInstall writes configurations back to their
+     * files, and may reformat them, but must not lose them).
+     */
+    private static void assertCfgUntouched(Path cfg, String... lines) throws IOException {
+        String text = Files.readString(cfg, StandardCharsets.ISO_8859_1);
+        for (String line : lines) {
+            String[] kv = line.split("=", 2);
+            assertTrue(cfg.getFileName() + " lost " + line + "; now " + text.length() + " bytes: '" + text + "'",
+                    Pattern.compile("(?m)^\\s*" + Pattern.quote(kv[0]) + "\\s*[=:]\\s*(\"|L\\s*\"|)"
+                            + Pattern.quote(kv[1])).matcher(text).find());
+        }
+    }
+
+    /** A new folder under {@code target/itest-work/launcher/}, kept for a look after the build. */
+    private static Path runFolder(String what) throws IOException {
+        return Files.createTempDirectory(Files.createDirectories(ItestSupport.workDir().resolve("launcher")), what + "-");
+    }
+
+    /** One run of the launcher, to its end. */
+    private static final class Run {
+        final Path dir;
+        final int status;
+        final long millis;
+        final String stdout;
+        final String stderr;
+
+        private Run(Path dir, int status, long millis, String stdout, String stderr) {
+            this.dir = dir;
+            this.status = status;
+            this.millis = millis;
+            this.stdout = stdout;
+            this.stderr = stderr;
+        }
+
+        /**
+         * Runs the launcher in {@code dir} with {@code args}, stdin from nothing, and waits for it at most
+         * {@code seconds} plus {@link #GRACE}; past that it is killed and the test fails.
+         */
+        static Run of(Path dir, int seconds, String... args) throws Exception {
+            Path jar = Paths.get(System.getProperty(JAR_PROPERTY, "../launcher/target/mmunotifier.jar"))
+                    .toAbsolutePath().normalize();
+            if (!Files.isRegularFile(jar)) {
+                throw new IllegalStateException("no launcher jar " + jar + " (built by the launcher module)");
+            }
+            List<String> command = new ArrayList<>();
+            command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+            command.add("-jar");
+            command.add(jar.toString());
+            command.addAll(List.of(args));
+            Path out = dir.resolve("stdout.txt");
+            Path err = dir.resolve("stderr.txt");
+            Process p = new ProcessBuilder(command).directory(dir.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            long t0 = System.nanoTime();
+            long bound = seconds + GRACE.toSeconds();
+            if (!p.waitFor(bound, TimeUnit.SECONDS)) {
+                String threads = threadDump(p, dir.resolve("threads.txt"));
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                fail("the launcher did not exit within " + bound + " s (killed; threads in " + dir.resolve("threads.txt")
+                        + "):\n" + threads + "\n" + new Run(dir, -1, (System.nanoTime() - t0) / 1_000_000, read(out),
+                                read(err)).describe());
+            }
+            Run run = new Run(dir, p.exitValue(), (System.nanoTime() - t0) / 1_000_000, read(out), read(err));
+            System.out.println("LauncherScenarioIT: " + String.join(" ", args) + " in " + dir.getFileName()
+                    + ": exit status " + run.status + " after " + run.millis + " ms");
+            return run;
+        }
+
+        /**
+         * The threads of {@code p} (jcmd Thread.print, into {@code file}); returned: those of the launcher's own
+         * threads ({@code mmunotifier-*}) and the drivers' device threads that are blocked or waiting.
+         */
+        private static String threadDump(Process p, Path file) {
+            Path jcmd = Paths.get(System.getProperty("java.home"), "bin", "jcmd");
+            try {
+                Process d = new ProcessBuilder(jcmd.toString(), Long.toString(p.pid()), "Thread.print")
+                        .redirectErrorStream(true).redirectOutput(file.toFile()).start();
+                if (!d.waitFor(20, TimeUnit.SECONDS)) {
+                    d.destroyForcibly();
+                }
+                StringBuilder b = new StringBuilder();
+                for (String thread : Files.readString(file).split("\n\n")) {
+                    if ((thread.startsWith("\"mmunotifier-") || thread.startsWith("\"gru-")
+                            || thread.startsWith("\"rdma-") || thread.startsWith("\"workload-"))
+                            && !thread.contains("java.lang.Thread.State: RUNNABLE")) {
+                        b.append(thread.lines().limit(14).reduce((x, y) -> x + "\n" + y).orElse("")).append("\n");
+                    }
+                }
+                return b.toString();
+            } catch (IOException | RuntimeException e) {
+                return "(no thread dump: " + e + ")";
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "(no thread dump: interrupted)";
+            }
+        }
+
+        private static String read(Path file) throws IOException {
+            return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
+        }
+
+        /**
+         * Stack frames ({@code \tat …}) on stdout or stderr that are not part of a log record, and uncaught
+         * exceptions. The JDK's console log prints a record as a header line, {@code LEVEL: message} (more lines,
+         * indented, for a long message) and then the throwable's stack, if any; a stack that follows anything
+         * else was printed by someone else.
+         */
+        List<String> unloggedStackTraces() {
+            List<String> out = new ArrayList<>();
+            for (String text : List.of(stdout, stderr)) {
+                String previous = "";
+                boolean inRecord = false;
+                for (String l : text.split("\r?\n")) {
+                    if (l.startsWith("Exception in thread ")) {
+                        out.add(l);
+                        inRecord = false;
+                    } else if (FRAME.matcher(l).lookingAt()) {
+                        if (!inRecord) {
+                            out.add(previous + " / " + l);
+                        }
+                    } else if (LEVEL.matcher(l).lookingAt()) {
+                        inRecord = true;
+                    } else if (!l.isEmpty() && !Character.isWhitespace(l.charAt(0)) && !THROWABLE.matcher(l).matches()) {
+                        inRecord = false;
+                    }
+                    previous = l;
+                }
+            }
+            return out;
+        }
+
+        String describe() {
+            return "run in " + dir + " exited " + status + " after " + millis + " ms\n--- stdout\n" + stdout
+                    + "--- stderr\n" + tail(stderr, 8_000);
+        }
+
+        private static String tail(String s, int max) {
+            return s.length() <= max ? s : "…" + s.substring(s.length() - max);
+        }
+    }
+}
