@@ -16,7 +16,13 @@ import java.util.function.Predicate;
  */
 public final class DeviceThreads {
     /** How long {@link #stop()} waits for a step, and again after interrupting it. */
-    public static final Duration STOP_WAIT = Duration.ofSeconds(5);
+    public static final Duration STOP_WAIT = Duration.ofSeconds(1);
+    /**
+     * How long a device engine waits for a busy address space (its {@code mmap_lock}, or an
+     * invalidation of its range) before it gives the access up and moves on: see
+     * {@link MmStruct#faultRange(long, long, boolean, long, java.util.concurrent.TimeUnit)}.
+     */
+    public static final long BUSY_WAIT_MILLIS = 50;
     private static final System.Logger LOG = System.getLogger(DeviceThreads.class.getName());
 
     private final String name;

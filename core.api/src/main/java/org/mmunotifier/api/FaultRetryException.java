@@ -12,4 +12,9 @@ public class FaultRetryException extends RuntimeException {
         super(device + ": fault at 0x" + Long.toHexString(address) + " raced an invalidation " + retries
                 + " times in a row; try again later");
     }
+
+    /** For subclasses that say why in their own words. */
+    protected FaultRetryException(String message) {
+        super(message);
+    }
 }

@@ -1,5 +1,7 @@
 package org.mmunotifier.api;
 
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReadWriteLock;
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -61,6 +63,33 @@ public interface MmStruct {
      * @throws OutOfMemoryException if no frame is left even after reclaim
      */
     MappedFrame[] faultRange(long start, long end, boolean write);
+
+    /**
+     * {@link #faultRange(long, long, boolean)} for a device engine: waits at most {@code timeout}
+     * for {@code mmap_lock} ({@code mmap_read_trylock} with a bound), so that an engine serving
+     * many address spaces does not stall on one whose lock is held by a stuck thread.
+     *
+     * @throws MmBusyException if the lock was not free within {@code timeout}, or the thread was
+     *         interrupted while waiting (the interrupt status is kept); nothing was faulted in
+     */
+    default MappedFrame[] faultRange(long start, long end, boolean write, long timeout, TimeUnit unit) {
+        Lock read = mmapLock().readLock();
+        try {
+            if (!read.tryLock(timeout, unit)) {
+                throw new MmBusyException("mm " + id() + ": mmap_lock stayed held for " + unit.toMillis(timeout)
+                        + " ms; fault of [0x" + Long.toHexString(start) + ", 0x" + Long.toHexString(end)
+                        + ") not done");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MmBusyException("mm " + id() + ": interrupted while waiting for mmap_lock");
+        }
+        try {
+            return faultRange(start, end, write);
+        } finally {
+            read.unlock();
+        }
+    }
 
     /**
      * {@code mmu_notifier_register}: takes {@code mmap_lock} for write and links {@code notifier}.

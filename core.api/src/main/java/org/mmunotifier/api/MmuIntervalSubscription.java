@@ -1,5 +1,6 @@
 package org.mmunotifier.api;
 
+import java.util.concurrent.TimeUnit;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -34,6 +35,15 @@ public interface MmuIntervalSubscription {
      * notifier callback.
      */
     long readBegin();
+
+    /**
+     * {@link #readBegin()} for a device engine: waits at most {@code timeout} for an invalidation of
+     * this interval to end (one whose callback is stuck never ends).
+     *
+     * @throws MmBusyException if one is still in progress after {@code timeout}, or the thread was
+     *         interrupted while waiting (the interrupt status is kept)
+     */
+    long readBegin(long timeout, TimeUnit unit);
 
     /**
      * {@code mmu_interval_read_retry}: true if an invalidation has hit the interval since

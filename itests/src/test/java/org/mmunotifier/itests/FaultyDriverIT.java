@@ -8,14 +8,12 @@ import java.io.InputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Predicate;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-import java.util.stream.Collectors;
 import javax.inject.Inject;
 import org.junit.After;
 import org.junit.Before;
@@ -48,14 +46,15 @@ import org.osgi.framework.ServiceReference;
  * driver blocks the munmap of one process of the test's own (spawned outside the workload, so that the workload's
  * threads do not queue for that process's {@code mmap_lock} behind it).
  *
- * <p>The watchdog runs with a 200 ms stall threshold and a 2 s give-up time (PID
+ * <p>The watchdog runs with its default 1 s stall threshold (a shorter one reports legitimately slow callbacks on
+ * a loaded 2-core machine, e.g. an RDMA invalidation waiting for DMA to drain) and a 4 s give-up time (PID
  * {@value ItestSupport#WATCHDOG_PID}, set through ConfigAdmin), so the class takes well under a minute.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
 public class FaultyDriverIT {
-    private static final long STALL_MILLIS = 200;
-    private static final long GIVE_UP_MILLIS = 2_000;
+    private static final long STALL_MILLIS = 1_000;
+    private static final long GIVE_UP_MILLIS = 4_000;
     /** How long stopping the faulty bundle, or the workload, may take. */
     private static final Duration BOUND = Duration.ofMillis(GIVE_UP_MILLIS + 3_000);
     private static final Duration WAIT = Duration.ofSeconds(10);
@@ -149,12 +148,13 @@ public class FaultyDriverIT {
             awaitProgress("while " + nameOf(driver) + " throws from every invalidate_range_start");
             assertTrue("it keeps throwing: " + registry.faultCount(),
                     registry.faults().stream().filter(f -> f.bundleId() == driver.getBundleId()).count() > 10);
-            // Rate-limited: a registration's first three faults are logged with their stack, later ones counted.
-            Map<String, Long> withStack = logged.stream().filter(r -> r.getThrown() != null
-                    && r.getMessage() != null && r.getMessage().contains(nameOf(driver)))
-                    .collect(Collectors.groupingBy(r -> notifierIn(r.getMessage()), Collectors.counting()));
-            assertFalse("no fault logged with a stack", withStack.isEmpty());
-            withStack.forEach((notifier, n) -> assertTrue(notifier + " logged " + n + " stacks", n <= 3));
+            // Rate-limited: a bundle's first three faults are logged with the top of their stack, later ones only
+            // counted, whatever number of registrations it has.
+            long withStack = logged.stream().filter(r -> r.getMessage() != null && r.getMessage().contains(nameOf(driver))
+                    && r.getMessage().contains("\n\tat ")).count();
+            assertEquals("faults of " + nameOf(driver) + " logged with a stack", 3, withStack);
+            assertTrue("the log says that later faults are only counted", logged.stream().anyMatch(r ->
+                    r.getMessage() != null && r.getMessage().startsWith("further faults of " + nameOf(driver))));
             stopAndCheck(driver, false);
         } finally {
             releaseLog(NOTIFIER_FAULTS_LOGGER);
@@ -426,20 +426,4 @@ public class FaultyDriverIT {
         Logger.getLogger(logger).setUseParentHandlers(true);
     }
 
-    /** The notifier a NotifierFault log line is about (what follows "notifier ", up to the next comma or paren). */
-    private static String notifierIn(String message) {
-        int at = message.indexOf("faulty ");
-        if (at < 0) {
-            return message;
-        }
-        int end = message.indexOf(" notifier of pid ", at);
-        if (end < 0) {
-            return message;
-        }
-        int stop = end + " notifier of pid ".length();
-        while (stop < message.length() && Character.isDigit(message.charAt(stop))) {
-            stop++;
-        }
-        return message.substring(at, stop);
-    }
 }

@@ -2,7 +2,9 @@ package org.mmunotifier.core.internal.notifier;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.mmunotifier.api.Addresses;
+import org.mmunotifier.api.MmBusyException;
 import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuIntervalNotifier;
@@ -89,6 +91,37 @@ final class IntervalNotifiers {
             core.registered(sub);
         }
         return sub;
+    }
+
+    /**
+     * {@link #readBegin} with a bound: waits at most {@code timeoutNanos} for the invalidations of
+     * this interval in progress to end.
+     *
+     * @throws MmBusyException if one is still in progress then, or the wait was interrupted
+     */
+    long readBegin(IntervalSubscription sub, long timeoutNanos) {
+        if (srcu.inReadSection()) {
+            throw new IllegalStateException("readBegin() cannot be called from inside a notifier callback:"
+                    + " it waits for the invalidation that is running the callback");
+        }
+        long deadline = System.nanoTime() + timeoutNanos;
+        synchronized (lock) {
+            long seq = sub.seq();
+            while (seq == invalidateSeq) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new MmBusyException(sub + ": an invalidation of it is still in progress after "
+                            + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(lock, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new MmBusyException(sub + ": interrupted while waiting for an invalidation to end");
+                }
+            }
+            return seq;
+        }
     }
 
     /**

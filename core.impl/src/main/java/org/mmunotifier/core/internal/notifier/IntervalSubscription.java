@@ -2,6 +2,7 @@ package org.mmunotifier.core.internal.notifier;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.TimeUnit;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuIntervalNotifier;
 import org.mmunotifier.api.MmuIntervalSubscription;
@@ -66,6 +67,11 @@ final class IntervalSubscription extends IntervalTree.Node implements MmuInterva
     @Override
     public long readBegin() {
         return itree.readBegin(this);
+    }
+
+    @Override
+    public long readBegin(long timeout, TimeUnit unit) {
+        return itree.readBegin(this, unit.toNanos(timeout));
     }
 
     @Override

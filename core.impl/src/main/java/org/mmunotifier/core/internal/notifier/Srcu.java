@@ -108,7 +108,7 @@ public final class Srcu implements AutoCloseable {
      * comment).
      */
     public void synchronize() {
-        synchronize(EVERYTHING, () -> "a grace period");
+        synchronize(EVERYTHING, () -> "every callback in flight");
     }
 
     /**
@@ -238,7 +238,7 @@ public final class Srcu implements AutoCloseable {
 
     /** {@code call_srcu} after a grace period for everything. */
     public void callSrcu(Runnable callback) {
-        callSrcu(EVERYTHING, () -> "call_srcu", callback);
+        callSrcu(EVERYTHING, () -> "a queued call_srcu callback", callback);
     }
 
     /**

@@ -125,9 +125,10 @@ public final class BundleOwners implements OwnerResolver, NotifierRegistry, Sync
         Bundle b = event.getBundle();
         switch (event.getType()) {
             case BundleEvent.STARTING -> owners.computeIfPresent(b.getBundleId(), (id, o) -> o.isClosing() ? null : o);
-            // A stop that does not finish (a deactivate waiting on a stuck device thread, ...) is a stall.
-            case BundleEvent.STOPPING -> stops.put(b.getBundleId(), core.watchdog().track(Stall.Kind.STOP,
-                    b.getBundleId(), name(b), "", "stop of the bundle", -1));
+            // A stop that does not finish (an activator waiting on a stuck device thread, ...) is a
+            // stall. (A DS bundle's components are deactivated in SCR's listener for this event,
+            // before ours: whoever stops a bundle on purpose tracks the stop itself, trackStop.)
+            case BundleEvent.STOPPING -> trackStop(b);
             case BundleEvent.STOPPED, BundleEvent.UNRESOLVED -> {
                 endStop(b);
                 takeBack(b, true);
@@ -139,6 +140,20 @@ public final class BundleOwners implements OwnerResolver, NotifierRegistry, Sync
             }
             default -> { }
         }
+    }
+
+    /**
+     * Tracks the stop of {@code b} as a wait the watchdog reports if it lasts (once, however many
+     * callers track it); closing the result ends it, as does the STOPPED event.
+     */
+    AutoCloseable trackStop(Bundle b) {
+        StallWatchdog.Activity mine = core.watchdog().track(Stall.Kind.STOP, b.getBundleId(), name(b), "",
+                "stop of the bundle", -1);
+        if (stops.putIfAbsent(b.getBundleId(), mine) != null) {
+            mine.close();
+            return () -> { };
+        }
+        return () -> endStop(b);
     }
 
     private void endStop(Bundle b) {

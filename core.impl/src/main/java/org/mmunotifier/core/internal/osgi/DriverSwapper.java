@@ -131,7 +131,9 @@ public final class DriverSwapper {
         long t1 = t0;
         boolean updated = false;
         try {
-            bundle.stop();
+            try (AutoCloseable stop = owners.trackStop(bundle)) {
+                bundle.stop();
+            }
             t1 = System.nanoTime();
             if (next != null) {
                 bundle.update(next.stream());
@@ -139,7 +141,7 @@ public final class DriverSwapper {
                 refresh(bundle);
             }
             bundle.start();
-        } catch (BundleException | RuntimeException e) {
+        } catch (Exception e) {
             throw rollBack(bundle, name, updated ? previous : null, e);
         }
         long t2 = System.nanoTime();

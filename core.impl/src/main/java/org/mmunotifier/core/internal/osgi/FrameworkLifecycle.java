@@ -75,13 +75,15 @@ public final class FrameworkLifecycle implements Callable<Integer> {
             createFolder(deploy);
         }
         // Only the launcher's JVM is ours to halt: under Pax Exam the framework shares the test JVM.
-        guard = underBndLauncher ? new ShutdownGuard(stopMillis(), System.err) : null;
+        guard = underBndLauncher ? new ShutdownGuard(stopMillis(), System.err, framework, context.getBundle().getBundleId())
+                : null;
         if (guard != null) {
             context.addBundleListener(guard);
         }
         hook = new Thread(() -> {
             inHook = true;
-            stopFramework();
+            // The guard's own timer (armed by the framework's STOPPING) names who held the stop up.
+            stopFramework(guard == null ? 0 : 5_000);
             if (guard != null && guard.stalledDuringShutdown()) {
                 Runtime.getRuntime().halt(ShutdownGuard.EXIT_STOP_TIMEOUT); // a SIGTERM'd run ends non-zero too
             }
@@ -169,7 +171,7 @@ public final class FrameworkLifecycle implements Callable<Integer> {
             // Nobody calls call(): stop from a thread of our own. Stopping on the caller's thread
             // would deadlock when the caller is a component waiting for its own deactivation.
             Thread exiter = new Thread(() -> {
-                stopFramework();
+                stopFramework(0);
                 System.exit(status);
             }, "mmunotifier-exit");
             exiter.start();
@@ -189,10 +191,11 @@ public final class FrameworkLifecycle implements Callable<Integer> {
         watchdog.start();
     }
 
-    private void stopFramework() {
+    /** @param extraMillis how much longer than the stop bound to wait (the guard speaks first) */
+    private void stopFramework(long extraMillis) {
         try {
             framework.stop(); // returns at once; Felix stops on a thread of its own
-            if (framework.waitForStop(stopMillis()).getType() == FrameworkEvent.WAIT_TIMEDOUT) {
+            if (framework.waitForStop(stopMillis() + extraMillis).getType() == FrameworkEvent.WAIT_TIMEDOUT) {
                 // Straight to stderr: in a shutdown hook the JDK's logging may already be closed.
                 System.err.println("mmunotifier: the framework did not stop within " + stopMillis() + " ms");
                 System.err.flush();

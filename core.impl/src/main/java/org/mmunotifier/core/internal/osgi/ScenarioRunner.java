@@ -4,7 +4,9 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.mmunotifier.api.runtime.MachineStats;
+import org.mmunotifier.core.internal.notifier.StallWatchdog;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -72,10 +74,14 @@ public final class ScenarioRunner {
             if (scenario == null) {
                 demo();
             } else {
+                AtomicBoolean done = new AtomicBoolean();
+                guard(scenario, done);
                 ScenarioReport report = scenario.name().equals("hotswap") ? hotswap(scenario, drivers) : demo(scenario);
-                OUT.print(report.render());
-                OUT.flush();
-                lifecycle.exit(report.passed() ? 0 : 1);
+                if (done.compareAndSet(false, true)) {
+                    OUT.print(report.render());
+                    OUT.flush();
+                    lifecycle.exit(report.passed() ? 0 : 1);
+                }
             }
         } catch (InterruptedException e) {
             // the framework is stopping
@@ -85,6 +91,34 @@ public final class ScenarioRunner {
             LOG.log(System.Logger.Level.ERROR, "scenario failed", e);
             lifecycle.exit(1);
         }
+    }
+
+    /**
+     * A scenario always ends with a status: if its report is not out by its duration plus a grace
+     * (bounded core waits add up when a driver is stuck, and a driver's own listener may block
+     * for ever), it fails with what is known.
+     */
+    private void guard(Scenario scenario, AtomicBoolean done) {
+        long giveUp = control.machine().notifierCore().stallPolicy().giveUpMillis();
+        long grace = 4 * giveUp + 20_000;
+        Thread t = new Thread(() -> {
+            try {
+                Thread.sleep(scenario.duration().toMillis() + grace);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (done.compareAndSet(false, true)) {
+                OUT.println("scenario " + scenario.name() + ": FAILED (it did not finish within " + grace / 1000
+                        + " s of its end; stuck:)");
+                for (String stall : StallWatchdog.ongoingEverywhere()) {
+                    OUT.println("  " + stall.lines().findFirst().orElse(stall));
+                }
+                OUT.flush();
+                lifecycle.exit(1);
+            }
+        }, "mmunotifier-scenario-guard");
+        t.setDaemon(true);
+        t.start();
     }
 
     /** The driver bundles, and a little time for each to register its process listener. */

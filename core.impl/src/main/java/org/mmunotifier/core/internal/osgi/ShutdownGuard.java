@@ -26,6 +26,8 @@ final class ShutdownGuard implements SynchronousBundleListener {
 
     private final long timeoutMillis;
     private final PrintStream err;
+    private final Bundle framework;
+    private final long self;
     private final Map<Long, Stopping> stopping = new ConcurrentHashMap<>();
     private volatile long stallsAtStop = -1;
 
@@ -33,9 +35,15 @@ final class ShutdownGuard implements SynchronousBundleListener {
     private record Stopping(Bundle bundle, Thread thread, long sinceNanos) {
     }
 
-    ShutdownGuard(long timeoutMillis, PrintStream err) {
+    /**
+     * @param framework the system bundle: the bundles it still has STOPPING are the ones to name
+     * @param self the core's own bundle, which is stopping whenever this is asked from its deactivation
+     */
+    ShutdownGuard(long timeoutMillis, PrintStream err, Bundle framework, long self) {
         this.timeoutMillis = timeoutMillis;
         this.err = err;
+        this.framework = framework;
+        this.self = self;
     }
 
     @Override
@@ -78,16 +86,36 @@ final class ShutdownGuard implements SynchronousBundleListener {
         return at >= 0 && (StallWatchdog.countEverywhere() > at || !StallWatchdog.ongoingEverywhere().isEmpty());
     }
 
-    /** The bundles still stopping (other than the framework itself) and the stalls still going on. */
+    /**
+     * The bundles still stopping (other than the framework and the core) and the stalls still
+     * going on. A bundle's state is asked, not only its STOPPING event remembered: a DS bundle's
+     * components are deactivated inside SCR's own listener for that event, which runs before ours,
+     * so a deactivation that hangs keeps the event from ever reaching us.
+     */
     List<String> heldUp() {
         List<String> out = new ArrayList<>();
-        for (Stopping s : stopping.values()) {
-            if (s.bundle.getBundleId() == 0) {
+        Bundle[] all;
+        try {
+            all = framework.getBundleContext() == null ? new Bundle[0] : framework.getBundleContext().getBundles();
+        } catch (IllegalStateException stopped) {
+            all = new Bundle[0];
+        }
+        for (Bundle b : all) {
+            long id = b.getBundleId();
+            if (id == 0 || id == self || b.getState() != Bundle.STOPPING) {
                 continue;
             }
-            out.add("bundle " + BundleOwners.name(s.bundle) + " stopping for "
-                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s.sinceNanos) + " ms on thread "
-                    + s.thread.getName() + top(s.thread));
+            Stopping s = stopping.get(id);
+            out.add("bundle " + BundleOwners.name(b) + " is still stopping" + (s == null || s.thread == Thread.currentThread()
+                    ? "" : " (for " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s.sinceNanos) + " ms, thread "
+                            + s.thread.getName() + ")" + top(s.thread)));
+        }
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            // Felix stops the bundles on one of these threads: where it is stuck shows whose code holds it.
+            if (t != Thread.currentThread() && (t.getName().startsWith("FelixStartLevel")
+                    || t.getName().startsWith("FelixShutdown"))) {
+                out.add("the framework's stop thread " + t.getName() + top(t));
+            }
         }
         for (String stall : StallWatchdog.ongoingEverywhere()) {
             out.add(stall.lines().findFirst().orElse(stall));

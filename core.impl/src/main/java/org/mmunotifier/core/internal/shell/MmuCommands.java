@@ -186,35 +186,56 @@ public final class MmuCommands {
     }
 
     @Descriptor("recent driver faults (callbacks that threw or broke the contract), oldest first")
-    public List<DriverFault> faults() {
-        return registry.faults();
+    public Object faults() {
+        return orSay(registry.faults(), "no driver faults");
     }
 
     @Descriptor("recent driver faults of one bundle, oldest first")
-    public List<DriverFault> faults(@Descriptor("bundle id, symbolic name, or kvm/rdma/gru") String bundle) {
+    public Object faults(@Descriptor("bundle id, symbolic name, or kvm/rdma/gru") String bundle) {
         long id = swapper.bundle(bundle).getBundleId();
-        return registry.faults().stream().filter(f -> f.bundleId() == id).toList();
+        return orSay(registry.faults().stream().filter(f -> f.bundleId() == id).toList(), "no driver faults of " + bundle);
     }
 
     @Descriptor("recent stalls (callbacks, grace periods, listener calls and stops that did not finish), oldest first")
-    public List<StallInfo> stalls() {
-        return registry.stalls().stream().map(StallInfo::of).toList();
+    public Object stalls() {
+        return orSay(registry.stalls().stream().map(StallInfo::of).toList(), "no stalls");
     }
 
     @Descriptor("recent stalls charged to one bundle, oldest first")
-    public List<StallInfo> stalls(@Descriptor("bundle id, symbolic name, or kvm/rdma/gru") String bundle) {
+    public Object stalls(@Descriptor("bundle id, symbolic name, or kvm/rdma/gru") String bundle) {
         long id = swapper.bundle(bundle).getBundleId();
-        return registry.stalls().stream().filter(st -> st.bundleId() == id).map(StallInfo::of).toList();
+        return orSay(registry.stalls().stream().filter(st -> st.bundleId() == id).map(StallInfo::of).toList(),
+                "no stalls of " + bundle);
     }
 
     @Descriptor("one stall in full: who, what, the stuck thread's stack and what waited on it")
     public String stall(@Descriptor("the stall's number (from mmu:stalls)") long number) {
         Stall st = registry.stalls().stream().filter(x -> x.id() == number).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no stall #" + number + " (mmu:stalls lists the recent ones)"));
-        StringBuilder b = new StringBuilder(StallInfo.of(st).toString());
-        st.waiting().forEach(w -> b.append("\n  waiting on it: ").append(w));
-        st.stack().forEach(f -> b.append("\n  at ").append(f));
+        StringBuilder b = new StringBuilder("stall #" + st.id() + ", " + st.kind().name().toLowerCase().replace('_', ' ')
+                + (st.ongoing() ? ", still going on" : ", ended"));
+        line(b, "bundle", st.bundle());
+        line(b, "notifier", st.notifier());
+        line(b, "operation", st.operation());
+        line(b, "mm", st.mmId() < 0 ? "" : Long.toString(st.mmId()));
+        line(b, "thread", st.thread());
+        line(b, "lasted", st.millis() + " ms" + (st.ongoing() ? " so far" : ""));
+        line(b, "outcome", st.outcome());
+        st.waiting().forEach(w -> line(b, "waiting on it", w));
+        b.append("\n  stack of ").append(st.thread()).append(':');
+        st.stack().forEach(f -> b.append("\n    at ").append(f));
         return b.toString();
+    }
+
+    private static void line(StringBuilder b, String name, String value) {
+        if (!value.isEmpty()) {
+            b.append(String.format("%n  %-14s %s", name, value));
+        }
+    }
+
+    /** A list, or one line saying there is nothing (Gogo prints an empty list as a blank line). */
+    private static Object orSay(List<?> list, String nothing) {
+        return list.isEmpty() ? nothing : list;
     }
 
     @Descriptor("machine counters: processes, frames, invalidations, violations, calls into stopped bundles")

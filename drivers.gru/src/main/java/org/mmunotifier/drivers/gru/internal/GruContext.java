@@ -1,8 +1,10 @@
 package org.mmunotifier.drivers.gru.internal;
 
+import java.util.concurrent.TimeUnit;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.DeviceThreads;
 import org.mmunotifier.api.FaultRetryException;
 import org.mmunotifier.api.MappedFrame;
 import org.mmunotifier.api.MmStruct;
@@ -77,8 +79,11 @@ public final class GruContext {
             }
             // gru_user_dropin: wait_event(ms_wait_queue, ms_range_active == 0), then the pte
             counters.faulted();
-            long seq = gms.awaitIdle();
-            MappedFrame f = gms.mm.faultRange(page, page + Addresses.PAGE_SIZE, write)[0];
+            // Bounded waits: instruction threads serve every context; one process wedged by a
+            // stuck callback must not stop them (nor close(), which waits for this instruction).
+            long seq = gms.awaitIdle(DeviceThreads.BUSY_WAIT_MILLIS);
+            MappedFrame f = gms.mm.faultRange(page, page + Addresses.PAGE_SIZE, write, DeviceThreads.BUSY_WAIT_MILLIS,
+                    TimeUnit.MILLISECONDS)[0];
             synchronized (tlb) {
                 if (!gms.mayInstall(seq)) {
                     counters.retried();

@@ -1,8 +1,10 @@
 package org.mmunotifier.drivers.gru.internal;
 
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.MmBusyException;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuNotifierRange;
@@ -83,22 +85,29 @@ final class GruMmState implements MmuNotifier {
     }
 
     /**
-     * Waits while a range invalidation is active, then returns the sequence a dropin must still see
-     * when it installs. An interrupt (the instruction threads are being stopped) ends the wait: an
+     * {@code gru_user_dropin}'s wait: while a range invalidation is active, at most
+     * {@code timeoutMillis}, then returns the sequence a dropin must still see when it installs.
+     * Bounded, and ended by an interrupt (the instruction threads are being stopped): an
      * invalidation that never ends (another driver's callback stuck in it) must not keep this
-     * driver from stopping.
+     * driver from serving other contexts, or from stopping.
      *
-     * @throws ContextGoneException if the mm was released, or the wait was interrupted (the
-     *         interrupt status is kept)
+     * @throws ContextGoneException if the mm was released
+     * @throws MmBusyException if the invalidation is still active after the timeout, or the wait
+     *         was interrupted (the interrupt status is kept)
      */
-    synchronized long awaitIdle() {
+    synchronized long awaitIdle(long timeoutMillis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         while (rangeActive > 0 && !released) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new MmBusyException("mm " + mm.id() + ": a range invalidation is still active after "
+                        + timeoutMillis + " ms");
+            }
             try {
-                wait();
+                TimeUnit.NANOSECONDS.timedWait(this, left);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new ContextGoneException("interrupted while waiting for an invalidation of mm " + mm.id()
-                        + " to end");
+                throw new MmBusyException("interrupted while waiting for an invalidation of mm " + mm.id() + " to end");
             }
         }
         if (released) {

@@ -14,6 +14,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.mmunotifier.api.DeviceThreads;
+import org.mmunotifier.api.MmBusyException;
+import java.util.concurrent.TimeUnit;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.MappedFrame;
 import org.mmunotifier.api.MmuNotifier;
@@ -128,14 +131,23 @@ class GruDriverTest {
         munmap.start();
         await(inInvalidation);
         long[] loaded = {-1};
-        Thread miss = new Thread(() -> loaded[0] = ctx.execute(GruContext.LOAD, BASE, 0));
+        AtomicReference<RuntimeException> busy = new AtomicReference<>();
+        Thread miss = new Thread(() -> {
+            try {
+                loaded[0] = ctx.execute(GruContext.LOAD, BASE, 0);
+            } catch (MmBusyException e) {
+                busy.set(e); // waited its bound, installed nothing: the instruction is retried later
+            }
+        });
+        long t0 = System.nanoTime();
         miss.start();
-        Thread.sleep(100);
-        assertTrue(miss.isAlive(), "the dropin did not wait for the active invalidation");
+        miss.join(5_000);
+        assertTrue(busy.get() != null, "the dropin did not wait for the active invalidation: loaded " + loaded[0]);
+        assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(DeviceThreads.BUSY_WAIT_MILLIS),
+                "it gave up before its bound");
         finish.countDown();
         munmap.join();
-        miss.join();
-        assertEquals(0, loaded[0], "the dropin used the page the invalidation dropped");
+        assertEquals(0, ctx.execute(GruContext.LOAD, BASE, 0), "the dropin used the page the invalidation dropped");
         assertEquals(0, machine.oracle().violationCount());
     }
 

@@ -5,6 +5,7 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.TimeUnit;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
@@ -235,7 +236,8 @@ public final class Vm implements MmuNotifier {
                 mmuSeq = seq;
             }
             counters.faulted();
-            MappedFrame frame = mm.faultRange(hva, hva + Addresses.PAGE_SIZE, write)[0];
+            MappedFrame frame = mm.faultRange(hva, hva + Addresses.PAGE_SIZE, write, DeviceThreads.BUSY_WAIT_MILLIS,
+                    TimeUnit.MILLISECONDS)[0];
             Runnable hook = afterFault;
             if (hook != null) {
                 hook.run();

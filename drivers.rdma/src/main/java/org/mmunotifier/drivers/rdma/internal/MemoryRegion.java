@@ -6,9 +6,11 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.TimeUnit;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.DeviceThreads;
 import org.mmunotifier.api.FaultRetryException;
 import org.mmunotifier.api.MappedFrame;
 import org.mmunotifier.api.MmStruct;
@@ -186,8 +188,11 @@ public final class MemoryRegion implements MmuIntervalNotifier {
                 umemMutex.unlock();
             }
             counters.faulted();
-            long seq = subscription.readBegin();
-            MappedFrame f = mm.faultRange(page, page + Addresses.PAGE_SIZE, write)[0];
+            // Bounded waits: one process wedged by a stuck callback must not stop a DMA engine
+            // that serves every region.
+            long seq = subscription.readBegin(DeviceThreads.BUSY_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            MappedFrame f = mm.faultRange(page, page + Addresses.PAGE_SIZE, write, DeviceThreads.BUSY_WAIT_MILLIS,
+                    TimeUnit.MILLISECONDS)[0];
             umemMutex.lock();
             try {
                 checkLive();
