@@ -242,8 +242,8 @@ public final class Srcu implements AutoCloseable {
     }
 
     /**
-     * {@code srcu_barrier}: waits for a grace period and for every callback queued before the call,
-     * at most the give-up time for the callbacks (a driver's {@code free_notifier} that blocks is
+     * {@code srcu_barrier}: waits for every callback queued before the call (each runs after a grace
+     * period of its own), at most the give-up time (a driver's {@code free_notifier} that blocks is
      * reported by the watchdog; the barrier then returns rather than hang its caller).
      *
      * @throws IllegalStateException from inside a read-side section: the queued callbacks each wait
@@ -254,7 +254,6 @@ public final class Srcu implements AutoCloseable {
             throw new IllegalStateException("a barrier cannot wait from inside a notifier callback: the frees it waits"
                     + " for each wait for a grace period, which waits for this callback to return");
         }
-        synchronize();
         Future<?> done;
         synchronized (slotsLock) {
             if (reclaimer == null) {

@@ -55,6 +55,10 @@ public final class StallWatchdog implements Srcu.Abandonment {
         static Culprit core(Stall.Kind kind, String what, long mmId) {
             return new Culprit(kind, -1, "the core", "", what, mmId);
         }
+
+        static Culprit gracePeriod(GracePeriod gp, String what) {
+            return new Culprit(Stall.Kind.GRACE_PERIOD, -1, gp.what(), "", what, -1);
+        }
     }
 
     /** A wait the core tracks by hand (not a read-side section): a listener call, a bundle stop, … */
@@ -116,11 +120,18 @@ public final class StallWatchdog implements Srcu.Abandonment {
             return TimeUnit.NANOSECONDS.toMillis((end == 0 ? System.nanoTime() : end) - startNanos);
         }
 
+        /**
+         * "stall #3 callback: com.example.x 1.0.0 [38] notifier N invalidate_range_start … on mm 2 on
+         * thread T"; for a wait of the core's own, "stall #4 wait: exit of mm 2 waits for …", and for
+         * a grace period, "stall #5 grace period for unregister of …: waiting for thread T (in …)".
+         */
         String headline() {
             Culprit c = culprit;
-            return "stall #" + id + " " + c.kind.name().toLowerCase().replace('_', ' ') + ": " + c.bundle
-                    + (c.notifier.isEmpty() ? "" : " notifier " + c.notifier) + " " + c.operation
-                    + (c.mmId < 0 ? "" : " on mm " + c.mmId) + " on thread " + thread;
+            String kind = c.kind.name().toLowerCase().replace('_', ' ');
+            String who = c.bundleId >= 0 ? ": " + c.bundle + (c.notifier.isEmpty() ? "" : " notifier " + c.notifier) + " "
+                    : c.kind == Stall.Kind.GRACE_PERIOD ? " for " + c.bundle + ": " : ": ";
+            return "stall #" + id + " " + kind + who + c.operation + (c.mmId < 0 ? "" : " on mm " + c.mmId)
+                    + " on thread " + thread;
         }
 
         Stall toStall() {
@@ -292,8 +303,8 @@ public final class StallWatchdog implements Srcu.Abandonment {
                 ReaderSlot on = gp.waitingOn;
                 String waitedOn = on == null ? "sections of other threads" : "thread " + on.owner.getName()
                         + describeSlot(on);
-                report(gp, new Report(new Culprit(Stall.Kind.GRACE_PERIOD, -1, gp.what(), "", "waiting for " + waitedOn,
-                        -1), gp.waiter, gp.startNanos, List.of()));
+                report(gp, new Report(Culprit.gracePeriod(gp, "waiting for " + waitedOn), gp.waiter, gp.startNanos,
+                        List.of()));
             }
         }
         for (Activity a : activities) {
@@ -437,8 +448,8 @@ public final class StallWatchdog implements Srcu.Abandonment {
                 + TimeUnit.NANOSECONDS.toMillis(waitedNanos) + " ms waiting for thread " + slot.owner.getName()
                 + describeSlot(slot) + "; the core will not call that registration again once it is removed";
         log(Level.ERROR, what);
-        Report r = new Report(new Culprit(Stall.Kind.GRACE_PERIOD, -1, gp.what(), "", "gave up waiting for thread "
-                + slot.owner.getName() + describeSlot(slot), -1), gp.waiter, gp.startNanos, List.of());
+        Report r = new Report(Culprit.gracePeriod(gp, "gave up waiting for thread " + slot.owner.getName()
+                + describeSlot(slot)), gp.waiter, gp.startNanos, List.of());
         r.outcome("gave up after " + TimeUnit.NANOSECONDS.toMillis(waitedNanos) + " ms");
         reports.add(r);
         r.end();

@@ -128,7 +128,11 @@ public final class BundleOwners implements OwnerResolver, NotifierRegistry, Sync
             // A stop that does not finish (an activator waiting on a stuck device thread, ...) is a
             // stall. (A DS bundle's components are deactivated in SCR's listener for this event,
             // before ours: whoever stops a bundle on purpose tracks the stop itself, trackStop.)
-            case BundleEvent.STOPPING -> trackStop(b);
+            case BundleEvent.STOPPING -> {
+                if (b.getBundleId() != 0) { // the framework's own stop is the shutdown guard's
+                    trackStop(b);
+                }
+            }
             case BundleEvent.STOPPED, BundleEvent.UNRESOLVED -> {
                 endStop(b);
                 takeBack(b, true);
