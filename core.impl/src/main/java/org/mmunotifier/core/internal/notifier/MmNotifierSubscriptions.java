@@ -5,7 +5,6 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.LongPredicate;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.AlreadyRegisteredException;
 import org.mmunotifier.api.MmDeadException;
@@ -54,6 +53,7 @@ public final class MmNotifierSubscriptions {
     private Subscription[] list = NONE; // guarded by lock
     private IntervalNotifiers itree; // guarded by lock; once set, kept (has_itree)
     private boolean dead; // guarded by lock
+    private boolean everLinked; // guarded by lock
     /** Every registration not yet unregistered or put, including ones exit has released. */
     private final Map<MmuNotifier, Subscription> byNotifier = new IdentityHashMap<>(); // guarded by lock
     private final Map<MmuNotifierOps<?>, Subscription> byOps = new IdentityHashMap<>(); // guarded by lock
@@ -159,6 +159,7 @@ public final class MmNotifierSubscriptions {
             list = Arrays.copyOf(list, list.length + 1);
             list[list.length - 1] = s;
             publish();
+            everLinked = true;
             lifetime.mmgrab();
             core.registered(s);
         }
@@ -201,24 +202,31 @@ public final class MmNotifierSubscriptions {
     public void unregister(MmuNotifier notifier) {
         Objects.requireNonNull(notifier, "notifier");
         Subscription s;
+        boolean fromOwnRelease = false;
         synchronized (lock) {
             s = byNotifier.get(notifier);
             if (s == null) {
-                Subscription inRelease = releasingOnThisThread(notifier);
-                if (inRelease != null) {
-                    // From the release an unregister on this thread is running: that unregister
-                    // finishes the job when release returns; no callback may begin from now on.
-                    unlink(inRelease);
-                    inRelease.markDead();
-                    return;
+                s = releasingOnThisThread(notifier);
+                if (s == null) {
+                    throw new NotRegisteredException(Identity.nameOf(notifier) + " is not registered on mm "
+                            + mm.id());
                 }
-                throw new NotRegisteredException(Identity.nameOf(notifier) + " is not registered on mm " + mm.id());
-            }
-            if (s.ops != null) {
+                // From the release an unregister on this thread is running: that unregister drops
+                // the registration's references once release returns; the guarantee holds here
+                // already: no callback of it begins, and none still runs on another thread.
+                unlink(s);
+                s.markDead();
+                fromOwnRelease = true;
+            } else if (s.ops != null) {
                 throw new NotRegisteredException(s.identity.notifier + " was obtained from get() on mm " + mm.id()
                         + ": drop it with put(), not unregister()");
+            } else {
+                byNotifier.remove(notifier);
             }
-            byNotifier.remove(notifier);
+        }
+        if (fromOwnRelease) {
+            gracePeriod(s, "unregister from its own release of ");
+            return;
         }
         if (releaseIfFirst(s) || s.isReleasingOnThisThread()) {
             unlinkDead(s);
@@ -232,11 +240,16 @@ public final class MmNotifierSubscriptions {
     /** The grace period after an unlink, then the registration's references go. */
     private void afterUnlink(Subscription s, String what) {
         s.owner.disown(s);
+        gracePeriod(s, what);
+        core.removed(s);
+        lifetime.mmdrop();
+    }
+
+    /** Waits until no callback of {@code s}, which is unlinked and dead, runs on another thread. */
+    private void gracePeriod(Subscription s, String what) {
         // Callbacks that read the array before the unlink may still be running on other threads.
         long id = s.identity.id;
         srcu.synchronize(x -> x == id, () -> what + s.describe());
-        core.removed(s);
-        lifetime.mmdrop();
     }
 
     private void unlinkDead(Subscription s) {
@@ -368,15 +381,23 @@ public final class MmNotifierSubscriptions {
     public void release() {
         Hooks h;
         IntervalNotifiers t;
+        boolean hadNotifiers;
         synchronized (lock) {
             dead = true;
             h = hooks;
             t = itree;
+            hadNotifiers = everLinked;
         }
         if (t != null) {
             t.release();
         }
         if (h == null || h.list.length == 0) {
+            // Nothing left to release, but an unregister may have just unlinked the last notifier
+            // while a dispatch that read the list before is still calling it: exit must not return
+            // (and free the pages) under that call.
+            if (hadNotifiers) {
+                srcu.synchronize(this::isOurs, () -> "exit of mm " + mm.id());
+            }
             return;
         }
         Subscription[] subs = h.list;
@@ -405,21 +426,24 @@ public final class MmNotifierSubscriptions {
         for (int i = 0; i < subs.length; i++) {
             if (mine[i]) {
                 subs[i].markDead();
+            } else if (!subs[i].isDead()) {
+                // An unregister claimed it: exit returns only once that release has returned and
+                // the registration is unlinked, so no dispatch on this mm reaches it afterwards.
+                awaitRelease(subs[i]);
             }
         }
-        // Waits for releases unregister won: each was claimed inside a section, so it is seen here.
-        srcu.synchronize(ofThese(subs), () -> "exit of mm " + mm.id());
+        // Waits for releases unregister won (each was claimed inside a section, so it is seen
+        // here), and for any other callback of this mm's registrations still running.
+        srcu.synchronize(this::isOurs, () -> "exit of mm " + mm.id());
     }
 
-    private static LongPredicate ofThese(Subscription[] subs) {
-        return id -> {
-            for (Subscription s : subs) {
-                if (s.identity.id == id) {
-                    return true;
-                }
-            }
-            return false;
-        };
+    /**
+     * Whether registration {@code id} is one of this mm's, or one already gone (taken conservatively:
+     * a registration leaves the core's table only after its own grace period).
+     */
+    private boolean isOurs(long id) {
+        Lease l = core.lease(id);
+        return l == null || l.mmId() == mm.id();
     }
 
     /** Claims and calls {@code release} inside one read-side section; false if exit claimed it first. */

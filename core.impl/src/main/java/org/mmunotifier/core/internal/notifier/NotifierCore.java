@@ -67,6 +67,11 @@ public final class NotifierCore implements MmuNotifiers, AutoCloseable {
         registrations.put(lease.identity().id, lease);
     }
 
+    /** The live registration with {@code id}, or null. */
+    Lease lease(long id) {
+        return registrations.get(id);
+    }
+
     /** {@code lease} is gone for good (after its grace period). */
     void removed(Lease lease) {
         registrations.remove(lease.identity().id, lease);

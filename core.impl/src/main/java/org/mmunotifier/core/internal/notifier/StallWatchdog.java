@@ -173,12 +173,22 @@ public final class StallWatchdog implements Srcu.Abandonment {
     private long lastTick = System.nanoTime();
     private volatile boolean closed;
 
+    /**
+     * System property: {@code off} keeps the sampling thread from starting (a model checker that
+     * schedules every thread of the checked code must not meet one that never ends). Give-ups and
+     * tracked waits still work; only the sampling of slots and waits stops.
+     */
+    public static final String PROPERTY = "mmunotifier.watchdog";
+    private static final boolean SAMPLING = !"off".equalsIgnoreCase(System.getProperty(PROPERTY, "on").trim());
+
     StallWatchdog(Srcu srcu, LongFunction<Lease> registrations) {
         this.srcu = srcu;
         this.policy = srcu.policy();
         this.registrations = registrations;
         srcu.onAbandon(this);
-        start(this);
+        if (SAMPLING) {
+            start(this);
+        }
     }
 
     /** Starts tracking a wait that is not a read-side section; close the result when it is over. */
