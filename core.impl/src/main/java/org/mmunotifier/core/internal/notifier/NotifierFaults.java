@@ -39,7 +39,7 @@ public final class NotifierFaults {
     private void record(Identity who, CallKind callback, long mmId, Throwable cause, String message) {
         long n = who.fault();
         NotifierFault f = new NotifierFault(who.owner.name(), who.owner.bundleId(), who.notifier, callback.opName, mmId,
-                cause, message, n, System.currentTimeMillis());
+                message, n, System.currentTimeMillis());
         log.add(f);
         try {
             int logged = loggedPerOwner.computeIfAbsent(who.owner, o -> new AtomicInteger()).incrementAndGet();
