@@ -3,26 +3,39 @@ package org.mmunotifier.api;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
- * Every device access goes through here: it reads or writes the frame's data word and checks that
- * the access is coherent with the primary MMU. A <em>violation</em> is recorded, naming the device,
- * the address and the operation, when the frame was freed since it was mapped (its generation
- * moved on), or when the primary no longer maps that frame at that address (or no longer maps it
- * writable, for a write) and no invalidation covering the address is in progress.
- *
- * <p>Call it while holding the lock your invalidate callbacks take, as a device would access memory
- * through its table: then an invalidation cannot finish between your table lookup and the check.
+ * Checks every device access against the primary MMU. A driver gets one {@link DeviceAccess} per
+ * registration and makes every access of that registration's device through it: the core then
+ * knows which registration (and so which bundle) accessed memory, and what that registration was
+ * told. An access is a violation when the frame was freed since it was looked up; when it falls in
+ * a window where this registration was told to stop (after its {@code invalidate_range_start}, or
+ * its interval {@code invalidate}, or its TLB or page callback, for a covering range returned, and
+ * before the matching end); when it goes through a translation looked up before an invalidation
+ * this registration was told about; when the primary no longer maps that frame there (or not
+ * writable, for a write) and this registration has been told; or when the registration has been
+ * removed. An access the primary has not yet told this registration about is allowed: the primary
+ * is still invalidating.
  */
 @ProviderType
 public interface CoherenceOracle {
 
-    /** A device load of the word at {@code frame}. */
-    long read(String device, MmStruct mm, MappedFrame frame);
+    /**
+     * The device of the registration of {@code notifier} on {@code mm} (by {@code register} or
+     * {@code get}).
+     *
+     * @throws NotRegisteredException if {@code notifier} is not registered on {@code mm}
+     */
+    DeviceAccess device(MmuNotifier notifier, MmStruct mm);
 
-    /** A device store to the word at {@code frame}. */
-    void write(String device, MmStruct mm, MappedFrame frame, long value);
+    /** The device of an interval subscription. */
+    DeviceAccess device(MmuIntervalSubscription subscription);
 
-    /** A device atomic add on the word at {@code frame}; returns the old value. */
-    long fetchAdd(String device, MmStruct mm, MappedFrame frame, long delta);
+    /**
+     * The device behind an rmap notifier, accessing pages of {@code mm} (a remote peer mapping
+     * exported pages).
+     *
+     * @throws NotRegisteredException if {@code notifier} is not registered
+     */
+    DeviceAccess device(MmuRmapNotifier notifier, MmStruct mm);
 
     /** Violations recorded so far. */
     long violationCount();

@@ -92,6 +92,19 @@ public interface MmStruct {
     }
 
     /**
+     * {@code make_device_exclusive}: faults {@code [start, end)} in for writing and takes it away
+     * from the CPU and every other secondary MMU in one {@link MmuNotifierEvent#EXCLUSIVE}
+     * invalidation naming {@code owner} (a driver skips the invalidations its own device caused),
+     * then returns the pages for the owner's device. A CPU access, or a fault by anyone, gives a
+     * page back to the CPU in another {@code EXCLUSIVE} invalidation (with no owner).
+     *
+     * @throws InvalidRangeException if the range is not page aligned or is empty or inverted
+     * @throws SegmentationFaultException if a page has no mapping or is not writable
+     * @throws MmDeadException if the mm has exited
+     */
+    MappedFrame[] makeDeviceExclusive(long start, long end, Object owner);
+
+    /**
      * {@code mmu_notifier_register}: takes {@code mmap_lock} for write and links {@code notifier}.
      *
      * @throws NullPointerException if {@code notifier} is null

@@ -315,7 +315,7 @@ public final class ItestSupport {
     }
 
     /** The Import-Package clause of {@code org.mmunotifier.api}, for bundles built here. */
-    public static final String API_IMPORT = "org.mmunotifier.api;version=\"[1.0,2)\"";
+    public static final String API_IMPORT = "org.mmunotifier.api;version=\"[2.0,3)\"";
 
     /**
      * A {@link FaultyDriver} bundle misbehaving as {@code mode} says (one of its mode constants), importing only

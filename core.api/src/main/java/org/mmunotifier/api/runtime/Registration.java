@@ -7,6 +7,7 @@ package org.mmunotifier.api.runtime;
  * @param bundle that bundle's symbolic name and version
  * @param mmId the mm it is on, or -1 for an rmap notifier
  * @param what the kind of registration and the notifier
+ * @param contract the kernel contract its notifier gets ({@code seed}, {@code 2.6.27}, {@code 6.x})
  */
-public record Registration(long bundleId, String bundle, long mmId, String what) {
+public record Registration(long bundleId, String bundle, long mmId, String what, String contract) {
 }

@@ -4,7 +4,7 @@
  * counters. Drivers need none of it.
  */
 @Export
-@Version("1.0.0")
+@Version("2.0.0")
 package org.mmunotifier.api.runtime;
 
 import org.osgi.annotation.bundle.Export;

@@ -146,7 +146,7 @@ public final class AddressSpace extends Mm {
             if (gone.isEmpty()) {
                 return 0;
             }
-            zap(gone.get(0).start(), gone.get(gone.size() - 1).end(), MmuNotifierEvent.UNMAP, null);
+            zap(gone.get(0).start(), gone.get(gone.size() - 1).end(), MmuNotifierEvent.UNMAP);
             for (Vma v : gone) {
                 vmas.remove(v.start());
             }
@@ -160,40 +160,81 @@ public final class AddressSpace extends Mm {
         long end = start + length;
         readLocked(() -> {
             for (Vma v : vmasIn(start, end)) {
-                zap(Math.max(start, v.start()), Math.min(end, v.end()), MmuNotifierEvent.CLEAR, null);
+                zap(Math.max(start, v.start()), Math.min(end, v.end()), MmuNotifierEvent.CLEAR);
             }
             return 0;
         });
     }
 
     /**
-     * {@code unmap_page_range}: clears the ptes of {@code [start, end)} between range start and
-     * end, and frees the pages after end ({@code tlb_finish_mmu}). mmap_lock held.
+     * {@code unmap_page_range}: clears the ptes of {@code [start, end)} inside one invalidation, and
+     * frees the pages after it ended ({@code tlb_finish_mmu}). mmap_lock held.
+     *
+     * @return false if a non-blockable invalidation was refused (nothing changed)
      */
-    private void zap(long start, long end, MmuNotifierEvent event, Object owner) {
+    private boolean zap(InvalidationRange range) {
         List<Frame> freed = new ArrayList<>();
-        long[] window = inflight.add(start, end);
-        InvalidationRange range = new InvalidationRange(this, start, end, event).owner(owner);
-        notifiers().invalidateRangeStart(range);
-        try {
-            ptl.lock();
-            try {
-                pageTable.walk(start, end, (address, pte) -> {
-                    Frame f = memory.frame(Pte.pfn(pte));
-                    f.removeRmap(this, address);
-                    freed.add(f);
-                    return 0;
-                });
-            } finally {
-                ptl.unlock();
-            }
-            tellRemoteMappers(freed);
-        } finally {
-            notifiers().invalidateRangeEnd(range); // always: start left a read-side section open
-            inflight.remove(window);
-        }
+        boolean done = invalidate(range, freed, () -> pageTable.walk(range.start(), range.end(), (address, pte) -> {
+            Frame f = memory.frame(Pte.pfn(pte));
+            f.removeRmap(this, address);
+            freed.add(f);
+            return 0;
+        }) > 0);
         for (Frame f : freed) {
             memory.put(f);
+        }
+        return done;
+    }
+
+    private void zap(long start, long end, MmuNotifierEvent event) {
+        zap(new InvalidationRange(this, start, end, event));
+    }
+
+    /** What an invalidation does to the ptes, page-table lock held; whether any pte changed. */
+    interface PteChange {
+        boolean apply();
+    }
+
+    /**
+     * One primary operation that takes mappings away, told to the notifiers the way each contract
+     * has it (see {@link org.mmunotifier.core.internal.notifier.MmNotifierSubscriptions}): range
+     * start; the pte changes and the secondary-TLB flush under the page-table lock; the older
+     * contracts' page or range call and the remote mappers of {@code unmapped} frames with the lock
+     * dropped; range end. The whole operation is in flight for the oracle, and the caller frees
+     * pages only after this returns. The adversary may stall it between start and the pte
+     * changes. Callers hold mmap_lock (or, for reclaim, a reference on the frame).
+     *
+     * @return false if a non-blockable start was refused: the ptes were left alone
+     */
+    boolean invalidate(InvalidationRange range, List<Frame> unmapped, PteChange change) {
+        InflightRanges.Entry window = inflight.add(range.start(), range.end());
+        range.tick(window.tick());
+        try {
+            if (!notifiers().invalidateRangeStart(range)) {
+                return false;
+            }
+            try {
+                machine.adversary().afterInvalidationStart();
+                boolean changed;
+                ptl.lock();
+                try {
+                    changed = change.apply();
+                    if (changed) {
+                        notifiers().flushSecondaryTlbs(range); // arch_invalidate_secondary_tlbs: ptl held
+                    }
+                } finally {
+                    ptl.unlock();
+                }
+                if (changed) {
+                    notifiers().ptesChanged(range);
+                    tellRemoteMappers(unmapped);
+                }
+            } finally {
+                notifiers().invalidateRangeEnd(range); // always: start left a read-side section open
+            }
+            return true;
+        } finally {
+            inflight.remove(window);
         }
     }
 
@@ -213,7 +254,8 @@ public final class AddressSpace extends Mm {
 
     /**
      * {@code mprotect}. Taking permissions away tells the notifiers ({@code PROTECTION_VMA}) and
-     * write-protects the ptes; granting them changes only the VMAs (faults upgrade ptes).
+     * write-protects the ptes, or for {@code PROT_NONE} makes them inaccessible (the page stays,
+     * {@code pte_protnone}); granting them changes only the VMAs (faults upgrade ptes).
      *
      * @throws InvalidRangeException if part of the range is not mapped (ENOMEM in Linux)
      */
@@ -231,30 +273,25 @@ public final class AddressSpace extends Mm {
                 vmas.put(v.start(), v.withProt(prot));
             }
             if (revoking) {
-                changeProtection(start, end, (prot & Vma.PROT_WRITE) == 0, MmuNotifierEvent.PROTECTION_VMA);
+                changeProtection(new InvalidationRange(this, start, end, MmuNotifierEvent.PROTECTION_VMA),
+                        protBits(prot));
             }
             return 0;
         });
     }
 
-    /** Write-protects (if asked) the ptes of the range inside a range invalidation. */
-    private void changeProtection(long start, long end, boolean writeProtect, MmuNotifierEvent event) {
-        long[] window = inflight.add(start, end);
-        InvalidationRange range = new InvalidationRange(this, start, end, event);
-        notifiers().invalidateRangeStart(range);
-        try {
-            if (writeProtect) {
-                ptl.lock();
-                try {
-                    pageTable.walk(start, end, (address, pte) -> pte & ~Pte.WRITE);
-                } finally {
-                    ptl.unlock();
-                }
-            }
-        } finally {
-            notifiers().invalidateRangeEnd(range);
-            inflight.remove(window);
+    /** The pte bits a protection takes away: write, or for PROT_NONE every access. */
+    private static long protBits(int prot) {
+        if ((prot & (Vma.PROT_READ | Vma.PROT_WRITE | Vma.PROT_EXEC)) == 0) {
+            return Pte.WRITE | Pte.ACCESS;
         }
+        return (prot & Vma.PROT_WRITE) == 0 ? Pte.WRITE : 0;
+    }
+
+    /** Takes {@code bits} away from the ptes of the range inside one invalidation. */
+    private void changeProtection(InvalidationRange range, long bits) {
+        invalidate(range, List.of(), () -> bits != 0 && pageTable.walk(range.start(), range.end(),
+                (address, pte) -> pte & ~bits) > 0);
     }
 
     private void requireMapped(long start, long end, String op) {
@@ -293,13 +330,8 @@ public final class AddressSpace extends Mm {
             splitAt(oldEnd);
             Vma moving = findVma(oldStart);
             long delta = newStart - oldStart;
-            long[] window = inflight.add(oldStart, oldEnd);
-            InvalidationRange range = new InvalidationRange(this, oldStart, oldEnd, MmuNotifierEvent.UNMAP);
-            notifiers().invalidateRangeStart(range);
             List<Frame> movedFrames = new ArrayList<>();
-            try {
-            ptl.lock();
-            try {
+            invalidate(new InvalidationRange(this, oldStart, oldEnd, MmuNotifierEvent.UNMAP), movedFrames, () -> {
                 List<long[]> moved = new ArrayList<>();
                 pageTable.walk(oldStart, oldEnd, (address, pte) -> {
                     moved.add(new long[] {address, pte});
@@ -312,14 +344,8 @@ public final class AddressSpace extends Mm {
                     f.addRmap(this, m[0] + delta);
                     movedFrames.add(f);
                 }
-            } finally {
-                ptl.unlock();
-            }
-            tellRemoteMappers(movedFrames);
-            } finally {
-                notifiers().invalidateRangeEnd(range);
-                inflight.remove(window);
-            }
+                return !moved.isEmpty();
+            });
             vmas.remove(oldStart);
             vmas.put(newStart, moving.withRange(newStart, newStart + length));
             return 0;
@@ -339,32 +365,30 @@ public final class AddressSpace extends Mm {
             child.mmapBase = mmapBase;
             for (Vma v : vmas.values()) {
                 child.vmas.put(v.start(), v);
-                long[] window = v.isCow() ? inflight.add(v.start(), v.end()) : null;
-                InvalidationRange range = null;
-                if (v.isCow()) {
-                    range = new InvalidationRange(this, v.start(), v.end(), MmuNotifierEvent.PROTECTION_PAGE);
-                    notifiers().invalidateRangeStart(range);
-                }
-                try {
-                    ptl.lock();
+                PteChange copy = () -> {
                     child.ptl.lock();
                     try {
-                        pageTable.walk(v.start(), v.end(), (address, pte) -> {
+                        return pageTable.walk(v.start(), v.end(), (address, pte) -> {
                             Frame f = memory.frame(Pte.pfn(pte));
                             memory.get(f);
                             f.addRmap(child, address);
                             long shared = v.isCow() ? pte & ~Pte.WRITE : pte;
                             child.pageTable.set(address, shared & ~Pte.YOUNG);
                             return shared;
-                        });
+                        }) > 0;
                     } finally {
                         child.ptl.unlock();
-                        ptl.unlock();
                     }
-                } finally {
-                    if (range != null) {
-                        notifiers().invalidateRangeEnd(range);
-                        inflight.remove(window);
+                };
+                if (v.isCow()) {
+                    invalidate(new InvalidationRange(this, v.start(), v.end(), MmuNotifierEvent.PROTECTION_PAGE),
+                            List.of(), copy);
+                } else {
+                    ptl.lock();
+                    try {
+                        copy.apply(); // shared memory: nothing the parent's secondary MMUs map changes
+                    } finally {
+                        ptl.unlock();
                     }
                 }
             }
@@ -410,6 +434,8 @@ public final class AddressSpace extends Mm {
             out[0] = frames;
             return 0;
         });
+        // The window where a missing retry hurts: the snapshot is out, the driver has not installed it.
+        machine.adversary().afterFault(this, start, end);
         return out[0];
     }
 
@@ -440,10 +466,12 @@ public final class AddressSpace extends Mm {
             ptl.lock();
             try {
                 long pte = pageTable.get(address);
-                if (Pte.present(pte) && (!write || Pte.writable(pte))) {
+                if (Pte.usable(pte, write)) {
                     Frame f = memory.frame(Pte.pfn(pte));
                     pageTable.set(address, pte | Pte.YOUNG | (write ? Pte.DIRTY : 0));
-                    return new MappedFrame(address, f.pfn, f.generation(), Pte.writable(pte));
+                    // The sequence read under the ptl: every invalidation that changes this pte
+                    // later has a higher tick.
+                    return new MappedFrame(address, f.pfn, f.generation(), Pte.writable(pte), inflight.sequence());
                 }
             } finally {
                 ptl.unlock();
@@ -459,7 +487,7 @@ public final class AddressSpace extends Mm {
             ptl.lock();
             try {
                 long pte = pageTable.get(page);
-                if (Pte.present(pte) && (!write || Pte.writable(pte))) {
+                if (Pte.usable(pte, write)) {
                     pageTable.set(page, pte | Pte.YOUNG | (write ? Pte.DIRTY : 0));
                     Frame f = memory.frame(Pte.pfn(pte));
                     if (touchOnly) {
@@ -479,9 +507,11 @@ public final class AddressSpace extends Mm {
     }
 
     /**
-     * {@code handle_mm_fault} for a page that is absent, or present read-only under a write
-     * (mmap_lock held for read). Returns once a pte that allows the access was installed, or
-     * another thread's was; the caller looks again.
+     * {@code handle_mm_fault} for a page that is absent, or present but not usable for the access:
+     * read-only under a write, {@code PROT_NONE}, or held by a device exclusively (mmap_lock held
+     * for read). The VMA decides: an access it forbids is a segmentation fault, whatever the pte.
+     * Returns once a pte that allows the access was installed, or another thread's was; the caller
+     * looks again.
      */
     private void handleFault(long address, boolean write) {
         Vma v = findVma(address);
@@ -496,7 +526,15 @@ public final class AddressSpace extends Mm {
         ptl.lock();
         try {
             pte = pageTable.get(address);
-            if (Pte.present(pte)) {
+            if (Pte.present(pte) && !Pte.exclusive(pte)) {
+                if (!Pte.accessible(pte)) {
+                    // PROT_NONE lifted since (do_numa_page's restore): the pte grants access again.
+                    pte |= Pte.ACCESS;
+                    pageTable.set(address, pte);
+                }
+                if (!write || Pte.writable(pte)) {
+                    return;
+                }
                 Frame old = memory.frame(Pte.pfn(pte));
                 if (!v.isCow() || old.mapCount() == 1) {
                     // Shared memory, or a COW page no one else maps any more: write in place.
@@ -508,7 +546,9 @@ public final class AddressSpace extends Mm {
         } finally {
             ptl.unlock();
         }
-        if (Pte.present(pte)) {
+        if (Pte.present(pte) && Pte.exclusive(pte)) {
+            restoreExclusive(address, pte);
+        } else if (Pte.present(pte)) {
             copyOnWrite(address, pte);
         } else {
             faultNew(address, v);
@@ -533,8 +573,8 @@ public final class AddressSpace extends Mm {
 
     /**
      * {@code wp_page_copy}: break COW at {@code address}, whose pte was {@code pte} and whose frame
-     * the caller holds a reference on. The secondary MMUs get a per-page invalidate for the old
-     * frame before it can be freed.
+     * the caller holds a reference on: a single-page {@code CLEAR} invalidation around the pte
+     * switch (2.6.27's {@code invalidate_page}), the old frame freed after it.
      */
     private void copyOnWrite(long address, long pte) {
         Frame old = memory.frame(Pte.pfn(pte));
@@ -546,28 +586,159 @@ public final class AddressSpace extends Mm {
             throw e;
         }
         copy.data.set(old.data.get());
-        long[] window = inflight.add(address, address + Addresses.PAGE_SIZE);
-        boolean replaced = false;
+        boolean[] replaced = {false};
         try {
+            invalidate(new InvalidationRange(this, address, address + Addresses.PAGE_SIZE, MmuNotifierEvent.CLEAR)
+                    .pageOperation(), List.of(old), () -> {
+                        replaced[0] = pageTable.get(address) == pte;
+                        if (replaced[0]) {
+                            pageTable.set(address, Pte.make(copy.pfn, true));
+                            old.removeRmap(this, address);
+                            copy.addRmap(this, address);
+                        }
+                        return replaced[0];
+                    });
+        } finally {
+            memory.put(replaced[0] ? old : copy); // the old pte's reference, or the copy nobody maps
+            memory.put(old); // ours
+        }
+    }
+
+    /**
+     * A CPU (or GUP) access to a page a device holds exclusively ({@code remove_device_exclusive_entry}):
+     * an {@code EXCLUSIVE} invalidation with no owner, then the pte is the CPU's again.
+     */
+    private void restoreExclusive(long address, long pte) {
+        invalidate(new InvalidationRange(this, address, address + Addresses.PAGE_SIZE, MmuNotifierEvent.EXCLUSIVE),
+                List.of(), () -> {
+                    if (pageTable.get(address) != pte) {
+                        return false;
+                    }
+                    pageTable.set(address, pte & ~Pte.EXCLUSIVE);
+                    return true;
+                });
+    }
+
+    // ------------------------------------------------------------------ the rest of the kernel's call sites
+
+    /**
+     * {@code make_device_exclusive}: faults {@code [start, end)} in for writing, then takes it away
+     * from the CPU and every other secondary MMU in one {@code EXCLUSIVE} invalidation naming
+     * {@code owner} (the device may skip its own), and returns the pages for the owner's device. A
+     * CPU access or a fault by anyone restores a page (another {@code EXCLUSIVE} invalidation).
+     */
+    @Override
+    public MappedFrame[] makeDeviceExclusive(long start, long end, Object owner) {
+        Addresses.checkRange(start, end);
+        MappedFrame[][] out = new MappedFrame[1][];
+        readLocked(() -> {
+            requireAccessible(start, end, true);
+            long pages = (end - start) >>> Addresses.PAGE_SHIFT;
+            if (pages > MAX_FAULT_PAGES) {
+                throw new InvalidRangeException("makeDeviceExclusive of " + pages + " pages: at most " + MAX_FAULT_PAGES);
+            }
+            for (long a = start; a < end; a += Addresses.PAGE_SIZE) {
+                faultIn(a, true);
+            }
+            invalidate(new InvalidationRange(this, start, end, MmuNotifierEvent.EXCLUSIVE).owner(owner), List.of(),
+                    () -> pageTable.walk(start, end, (a, pte) -> pte | Pte.EXCLUSIVE) > 0);
+            MappedFrame[] frames = new MappedFrame[(int) pages];
             ptl.lock();
             try {
-                replaced = pageTable.get(address) == pte;
-                if (replaced) {
-                    pageTable.set(address, Pte.make(copy.pfn, true));
-                    old.removeRmap(this, address);
-                    copy.addRmap(this, address);
+                for (int i = 0; i < frames.length; i++) {
+                    long a = start + ((long) i << Addresses.PAGE_SHIFT);
+                    long pte = pageTable.get(a);
+                    if (!Pte.present(pte) || !Pte.exclusive(pte)) {
+                        throw new SegmentationFaultException(a, "the page went while it was made exclusive");
+                    }
+                    Frame f = memory.frame(Pte.pfn(pte));
+                    frames[i] = new MappedFrame(a, f.pfn, f.generation(), Pte.writable(pte), inflight.sequence());
                 }
             } finally {
                 ptl.unlock();
             }
-            if (replaced) {
-                notifiers().invalidatePage(address);
-                tellRemoteMappers(List.of(old));
+            out[0] = frames;
+            return 0;
+        });
+        return out[0];
+    }
+
+    /**
+     * {@code clear_refs} type 4 (soft-dirty): write-protects every pte in one {@code SOFT_DIRTY}
+     * invalidation of the whole address space, so the next write to each page faults.
+     */
+    public void clearSoftDirty() {
+        writeLocked(() -> {
+            changeProtection(new InvalidationRange(this, 0, Addresses.TASK_SIZE, MmuNotifierEvent.SOFT_DIRTY), Pte.WRITE);
+            return 0;
+        });
+    }
+
+    /**
+     * Idle-page tracking and khugepaged's scan over {@code [start, end)}: for each present page
+     * {@code test_young} then {@code clear_young} to the 6.x notifiers, and the pte's own accessed
+     * bit cleared. Returns how many pages were young.
+     */
+    public int scanYoung(long start, long end) {
+        Addresses.checkRange(start, end);
+        return (int) readLocked(() -> {
+            List<Long> present = new ArrayList<>();
+            ptl.lock();
+            try {
+                pageTable.walk(start, end, (a, pte) -> {
+                    present.add(a);
+                    return pte;
+                });
+            } finally {
+                ptl.unlock();
             }
+            int young = 0;
+            for (long a : present) {
+                boolean y = notifiers().testYoung(a); // khugepaged: referenced evidence
+                y |= notifiers().clearYoung(a, a + Addresses.PAGE_SIZE); // page_idle: clears it
+                ptl.lock();
+                try {
+                    long pte = pageTable.get(a);
+                    if (Pte.present(pte) && Pte.young(pte)) {
+                        pageTable.set(a, pte & ~Pte.YOUNG);
+                        y = true;
+                    }
+                } finally {
+                    ptl.unlock();
+                }
+                young += y ? 1 : 0;
+            }
+            return young;
+        });
+    }
+
+    /**
+     * The OOM reaper ({@code __oom_reap_task_mm}) on a dying process: unmaps every private VMA in a
+     * non-blockable {@code UNMAP} invalidation; a VMA for which a notifier refuses is left alone
+     * (its pages go with exit).
+     *
+     * @return how many VMAs were reaped and how many were refused
+     */
+    public int[] oomReap() {
+        if (!mmapLock().readLock().tryLock()) {
+            return new int[] {0, 0}; // mmap_read_trylock failed: the reaper tries again later
+        }
+        try {
+            int reaped = 0;
+            int refused = 0;
+            for (Vma v : List.copyOf(vmas.values())) {
+                if (v.shared()) {
+                    continue;
+                }
+                if (zap(new InvalidationRange(this, v.start(), v.end(), MmuNotifierEvent.UNMAP).nonBlocking())) {
+                    reaped++;
+                } else {
+                    refused++;
+                }
+            }
+            return new int[] {reaped, refused};
         } finally {
-            inflight.remove(window);
-            memory.put(replaced ? old : copy); // the old pte's reference, or the copy nobody maps
-            memory.put(old); // ours
+            mmapLock().readLock().unlock();
         }
     }
 
@@ -603,7 +774,7 @@ public final class AddressSpace extends Mm {
     private void tearDown() {
         try {
             if (!vmas.isEmpty()) {
-                zap(0, Addresses.TASK_SIZE, MmuNotifierEvent.UNMAP, null);
+                zap(0, Addresses.TASK_SIZE, MmuNotifierEvent.UNMAP);
                 vmas.clear();
             }
         } finally {

@@ -6,28 +6,38 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The invalidations the primary MMU has in progress on one mm, from before it changes a pte until
- * its notifiers have been told. The coherence oracle reads it: during that window a device may
- * still use the old mapping.
+ * its notifiers have been told and the operation has ended. Each has a tick of the mm's
+ * invalidation sequence, taken when it began; a translation looked up by a fault carries the
+ * sequence at that moment ({@link org.mmunotifier.api.MappedFrame#seq()}), so the oracle can tell
+ * which invalidations came after it. The coherence oracle reads both.
  */
 final class InflightRanges {
-    private final List<long[]> ranges = new ArrayList<>(); // guarded by this
+    /** One invalidation in progress. */
+    record Entry(long start, long end, long tick) {
+        boolean covers(long address) {
+            return address >= start && address < end;
+        }
+    }
+
+    private final List<Entry> ranges = new ArrayList<>(); // guarded by this
     private final LongAdder started;
+    private volatile long sequence; // written under this
 
     /** @param started counts every invalidation begun (machine-wide) */
     InflightRanges(LongAdder started) {
         this.started = started;
     }
 
-    synchronized long[] add(long start, long end) {
+    synchronized Entry add(long start, long end) {
         started.increment();
-        long[] r = {start, end};
-        ranges.add(r);
-        return r;
+        Entry e = new Entry(start, end, ++sequence);
+        ranges.add(e);
+        return e;
     }
 
-    synchronized void remove(long[] r) {
+    synchronized void remove(Entry e) {
         for (int i = 0; i < ranges.size(); i++) {
-            if (ranges.get(i) == r) {
+            if (ranges.get(i) == e) {
                 ranges.remove(i);
                 return;
             }
@@ -36,11 +46,30 @@ final class InflightRanges {
     }
 
     synchronized boolean covers(long address) {
-        for (long[] r : ranges) {
-            if (address >= r[0] && address < r[1]) {
+        for (Entry r : ranges) {
+            if (r.covers(address)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** The invalidations in progress over {@code address}. */
+    synchronized List<Entry> covering(long address) {
+        List<Entry> out = null;
+        for (Entry r : ranges) {
+            if (r.covers(address)) {
+                if (out == null) {
+                    out = new ArrayList<>(2);
+                }
+                out.add(r);
+            }
+        }
+        return out == null ? List.of() : out;
+    }
+
+    /** The tick of the last invalidation begun: what a fault's snapshot carries. */
+    long sequence() {
+        return sequence;
     }
 }

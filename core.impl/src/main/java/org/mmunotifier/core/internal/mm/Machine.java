@@ -23,6 +23,7 @@ public final class Machine implements Processes, AutoCloseable {
     private final Oracle oracle;
     private final Reclaimer reclaimer;
     private final Migrator migrator;
+    private final Adversary adversary = new Adversary(this);
     private final Map<Integer, Process> processes = new ConcurrentHashMap<>();
     private final AtomicInteger pids = new AtomicInteger();
     private final LongAdder invalidations = new LongAdder();
@@ -31,7 +32,7 @@ public final class Machine implements Processes, AutoCloseable {
         Objects.requireNonNull(layout, "layout");
         this.memory = new PhysicalMemory(frames, layout);
         this.notifierCore = new NotifierCore(layout);
-        this.oracle = new Oracle(memory);
+        this.oracle = new Oracle(this, memory);
         this.reclaimer = new Reclaimer(memory, notifierCore);
         this.migrator = new Migrator(memory, notifierCore);
         memory.setReclaimer(() -> reclaimer.shrink(Math.max(1, frames / 64)));
@@ -55,6 +56,11 @@ public final class Machine implements Processes, AutoCloseable {
 
     public Migrator migrator() {
         return migrator;
+    }
+
+    /** The torture's adversary (off until configured). */
+    public Adversary adversary() {
+        return adversary;
     }
 
     LongAdder invalidationCounter() {

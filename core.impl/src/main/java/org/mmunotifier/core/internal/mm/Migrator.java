@@ -1,5 +1,6 @@
 package org.mmunotifier.core.internal.mm;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.mmunotifier.core.internal.notifier.NotifierCore;
 import org.mmunotifier.api.Addresses;
@@ -35,32 +36,21 @@ public final class Migrator {
                 return false;
             }
             Frame copy = memory.alloc();
-            long[] window = mm.inflight.add(address, address + Addresses.PAGE_SIZE);
-            InvalidationRange range = new InvalidationRange(mm, address, address + Addresses.PAGE_SIZE,
-                    MmuNotifierEvent.MIGRATE).owner(owner);
-            mm.notifiers().invalidateRangeStart(range);
-            boolean moved = false;
-            try {
-            mm.ptl.lock();
-            try {
-                long pte = mm.pageTable.get(address);
-                if (Pte.present(pte) && Pte.pfn(pte) == old.pfn && old.mapCount() == 1) {
-                    copy.data.set(old.data.get());
-                    mm.pageTable.set(address, Pte.make(copy.pfn, Pte.writable(pte)) | (pte & (Pte.YOUNG | Pte.DIRTY)));
-                    old.removeRmap(mm, address);
-                    copy.addRmap(mm, address);
-                    moved = true;
-                }
-            } finally {
-                mm.ptl.unlock();
-            }
-            if (moved && old.isExternalRmap()) {
-                notifierCore.rmapInvalidatePage(old);
-            }
-            } finally {
-                mm.notifiers().invalidateRangeEnd(range);
-                mm.inflight.remove(window);
-            }
+            boolean[] movedBox = {false};
+            mm.invalidate(new InvalidationRange(mm, address, address + Addresses.PAGE_SIZE, MmuNotifierEvent.MIGRATE)
+                    .owner(owner).pageOperation(), List.of(old), () -> {
+                        long pte = mm.pageTable.get(address);
+                        if (Pte.present(pte) && Pte.pfn(pte) == old.pfn && old.mapCount() == 1) {
+                            copy.data.set(old.data.get());
+                            mm.pageTable.set(address, Pte.make(copy.pfn, Pte.writable(pte))
+                                    | (pte & (Pte.YOUNG | Pte.DIRTY | Pte.ACCESS | Pte.EXCLUSIVE)));
+                            old.removeRmap(mm, address);
+                            copy.addRmap(mm, address);
+                            movedBox[0] = true;
+                        }
+                        return movedBox[0];
+                    });
+            boolean moved = movedBox[0];
             memory.put(moved ? old : copy);
             if (moved) {
                 migrated.incrementAndGet();

@@ -49,6 +49,11 @@ public abstract class Mm implements MmStruct, MmLifetime {
         return mmapLock;
     }
 
+    /** Whether the calling thread holds this mm's {@code mmap_lock}, for read or write. */
+    public boolean holdsMmapLock() {
+        return mmapLock.getReadHoldCount() > 0 || mmapLock.isWriteLockedByCurrentThread();
+    }
+
     /** The hooks the primary MMU calls. */
     public MmNotifierSubscriptions notifiers() {
         return notifiers;
@@ -87,7 +92,7 @@ public abstract class Mm implements MmStruct, MmLifetime {
     public void mmput() {
         int u = users.decrementAndGet();
         if (u == 0) {
-            if (notifiers.mustNotExitHere() || mmapLock.getReadHoldCount() > 0 || mmapLock.isWriteLockedByCurrentThread()) {
+            if (notifiers.mustNotExitHere() || holdsMmapLock()) {
                 Thread t = new Thread(this::exitAndDrop, "mmput-async-" + id);
                 t.setDaemon(true);
                 t.start();

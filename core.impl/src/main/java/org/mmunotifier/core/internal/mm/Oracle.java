@@ -4,74 +4,194 @@ import java.util.List;
 import java.util.Objects;
 import java.util.function.LongUnaryOperator;
 import org.mmunotifier.api.CoherenceOracle;
+import org.mmunotifier.api.DeviceAccess;
 import org.mmunotifier.api.MappedFrame;
 import org.mmunotifier.api.MmStruct;
+import org.mmunotifier.api.MmuIntervalSubscription;
+import org.mmunotifier.api.MmuNotifier;
+import org.mmunotifier.api.MmuRmapNotifier;
+import org.mmunotifier.core.internal.notifier.Identity;
+import org.mmunotifier.core.internal.notifier.TellLog;
 import org.mmunotifier.core.internal.util.RecentLog;
 
 /**
- * The coherence oracle (DESIGN §5). A device access is coherent when the frame has not been freed
- * since it was mapped (same generation), and the primary still maps that frame at that address
- * (writable, for a store) or an invalidation covering the address is in progress. It reads the
- * pte first and the in-flight ranges second: a pte that changed was changed after its range was
- * marked in flight, and the mark cannot go before the notifiers return, which they cannot while
- * the device holds its lock.
+ * The coherence oracle (DESIGN §5): every device access goes through the {@link DeviceAccess} of
+ * one registration, and is checked against the primary MMU and against what that registration
+ * was told. The rules, in the order they are checked (each a {@link Violation.Rule}):
+ * <ol>
+ * <li>{@code AFTER_RELEASE}: the registration was released, unregistered, put or taken back;
+ * <li>{@code USE_AFTER_FREE}: the frame was freed since the translation was looked up (its
+ * generation moved on);
+ * <li>{@code INSIDE_WINDOW} (strict): the access falls in a range this registration was told to
+ * stay away from and whose end has not come (its range start or interval invalidate returned; a
+ * TLB or page callback opens no window: it comes after the ptes changed, so a translation looked
+ * up after it is the new one);
+ * <li>{@code STALE_TRANSLATION} (strict): the translation was looked up before an invalidation of
+ * the address that this registration has been told about (a missing retry check);
+ * <li>{@code UNMAPPED} / {@code WRITE_PROTECTED}: the primary no longer maps that frame there (or
+ * not for writing, or not at all: PROT_NONE), and no invalidation that this registration has not
+ * yet been told about is in progress over the address (leniently: no invalidation at all).
+ * </ol>
+ * The pte is read first and the in-flight invalidations second: a pte that changed was changed
+ * after its invalidation was marked in flight, and the mark cannot go before every notifier was
+ * told, which it cannot be while the device holds the lock its callbacks take.
  */
 public final class Oracle implements CoherenceOracle {
     private static final int KEEP = 1_000;
 
+    private final Machine machine;
     private final PhysicalMemory memory;
     private final RecentLog<Violation> violations = new RecentLog<>(KEEP);
+    private volatile boolean strict = true;
 
-    Oracle(PhysicalMemory memory) {
+    Oracle(Machine machine, PhysicalMemory memory) {
+        this.machine = machine;
         this.memory = memory;
     }
 
-    @Override
-    public long read(String device, MmStruct mm, MappedFrame frame) {
-        return access(device, "read", mm, frame, false, null);
+    /**
+     * Strict (the default): per registration, rules 3 and 4, and rule 5 excuses only the
+     * invalidations this registration has not been told about yet. Lenient: as before there were
+     * contracts, any invalidation in progress over the address excuses the access.
+     */
+    public void setStrict(boolean strict) {
+        this.strict = strict;
+    }
+
+    public boolean isStrict() {
+        return strict;
     }
 
     @Override
-    public void write(String device, MmStruct mm, MappedFrame frame, long value) {
-        access(device, "write", mm, frame, true, old -> value);
+    public DeviceAccess device(MmuNotifier notifier, MmStruct mm) {
+        Objects.requireNonNull(notifier, "notifier");
+        AddressSpace as = addressSpace(mm);
+        return new Device(as, as.notifiers().identityOf(notifier));
     }
 
     @Override
-    public long fetchAdd(String device, MmStruct mm, MappedFrame frame, long delta) {
-        return access(device, "atomic", mm, frame, true, old -> old + delta);
+    public DeviceAccess device(MmuIntervalSubscription subscription) {
+        Objects.requireNonNull(subscription, "subscription");
+        return new Device(addressSpace(subscription.mm()), machine.notifierCore().identityOf(subscription));
     }
 
-    private long access(String device, String op, MmStruct mm, MappedFrame frame, boolean write,
-            LongUnaryOperator update) {
-        Objects.requireNonNull(device, "device");
-        Objects.requireNonNull(frame, "frame");
+    @Override
+    public DeviceAccess device(MmuRmapNotifier notifier, MmStruct mm) {
+        Objects.requireNonNull(notifier, "notifier");
+        return new Device(addressSpace(mm), machine.notifierCore().identityOf(notifier));
+    }
+
+    private static AddressSpace addressSpace(MmStruct mm) {
+        Objects.requireNonNull(mm, "mm");
         if (!(mm instanceof AddressSpace as)) {
             throw new IllegalArgumentException("not an address space of this machine: " + mm);
         }
-        Frame f = memory.frame(frame.pfn());
-        String wrong = check(as, f, frame, write);
-        if (wrong != null) {
-            violations.add(new Violation(device, as.id(), frame.address(), frame.pfn(), op, wrong));
-        }
-        // The access happens either way: a stale read sees poison, a stale write corrupts.
-        return update == null ? f.data.get() : f.data.getAndUpdate(update);
+        return as;
     }
 
-    private static String check(AddressSpace as, Frame f, MappedFrame frame, boolean write) {
-        if (f.generation() != frame.generation()) {
-            return "the frame was freed since it was mapped (generation " + frame.generation() + ", now "
-                    + f.generation() + ")";
+    /** One registration's device. */
+    private final class Device implements DeviceAccess {
+        private final AddressSpace mm;
+        private final Identity who;
+        private final String name;
+
+        Device(AddressSpace mm, Identity who) {
+            this.mm = mm;
+            this.who = who;
+            this.name = who.owner().name() + " notifier " + who.notifier() + " on mm " + mm.id();
         }
-        long pte = as.pageTable.get(frame.address());
+
+        @Override
+        public long read(MappedFrame frame) {
+            return access("read", frame, false, null);
+        }
+
+        @Override
+        public void write(MappedFrame frame, long value) {
+            access("write", frame, true, old -> value);
+        }
+
+        @Override
+        public long fetchAdd(MappedFrame frame, long delta) {
+            return access("atomic", frame, true, old -> old + delta);
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        private long access(String op, MappedFrame frame, boolean write, LongUnaryOperator update) {
+            Objects.requireNonNull(frame, "frame");
+            Frame f = memory.frame(frame.pfn());
+            Violation v = check(mm, who, f, frame, write, op);
+            if (v != null) {
+                violations.add(v);
+            }
+            // The access happens either way: a stale read sees poison, a stale write corrupts.
+            return update == null ? f.data.get() : f.data.getAndUpdate(update);
+        }
+    }
+
+    private Violation check(AddressSpace as, Identity who, Frame f, MappedFrame frame, boolean write, String op) {
+        long a = frame.address();
+        TellLog told = who.tells();
+        if (told.isRetired()) {
+            return violation(as, who, frame, op, Violation.Rule.AFTER_RELEASE,
+                    "its registration was released or removed: the device must not touch the mm any more");
+        }
+        if (f.generation() != frame.generation()) {
+            return violation(as, who, frame, op, Violation.Rule.USE_AFTER_FREE, "the frame was freed since it was"
+                    + " looked up (generation " + frame.generation() + ", now " + f.generation() + ")");
+        }
+        boolean strict = this.strict;
+        if (strict) {
+            TellLog.Told w = told.openWindow(a);
+            if (w != null) {
+                return violation(as, who, frame, op, Violation.Rule.INSIDE_WINDOW, "it was told to stay away: its " + w
+                        + " returned, and the end has not come");
+            }
+            TellLog.Told stale = told.toldSince(a, frame.seq());
+            if (stale != null) {
+                return violation(as, who, frame, op, Violation.Rule.STALE_TRANSLATION, "the translation was looked up"
+                        + " at sequence " + frame.seq() + ", before " + stale + " which it was told about (a missing"
+                        + " retry check, or a mapping kept past its invalidation)");
+            }
+        }
+        long pte = as.pageTable.get(a);
         boolean mapped = Pte.present(pte) && Pte.pfn(pte) == frame.pfn();
-        if (mapped && (!write || Pte.writable(pte))) {
+        boolean allowed = mapped && Pte.accessible(pte) && (!write || Pte.writable(pte));
+        if (allowed || excused(as, who, a, strict)) {
             return null;
         }
-        if (as.inflight.covers(frame.address())) {
-            return null; // the primary is invalidating it and has not yet told every secondary MMU
+        return mapped ? violation(as, who, frame, op, Violation.Rule.WRITE_PROTECTED, (Pte.accessible(pte)
+                ? "a write through a pte the primary write-protected" : "an access through a pte the primary made"
+                        + " PROT_NONE") + " (" + Pte.describe(pte) + ")")
+                : violation(as, who, frame, op, Violation.Rule.UNMAPPED, "the primary no longer maps this frame here"
+                        + " (pte: " + Pte.describe(pte) + ")");
+    }
+
+    /**
+     * Whether an invalidation is in progress over {@code address} that {@code who} has not been told
+     * about yet (strict), or any (lenient): the primary has changed the pte and is still telling
+     * the secondary MMUs.
+     */
+    private static boolean excused(AddressSpace as, Identity who, long address, boolean strict) {
+        if (!strict) {
+            return as.inflight.covers(address);
         }
-        return mapped ? "write through a mapping the primary has write-protected"
-                : "the primary no longer maps this frame here (pte: " + Pte.describe(pte) + ")";
+        for (InflightRanges.Entry e : as.inflight.covering(address)) {
+            if (!who.tells().toldAbout(address, e.tick())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Violation violation(AddressSpace as, Identity who, MappedFrame frame, String op, Violation.Rule rule,
+            String reason) {
+        return new Violation(who.owner().name(), who.owner().bundleId(), who.notifier(), who.contract().label(),
+                as.id(), frame.address(), frame.pfn(), op, rule, reason);
     }
 
     @Override

@@ -3,7 +3,10 @@ package org.mmunotifier.core.internal.mm;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.mmunotifier.core.internal.notifier.NotifierCore;
+import java.util.List;
 import org.mmunotifier.api.Addresses;
+import org.mmunotifier.api.MmuNotifierEvent;
+import org.mmunotifier.core.internal.notifier.InvalidationRange;
 
 /**
  * Page reclaim ({@code shrink_page_list}) with a clock over the frames. A mapped frame is
@@ -124,31 +127,25 @@ public final class Reclaimer {
         }
     }
 
+    /**
+     * {@code try_to_unmap_one}: a single-page {@code CLEAR} invalidation (2.6.27's
+     * {@code invalidate_page}) around clearing the pte; the frame's reference is dropped after it.
+     */
     private void unmapOne(Frame f, AddressSpace mm, long address) {
-        long[] window = mm.inflight.add(address, address + Addresses.PAGE_SIZE);
-        boolean cleared = false;
+        boolean[] cleared = {false};
         try {
-            mm.ptl.lock();
-            try {
-                long pte = mm.pageTable.get(address);
-                if (Pte.present(pte) && Pte.pfn(pte) == f.pfn) {
-                    mm.pageTable.clear(address);
-                    f.removeRmap(mm, address);
-                    cleared = true;
-                }
-            } finally {
-                mm.ptl.unlock();
-            }
-            if (cleared) {
-                // ptep_clear_flush_notify: the page is not freed until this returns.
-                mm.notifiers().invalidatePage(address);
-                if (f.isExternalRmap()) {
-                    notifierCore.rmapInvalidatePage(f); // remote mappers, while the unmap is in flight
-                }
-            }
+            mm.invalidate(new InvalidationRange(mm, address, address + Addresses.PAGE_SIZE, MmuNotifierEvent.CLEAR)
+                    .pageOperation(), List.of(f), () -> {
+                        long pte = mm.pageTable.get(address);
+                        if (Pte.present(pte) && Pte.pfn(pte) == f.pfn) {
+                            mm.pageTable.clear(address);
+                            f.removeRmap(mm, address);
+                            cleared[0] = true;
+                        }
+                        return cleared[0];
+                    });
         } finally {
-            mm.inflight.remove(window);
-            if (cleared) {
+            if (cleared[0]) {
                 memory.put(f); // the pte's reference: freed now if it was the last
             }
         }

@@ -13,6 +13,7 @@ enum CallKind {
     INTERVAL_INVALIDATE("invalidate", Args.RANGE),
     INVALIDATE_PAGE("invalidate_page", Args.ADDRESS),
     INVALIDATE_RANGE("invalidate_range", Args.RANGE),
+    ARCH_INVALIDATE_SECONDARY_TLBS("arch_invalidate_secondary_tlbs", Args.RANGE),
     AGE_PAGE("age_page", Args.ADDRESS),
     CLEAR_YOUNG("clear_young", Args.RANGE),
     TEST_YOUNG("test_young", Args.ADDRESS),
@@ -35,6 +36,10 @@ enum CallKind {
     /** A dispatch's kind and event packed in one int (see {@link ReaderSlot#kind}). */
     int pack(MmuNotifierEvent event) {
         return ordinal() | (event == null ? 0 : (event.ordinal() + 1) << 8);
+    }
+
+    static String name(int ordinal) {
+        return VALUES[ordinal].opName;
     }
 
     static CallKind unpack(int packed) {

@@ -2,6 +2,7 @@ package org.mmunotifier.core.internal.notifier;
 
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifier;
+import org.mmunotifier.api.MmuNotifierContract;
 
 /**
  * The single-call hooks, one constant each, so one loop serves them all without allocating:
@@ -12,20 +13,6 @@ enum Callback {
         @Override
         boolean call(MmuNotifier n, MmStruct mm, long a, long b, boolean flag) {
             return n.agePage(mm, a);
-        }
-    },
-    INVALIDATE_PAGE(CallKind.INVALIDATE_PAGE, false) {
-        @Override
-        boolean call(MmuNotifier n, MmStruct mm, long a, long b, boolean flag) {
-            n.invalidatePage(mm, a);
-            return false;
-        }
-    },
-    INVALIDATE_RANGE(CallKind.INVALIDATE_RANGE, false) {
-        @Override
-        boolean call(MmuNotifier n, MmStruct mm, long a, long b, boolean flag) {
-            n.invalidateRange(mm, a, b, flag);
-            return false;
         }
     },
     CLEAR_YOUNG(CallKind.CLEAR_YOUNG, false) {
@@ -51,4 +38,13 @@ enum Callback {
     }
 
     abstract boolean call(MmuNotifier n, MmStruct mm, long a, long b, boolean flag);
+
+    /**
+     * Whether a notifier under {@code contract} gets this call: aging ({@code age_page},
+     * {@code clear_flush_young}) in every contract; {@code clear_young} and {@code test_young} only
+     * in 6.x.
+     */
+    boolean reaches(MmuNotifierContract contract) {
+        return this == AGE_PAGE || contract == MmuNotifierContract.V6;
+    }
 }

@@ -1,25 +1,47 @@
 package org.mmunotifier.core.internal.notifier;
 
 import java.util.concurrent.atomic.AtomicLong;
+import org.mmunotifier.api.MmuNotifierContract;
 
 /**
  * What every registration carries for the reports: a number (what a {@link ReaderSlot} records
  * while a thread runs one of its callbacks), whose code it calls, the notifier's name, and how
  * many faults it has had.
  */
-final class Identity {
+public final class Identity {
     private static final int MAX_NAME = 200;
 
     final long id;
     final Owner owner;
     /** The notifier as its {@code toString()} named it at registration. */
     final String notifier;
+    /** Which kernel's calls it gets. */
+    final MmuNotifierContract contract;
+    /** What it has been told, for the strict oracle. */
+    final TellLog tells = new TellLog();
     private final AtomicLong faults = new AtomicLong();
 
-    Identity(long id, Owner owner, Object notifier) {
+    Identity(long id, Owner owner, Object notifier, MmuNotifierContract contract) {
         this.id = id;
         this.owner = owner;
         this.notifier = nameOf(notifier);
+        this.contract = contract;
+    }
+
+    public TellLog tells() {
+        return tells;
+    }
+
+    public MmuNotifierContract contract() {
+        return contract;
+    }
+
+    public Owner owner() {
+        return owner;
+    }
+
+    public String notifier() {
+        return notifier;
     }
 
     /** Counts a fault; returns how many this registration has had. */

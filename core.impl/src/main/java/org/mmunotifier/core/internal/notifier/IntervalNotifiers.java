@@ -9,7 +9,6 @@ import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuIntervalNotifier;
 import org.mmunotifier.api.MmuNotifierEvent;
-import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.api.NotRegisteredException;
 import org.mmunotifier.api.runtime.Stall;
 import org.mmunotifier.core.internal.util.BoundedWait;
@@ -164,6 +163,7 @@ final class IntervalNotifiers {
             awaitSeqChange(waitFor, "remove of " + sub);
         }
         sub.identity.owner.disown(sub);
+        sub.identity.tells.retire();
         core.removed(sub);
         lifetime.mmdrop();
     }
@@ -224,7 +224,7 @@ final class IntervalNotifiers {
      * part and returns false; otherwise the caller must call {@link #invalidateEnd()} once the ptes
      * are changed.
      */
-    boolean invalidateStart(MmuNotifierRange range, ReaderSlot r, long outer) {
+    boolean invalidateStart(InvalidationRange range, ReaderSlot r, long outer) {
         long curSeq;
         long start = range.start();
         long last = range.end() - 1;
@@ -251,18 +251,23 @@ final class IntervalNotifiers {
         }
     }
 
-    private boolean callInvalidate(IntervalSubscription sub, MmuNotifierRange range, long curSeq, ReaderSlot r,
+    private boolean callInvalidate(IntervalSubscription sub, InvalidationRange range, long curSeq, ReaderSlot r,
             long outer) {
         if (sub.removed || !sub.identity.owner.admits()) {
             return true; // removed while this invalidation was stuck elsewhere: never called again
         }
-        boolean ok;
+        boolean ok = true;
         r.calling(sub.identity.id, outer);
         try {
             ok = sub.notifier.invalidate(sub, range, curSeq);
         } catch (Throwable t) {
             faults.threw(sub.identity, CallKind.INTERVAL_INVALIDATE, mm.id(), t);
             return true;
+        } finally {
+            if ((ok || range.isBlockable()) && range.tick() != 0) {
+                sub.identity.tells.told(range.start(), range.end(), range.tick(), CallKind.INTERVAL_INVALIDATE);
+                range.toldInterval(sub.identity);
+            }
         }
         if (!ok && range.isBlockable()) {
             faults.violated(sub.identity, CallKind.INTERVAL_INVALIDATE, mm.id(), "refused a blockable invalidation of "
@@ -293,11 +298,6 @@ final class IntervalNotifiers {
         }
     }
 
-    /** A one-page {@code CLEAR} (the seed's per-page invalidate), start and end, in a section of its own. */
-    void invalidatePage(long address) {
-        invalidateAll(new InvalidationRange(mm, address, address + Addresses.PAGE_SIZE, MmuNotifierEvent.CLEAR));
-    }
-
     /**
      * {@code mn_itree_release}: exit's {@code RELEASE} of the whole address space. Refuses inserts
      * from now on, under the lock, in the same step that makes the teardown visible; inserts made
@@ -326,19 +326,6 @@ final class IntervalNotifiers {
                 } finally {
                     invalidateEnd();
                 }
-            }
-        } finally {
-            r.endDispatch(outer);
-            srcu.exit(r);
-        }
-    }
-
-    private void invalidateAll(InvalidationRange range) {
-        ReaderSlot r = srcu.enter();
-        long outer = r.beginDispatch(CallKind.INTERVAL_INVALIDATE.pack(range.event()), range.start(), range.end());
-        try {
-            if (invalidateStart(range, r, outer)) {
-                invalidateEnd();
             }
         } finally {
             r.endDispatch(outer);

@@ -21,6 +21,8 @@ public final class InvalidationRange implements MmuNotifierRange {
     private MmuNotifierEvent event;
     private boolean blockable;
     private Object owner;
+    private boolean pageOp;
+    private long tick;
 
     /** Subscribers start was given; null when start found no hooks. */
     Subscription[] snapshot;
@@ -28,8 +30,10 @@ public final class InvalidationRange implements MmuNotifierRange {
     IntervalNotifiers itree;
     /** The read-side section start entered and end leaves. */
     ReaderSlot section;
-    /** Indexes into {@link #snapshot} whose start failed; null until one does. */
+    /** Indexes into {@link #snapshot} whose start failed, or that get no start; null until one does. */
     private BitSet failed;
+    /** Interval subscriptions whose invalidate ran in this invalidation (their windows close at its end). */
+    java.util.List<Identity> toldIntervals;
 
     public InvalidationRange(MmStruct mm, long start, long end, MmuNotifierEvent event) {
         set(mm, start, end, event, true, null);
@@ -49,11 +53,45 @@ public final class InvalidationRange implements MmuNotifierRange {
         this.end = end;
         this.blockable = blockable;
         this.owner = owner;
+        this.pageOp = false;
+        this.tick = 0;
         this.snapshot = null;
         this.itree = null;
         this.section = null;
         this.failed = null;
+        this.toldIntervals = null;
         return this;
+    }
+
+    /**
+     * Marks the invalidation as a single-page operation of the reverse map or the fault path
+     * (reclaim's unmap, migration, the copy-on-write break): the older contracts tell it with
+     * {@code invalidate_page} instead of a range start/end.
+     */
+    public InvalidationRange pageOperation() {
+        this.pageOp = true;
+        return this;
+    }
+
+    public boolean isPageOperation() {
+        return pageOp;
+    }
+
+    /** The tick of the mm's invalidation sequence this invalidation took when it began. */
+    public InvalidationRange tick(long tick) {
+        this.tick = tick;
+        return this;
+    }
+
+    public long tick() {
+        return tick;
+    }
+
+    void toldInterval(Identity who) {
+        if (toldIntervals == null) {
+            toldIntervals = new java.util.ArrayList<>(2);
+        }
+        toldIntervals.add(who);
     }
 
     /** Makes the range non-blockable ({@code mmu_notifier_invalidate_range_start_nonblock}). */

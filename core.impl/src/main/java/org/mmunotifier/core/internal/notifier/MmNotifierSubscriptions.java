@@ -12,6 +12,7 @@ import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuIntervalNotifier;
 import org.mmunotifier.api.MmuIntervalSubscription;
 import org.mmunotifier.api.MmuNotifier;
+import org.mmunotifier.api.MmuNotifierContract;
 import org.mmunotifier.api.MmuNotifierOps;
 import org.mmunotifier.api.NotRegisteredException;
 import org.mmunotifier.api.NotifiersDisabledException;
@@ -473,16 +474,27 @@ public final class MmNotifierSubscriptions {
             faults.threw(s.identity, CallKind.RELEASE, mm.id(), t);
         } finally {
             r.endDispatch(outer);
+            s.identity.tells.retire(); // released: its device must not touch the mm any more
         }
     }
 
     // ------------------------------------------------------------------ hooks
+    //
+    // A primary operation that takes mappings away tells the notifiers in four steps, each
+    // contract taking the calls its kernel made (MmuNotifierContract):
+    //   invalidateRangeStart   before the ptes change            6.x; 2.6.27 for range operations
+    //   flushSecondaryTlbs     after they changed, ptl held       6.x (arch_invalidate_secondary_tlbs)
+    //   ptesChanged            after, ptl dropped, pages not freed  seed (invalidate_range, or
+    //                          invalidate_page); 2.6.27 for single-page operations (invalidate_page)
+    //   invalidateRangeEnd     before the pages are freed         whoever got start
+    // Interval subscriptions get their invalidate at start, whatever the operation. One read-side
+    // section and one subscriber snapshot serve all four steps; the primary must always call end.
 
     /**
      * {@code mmu_notifier_invalidate_range_start}. Calls every notifier even after one refused.
      *
      * @return false if a non-blockable range was refused: the notifiers that accepted have already
-     *         had their end, and the caller must neither touch the ptes nor call end
+     *         had their end, and the caller must neither touch the ptes nor call the other steps
      */
     public boolean invalidateRangeStart(InvalidationRange range) {
         if (!NotifierConfig.COMPILED_IN) {
@@ -497,7 +509,7 @@ public final class MmNotifierSubscriptions {
     /**
      * The read-side section entered here stays open until {@link #invalidateRangeEnd}: one fence per
      * invalidation instead of two, and an unregister on another thread waits for the whole
-     * invalidation, end included. The primary must therefore always call end (in a finally).
+     * invalidation, end included.
      */
     private boolean startSlow(InvalidationRange range) {
         ReaderSlot r = srcu.enter();
@@ -509,7 +521,7 @@ public final class MmNotifierSubscriptions {
             return true;
         }
         long outer = r.beginDispatch(CallKind.INVALIDATE_RANGE_START.pack(range.event()), range.start(), range.end());
-        boolean open = false; // the section stays open for end
+        boolean open = false; // the section stays open for the other steps
         try {
             if (h.itree != null) {
                 if (!h.itree.invalidateStart(range, r, outer)) {
@@ -518,6 +530,7 @@ public final class MmNotifierSubscriptions {
                 range.itree = h.itree;
             }
             Subscription[] subs = h.list;
+            range.snapshot = subs;
             boolean refused = false;
             for (int i = 0; i < subs.length; i++) {
                 refused |= !callStart(subs[i], i, range, r, outer);
@@ -527,26 +540,36 @@ public final class MmNotifierSubscriptions {
                 callEnds(subs, range, r, outer);
                 return false;
             }
-            range.snapshot = subs;
             range.section = r;
             open = true;
             return true;
         } finally {
             r.endDispatch(outer);
             if (!open) {
-                endItree(range); // a refusal, or a bug of ours: the interval tree must not stay odd
+                closeWindows(range); // a refusal, or a bug of ours: windows and the interval tree close
+                range.snapshot = null;
+                endItree(range);
                 srcu.exit(r);
             }
         }
     }
 
+    /** Whether {@code s}'s contract brackets this operation with range start/end. */
+    private static boolean getsRange(Subscription s, InvalidationRange range) {
+        return switch (s.identity.contract) {
+            case V6 -> true;
+            case V2_6_27 -> !range.isPageOperation();
+            case SEED -> false;
+        };
+    }
+
     /** @return false only for a legitimate refusal of a non-blockable range */
     private boolean callStart(Subscription s, int index, InvalidationRange range, ReaderSlot r, long outer) {
-        if (s.isDead() || !s.owner.admits()) {
+        if (!getsRange(s, range) || s.isDead() || !s.owner.admits()) {
             range.markFailed(index); // not called, so no end either
             return true;
         }
-        boolean ok;
+        boolean ok = true;
         r.calling(s.identity.id, outer);
         try {
             ok = s.notifier.invalidateRangeStart(range);
@@ -554,6 +577,10 @@ public final class MmNotifierSubscriptions {
             faults.threw(s.identity, CallKind.INVALIDATE_RANGE_START, mm.id(), t);
             range.markFailed(index); // it may have done half its work; an end would unbalance it
             return true;
+        } finally {
+            if (ok || range.isBlockable()) {
+                s.identity.tells.told(range.start(), range.end(), range.tick(), CallKind.INVALIDATE_RANGE_START);
+            }
         }
         if (ok) {
             return true;
@@ -567,6 +594,75 @@ public final class MmNotifierSubscriptions {
         return false;
     }
 
+    /**
+     * The architecture's TLB flush after the ptes of {@code range} changed, page-table lock held:
+     * {@code arch_invalidate_secondary_tlbs} to the 6.x notifiers, whatever their start did.
+     */
+    public void flushSecondaryTlbs(InvalidationRange range) {
+        if (!NotifierConfig.COMPILED_IN || range.snapshot == null) {
+            return;
+        }
+        ReaderSlot r = range.section;
+        long outer = r.beginDispatch(CallKind.ARCH_INVALIDATE_SECONDARY_TLBS.pack(range.event()), range.start(),
+                range.end());
+        try {
+            for (Subscription s : range.snapshot) {
+                if (s.identity.contract != MmuNotifierContract.V6 || s.isDead() || !s.owner.admits()) {
+                    continue;
+                }
+                r.calling(s.identity.id, outer);
+                try {
+                    s.notifier.archInvalidateSecondaryTlbs(mm, range.start(), range.end());
+                } catch (Throwable t) {
+                    faults.threw(s.identity, CallKind.ARCH_INVALIDATE_SECONDARY_TLBS, mm.id(), t);
+                } finally {
+                    s.identity.tells.told(range.start(), range.end(), range.tick(), CallKind.ARCH_INVALIDATE_SECONDARY_TLBS);
+                }
+            }
+        } finally {
+            r.endDispatch(outer);
+        }
+    }
+
+    /**
+     * The older contracts' single calls, after the ptes of {@code range} changed and the
+     * page-table lock was dropped, before the pages are freed: the seed's {@code invalidate_range}
+     * (or {@code invalidate_page} for a single-page operation), and 2.6.27's {@code invalidate_page}
+     * for a single-page operation ({@code ptep_clear_flush_notify}).
+     */
+    public void ptesChanged(InvalidationRange range) {
+        if (!NotifierConfig.COMPILED_IN || range.snapshot == null) {
+            return;
+        }
+        ReaderSlot r = range.section;
+        boolean page = range.isPageOperation();
+        CallKind kind = page ? CallKind.INVALIDATE_PAGE : CallKind.INVALIDATE_RANGE;
+        long outer = r.beginDispatch(kind.pack(range.event()), range.start(), range.end());
+        try {
+            for (Subscription s : range.snapshot) {
+                MmuNotifierContract c = s.identity.contract;
+                if (c == MmuNotifierContract.V6 || (c == MmuNotifierContract.V2_6_27 && !page) || s.isDead()
+                        || !s.owner.admits()) {
+                    continue;
+                }
+                r.calling(s.identity.id, outer);
+                try {
+                    if (page) {
+                        s.notifier.invalidatePage(mm, range.start());
+                    } else {
+                        s.notifier.invalidateRange(mm, range.start(), range.end(), !range.isBlockable());
+                    }
+                } catch (Throwable t) {
+                    faults.threw(s.identity, kind, mm.id(), t);
+                } finally {
+                    s.identity.tells.told(range.start(), range.end(), range.tick(), kind);
+                }
+            }
+        } finally {
+            r.endDispatch(outer);
+        }
+    }
+
     /** {@code mmu_notifier_invalidate_range_end}: to the notifiers start reached and did not fail. */
     public void invalidateRangeEnd(InvalidationRange range) {
         if (!NotifierConfig.COMPILED_IN) {
@@ -576,13 +672,14 @@ public final class MmNotifierSubscriptions {
         if (subs == null) {
             return;
         }
-        range.snapshot = null;
         ReaderSlot r = range.section;
         range.section = null;
         long outer = r.beginDispatch(CallKind.INVALIDATE_RANGE_END.pack(range.event()), range.start(), range.end());
         try {
+            closeWindows(range); // from end on, the devices may map again
             callEnds(subs, range, r, outer);
         } finally {
+            range.snapshot = null;
             r.endDispatch(outer);
             endItree(range);
             srcu.exit(r); // the section start entered
@@ -606,6 +703,20 @@ public final class MmNotifierSubscriptions {
         }
     }
 
+    /** The invalidation is over for every registration it told: their windows close. */
+    private static void closeWindows(InvalidationRange range) {
+        if (range.snapshot != null) {
+            for (Subscription s : range.snapshot) {
+                s.identity.tells.ended(range.tick());
+            }
+        }
+        if (range.toldIntervals != null) {
+            for (Identity who : range.toldIntervals) {
+                who.tells.ended(range.tick());
+            }
+        }
+    }
+
     private static void endItree(InvalidationRange range) {
         if (range.itree != null) {
             range.itree.invalidateEnd();
@@ -613,38 +724,17 @@ public final class MmNotifierSubscriptions {
         }
     }
 
-    /**
-     * The seed's per-page invalidate, after the pte of {@code address} was cleared and before the
-     * page is freed. Interval notifiers see it as a one-page {@link org.mmunotifier.api.MmuNotifierEvent#CLEAR}.
-     */
-    public void invalidatePage(long address) {
-        if (!NotifierConfig.COMPILED_IN) {
-            return;
-        }
-        Hooks h = hooks;
-        if (h == null) {
-            return;
-        }
-        if (h.itree != null) { // kept once set, so safe to use from outside a section
-            h.itree.invalidatePage(address);
-        }
-        each(Callback.INVALIDATE_PAGE, address, 0, false);
-    }
-
-    /** The seed's {@code invalidate_range}, one call after the ptes of the range were changed. */
-    public void invalidateRange(long start, long end, boolean atomic) {
-        call(Callback.INVALIDATE_RANGE, start, end, atomic);
-    }
-
     /** The seed's {@code age_page} ({@code clear_flush_young}): young if any secondary MMU says so. */
     public boolean agePage(long address) {
         return call(Callback.AGE_PAGE, address, 0, false);
     }
 
+    /** {@code mmu_notifier_clear_young}, to the 6.x notifiers. */
     public boolean clearYoung(long start, long end) {
         return call(Callback.CLEAR_YOUNG, start, end, false);
     }
 
+    /** {@code mmu_notifier_test_young}, to the 6.x notifiers; stops at the first that says young. */
     public boolean testYoung(long address) {
         return call(Callback.TEST_YOUNG, address, 0, false);
     }
@@ -669,7 +759,7 @@ public final class MmNotifierSubscriptions {
                 return false;
             }
             for (Subscription s : h.list) {
-                if (s.isDead() || !s.owner.admits()) {
+                if (!c.reaches(s.identity.contract) || s.isDead() || !s.owner.admits()) {
                     continue;
                 }
                 r.calling(s.identity.id, outer);
@@ -692,6 +782,25 @@ public final class MmNotifierSubscriptions {
     }
 
     // ------------------------------------------------------------------ introspection
+
+    /**
+     * Who the registration of {@code notifier} on this mm is (by register or get), for the oracle.
+     *
+     * @throws NotRegisteredException if there is none
+     */
+    public Identity identityOf(MmuNotifier notifier) {
+        synchronized (lock) {
+            Subscription s = byNotifier.get(notifier);
+            if (s == null) {
+                int i = indexOf(list, notifier);
+                if (i < 0) {
+                    throw new NotRegisteredException(Identity.nameOf(notifier) + " is not registered on mm " + mm.id());
+                }
+                s = list[i];
+            }
+            return s.identity;
+        }
+    }
 
     /** Whether the calling thread is inside a notifier callback, where exit must not run (it waits for it). */
     public boolean mustNotExitHere() {

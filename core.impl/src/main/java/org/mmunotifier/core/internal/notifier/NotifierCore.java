@@ -9,6 +9,9 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.mmunotifier.api.MmStruct;
+import org.mmunotifier.api.MmuNotifier;
+import org.mmunotifier.api.MmuNotifierContract;
+import org.mmunotifier.api.MmuIntervalSubscription;
 import org.mmunotifier.api.MmuNotifiers;
 import org.mmunotifier.api.MmuRmapNotifier;
 import org.mmunotifier.api.page.Page;
@@ -59,12 +62,32 @@ public final class NotifierCore implements MmuNotifiers, AutoCloseable {
      * it on the registering thread before taking any lock.
      */
     Identity newIdentity(Owner owner, Object notifier) {
-        return new Identity(ids.incrementAndGet(), owner, notifier);
+        MmuNotifierContract declared = notifier instanceof MmuNotifier n ? n.contract() : null;
+        MmuNotifierContract contract = declared != null ? declared
+                : owner.contract() != null ? owner.contract() : MmuNotifierContract.V6;
+        return new Identity(ids.incrementAndGet(), owner, notifier, contract);
     }
 
     /** {@code lease} is linked: stall reports can name it from its id. */
     void registered(Lease lease) {
         registrations.put(lease.identity().id, lease);
+    }
+
+    /** Who interval subscription {@code sub} is, for the oracle. */
+    public Identity identityOf(MmuIntervalSubscription sub) {
+        if (sub instanceof IntervalSubscription s) {
+            return s.identity;
+        }
+        throw new IllegalArgumentException("not an interval subscription of this machine: " + sub);
+    }
+
+    /**
+     * Who rmap notifier {@code notifier} is, for the oracle.
+     *
+     * @throws org.mmunotifier.api.NotRegisteredException if it is not registered
+     */
+    public Identity identityOf(MmuRmapNotifier notifier) {
+        return rmap.identityOf(notifier);
     }
 
     /** The live registration with {@code id}, or null. */
@@ -79,7 +102,15 @@ public final class NotifierCore implements MmuNotifiers, AutoCloseable {
 
     /** A new owner whose refused calls count towards {@link #lateCalls()}. */
     public Owner newOwner(String name, long bundleId) {
-        return new Owner(name, bundleId, lateCalls, srcu);
+        return newOwner(name, bundleId, null);
+    }
+
+    /**
+     * A new owner whose notifiers get {@code contract} unless they declare their own (null: the
+     * default, {@link MmuNotifierContract#V6}).
+     */
+    public Owner newOwner(String name, long bundleId, MmuNotifierContract contract) {
+        return new Owner(name, bundleId, lateCalls, srcu, contract);
     }
 
     /** Calls refused because their notifier's owner was gone: must stay zero. */

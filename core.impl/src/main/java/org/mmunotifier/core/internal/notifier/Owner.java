@@ -5,6 +5,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
+import org.mmunotifier.api.MmuNotifierContract;
 
 /**
  * The code a registration calls into: in OSGi one bundle's class loader. The core keeps what each
@@ -18,13 +19,14 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class Owner {
     /** Outside OSGi: code that never goes away. */
-    public static final Owner NONE = new Owner("(no bundle)", -1, new LongAdder(), null);
+    public static final Owner NONE = new Owner("(no bundle)", -1, new LongAdder(), null, null);
     private static final System.Logger LOG = System.getLogger(Owner.class.getName());
 
     private final String name;
     private final long bundleId;
     private final LongAdder lateCalls;
     private final Srcu srcu;
+    private final MmuNotifierContract contract;
     private final Set<Lease> leases = new LinkedHashSet<>(); // guarded by this
     private boolean closing; // guarded by this
     private volatile boolean gone;
@@ -32,12 +34,19 @@ public final class Owner {
     /**
      * @param lateCalls where refused calls are counted (shared by every owner of one machine)
      * @param srcu the domain its notifiers are called in
+     * @param contract the contract its notifiers get unless they declare one, or null
      */
-    Owner(String name, long bundleId, LongAdder lateCalls, Srcu srcu) {
+    Owner(String name, long bundleId, LongAdder lateCalls, Srcu srcu, MmuNotifierContract contract) {
         this.name = name;
         this.bundleId = bundleId;
         this.lateCalls = lateCalls;
         this.srcu = srcu;
+        this.contract = contract;
+    }
+
+    /** The contract the owner declared (an OSGi requirement of its bundle), or null. */
+    public MmuNotifierContract contract() {
+        return contract;
     }
 
     public String name() {

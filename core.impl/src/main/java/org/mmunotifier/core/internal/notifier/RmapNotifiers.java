@@ -127,6 +127,7 @@ final class RmapNotifiers {
                 System.arraycopy(l, i + 1, next, i, l.length - i - 1);
                 list = next.length == 0 ? NONE : next;
                 e.removed = true;
+                e.identity.tells.retire();
                 return true;
             }
         }
@@ -163,6 +164,14 @@ final class RmapNotifiers {
 
     int size() {
         return list.length;
+    }
+
+    Identity identityOf(MmuRmapNotifier notifier) {
+        int i = indexOf(notifier);
+        if (i < 0) {
+            throw new NotRegisteredException("rmap notifier " + Identity.nameOf(notifier) + " is not registered");
+        }
+        return list[i].identity;
     }
 
     private int indexOf(MmuRmapNotifier notifier) {

@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.mmunotifier.api.MmuNotifierContract;
 import org.mmunotifier.api.Processes;
 import org.mmunotifier.api.runtime.DriverFault;
 import org.mmunotifier.api.runtime.ForcedCleanup;
@@ -24,6 +25,7 @@ import org.osgi.framework.BundleEvent;
 import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.SynchronousBundleListener;
+import org.osgi.framework.wiring.BundleWire;
 import org.osgi.framework.wiring.BundleWiring;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -91,13 +93,27 @@ public final class BundleOwners implements OwnerResolver, NotifierRegistry, Sync
         if (owner != null) {
             return owner; // possibly closed: the registration is then refused
         }
-        Owner fresh = core.newOwner(name(b), b.getBundleId());
+        Owner fresh = core.newOwner(name(b), b.getBundleId(), requiredContract(wiring));
         owner = owners.putIfAbsent(b.getBundleId(), fresh);
         if (owner != null) {
             return owner;
         }
         holdCoreServices(b); // not under a map lock: it calls into the framework and SCR
         return fresh;
+    }
+
+    /**
+     * The contract a bundle's notifiers get unless they declare one: the capability its
+     * requirement in the {@value MmuNotifierContract#NAMESPACE} namespace is wired to, or null.
+     */
+    private static MmuNotifierContract requiredContract(BundleWiring wiring) {
+        for (BundleWire w : wiring.getRequiredWires(MmuNotifierContract.NAMESPACE)) {
+            Object label = w.getCapability().getAttributes().get(MmuNotifierContract.NAMESPACE);
+            if (label != null) {
+                return MmuNotifierContract.parse(label.toString());
+            }
+        }
+        return null;
     }
 
     /** One use of the bundle's {@link BundleServices}, taken on its behalf; see the class comment. */
@@ -187,7 +203,8 @@ public final class BundleOwners implements OwnerResolver, NotifierRegistry, Sync
         List<Registration> out = new ArrayList<>();
         for (Owner o : owners.values()) {
             for (Lease l : o.leases()) {
-                out.add(new Registration(o.bundleId(), o.name(), l.mmId(), l.describe()));
+                out.add(new Registration(o.bundleId(), o.name(), l.mmId(), l.describe(),
+                        l.identity().contract().label()));
             }
         }
         out.sort(Comparator.comparingLong(Registration::bundleId).thenComparingLong(Registration::mmId));

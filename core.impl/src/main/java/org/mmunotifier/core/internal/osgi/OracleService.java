@@ -1,7 +1,10 @@
 package org.mmunotifier.core.internal.osgi;
 
 import org.mmunotifier.api.CoherenceOracle;
-import org.mmunotifier.api.MappedFrame;
+import org.mmunotifier.api.DeviceAccess;
+import org.mmunotifier.api.MmuIntervalSubscription;
+import org.mmunotifier.api.MmuNotifier;
+import org.mmunotifier.api.MmuRmapNotifier;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.PageFrames;
 import org.mmunotifier.api.page.Page;
@@ -21,18 +24,18 @@ public final class OracleService implements CoherenceOracle, PageFrames {
     }
 
     @Override
-    public long read(String device, MmStruct mm, MappedFrame frame) {
-        return machine.oracle().read(device, mm, frame);
+    public DeviceAccess device(MmuNotifier notifier, MmStruct mm) {
+        return machine.oracle().device(notifier, mm);
     }
 
     @Override
-    public void write(String device, MmStruct mm, MappedFrame frame, long value) {
-        machine.oracle().write(device, mm, frame, value);
+    public DeviceAccess device(MmuIntervalSubscription subscription) {
+        return machine.oracle().device(subscription);
     }
 
     @Override
-    public long fetchAdd(String device, MmStruct mm, MappedFrame frame, long delta) {
-        return machine.oracle().fetchAdd(device, mm, frame, delta);
+    public DeviceAccess device(MmuRmapNotifier notifier, MmStruct mm) {
+        return machine.oracle().device(notifier, mm);
     }
 
     @Override

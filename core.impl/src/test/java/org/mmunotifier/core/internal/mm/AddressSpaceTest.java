@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.MappedFrame;
 import org.mmunotifier.api.MmStruct;
+import org.mmunotifier.api.MmuNotifierContract;
 import org.mmunotifier.api.SegmentationFaultException;
 import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.core.internal.testing.RecordingNotifier;
@@ -28,7 +29,7 @@ class AddressSpaceTest {
     private final PhysicalMemory memory = machine.memory();
     private final Process proc = machine.spawn();
     private final AddressSpace mm = proc.mm();
-    private final RecordingNotifier n = new RecordingNotifier();
+    private final RecordingNotifier n = new RecordingNotifier(MmuNotifierContract.V2_6_27);
 
     @AfterEach
     void close() {
@@ -231,8 +232,9 @@ class AddressSpaceTest {
         mm.mmap(A, P, RW, false);
         mm.write(A, 1);
         Process child = machine.fork(proc);
-        RecordingNotifier childN = new RecordingNotifier();
+        RecordingNotifier childN = new RecordingNotifier(MmuNotifierContract.V2_6_27);
         child.mm().register(childN);
+        n.contract = MmuNotifierContract.V2_6_27; // reclaim speaks invalidate_page to it
         mm.register(n);
         Frame f = mm.frameAt(A);
         long gen = f.generation();

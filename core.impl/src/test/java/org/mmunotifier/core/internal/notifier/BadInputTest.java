@@ -8,6 +8,7 @@ import static org.mmunotifier.core.internal.notifier.TestSupport.PAGE;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.mmunotifier.api.MmuNotifierContract;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.AlreadyRegisteredException;
 import org.mmunotifier.api.InvalidRangeException;
@@ -59,7 +60,7 @@ class BadInputTest extends NotifierTestBase {
 
     @Test
     void doubleRegisterIsRefusedAndLeavesOneRegistration() {
-        RecordingNotifier n = new RecordingNotifier();
+        RecordingNotifier n = new RecordingNotifier(MmuNotifierContract.V2_6_27);
         mm.register(n);
         assertMessage(assertThrows(AlreadyRegisteredException.class, () -> mm.register(n)), "already");
         mm.mmapLock().writeLock().lock();
@@ -69,7 +70,7 @@ class BadInputTest extends NotifierTestBase {
             mm.mmapLock().writeLock().unlock();
         }
         assertEquals(1, mm.notifiers().notifierCount());
-        mm.notifiers().invalidatePage(0);
+        TestSupport.invalidatePage(mm, 0);
         assertEquals(List.of("page 0x0"), n.calls());
     }
 

@@ -43,7 +43,7 @@ class CompiledOutTest extends NotifierTestBase {
         int before = core.srcu().slotCount();
         Thread t = new Thread(() -> {
             TestSupport.invalidate(mm, 0, PAGE, MmuNotifierEvent.UNMAP, false, () -> { });
-            mm.notifiers().invalidatePage(0);
+            TestSupport.invalidatePage(mm, 0);
             mm.notifiers().agePage(0);
             mm.mmput();
         });

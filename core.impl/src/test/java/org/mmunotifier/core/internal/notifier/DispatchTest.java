@@ -7,26 +7,39 @@ import static org.mmunotifier.core.internal.notifier.TestSupport.PAGE;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.mmunotifier.api.MmuNotifierContract;
 import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.core.internal.testing.RecordingNotifier;
 
 /** Each hook reaches every registered notifier with the arguments the primary MMU gave. */
 class DispatchTest extends NotifierTestBase {
-    @Test
-    void everyHookReachesEveryNotifierInRegistrationOrder() {
-        RecordingNotifier a = new RecordingNotifier();
-        RecordingNotifier b = new RecordingNotifier();
+    /** Each contract gets its kernel's calls for the same primary steps, in registration order. */
+    @ParameterizedTest
+    @EnumSource(MmuNotifierContract.class)
+    void everyHookReachesEveryNotifierOfAContractWithItsCalls(MmuNotifierContract contract) {
+        RecordingNotifier a = new RecordingNotifier(contract);
+        RecordingNotifier b = new RecordingNotifier(contract);
         mm.register(a);
         mm.register(b);
 
         TestSupport.invalidate(mm, PAGE, 3 * PAGE, MmuNotifierEvent.PROTECTION_VMA, true, () -> { });
-        mm.notifiers().invalidatePage(5 * PAGE);
-        mm.notifiers().invalidateRange(0, 2 * PAGE, true);
+        TestSupport.invalidatePage(mm, 5 * PAGE);
+        TestSupport.invalidateRange(mm, 0, 2 * PAGE, true);
         mm.notifiers().agePage(7 * PAGE);
         mm.notifiers().clearYoung(0, PAGE);
+        mm.notifiers().testYoung(PAGE);
 
-        List<String> expected = List.of("start PROTECTION_VMA 0x1000-0x3000", "end PROTECTION_VMA 0x1000-0x3000",
-                "page 0x5000", "range 0x0-0x2000 atomic", "age 0x7000", "clear_young 0x0-0x1000");
+        List<String> expected = switch (contract) {
+            case V6 -> List.of("start PROTECTION_VMA 0x1000-0x3000", "end PROTECTION_VMA 0x1000-0x3000",
+                    "start CLEAR 0x5000-0x6000", "tlb 0x5000-0x6000", "end CLEAR 0x5000-0x6000",
+                    "start UNMAP 0x0-0x2000", "tlb 0x0-0x2000", "end UNMAP 0x0-0x2000",
+                    "age 0x7000", "clear_young 0x0-0x1000", "test_young 0x1000");
+            case V2_6_27 -> List.of("start PROTECTION_VMA 0x1000-0x3000", "end PROTECTION_VMA 0x1000-0x3000",
+                    "page 0x5000", "start UNMAP 0x0-0x2000", "end UNMAP 0x0-0x2000", "age 0x7000");
+            case SEED -> List.of("page 0x5000", "range 0x0-0x2000 atomic", "age 0x7000");
+        };
         assertEquals(expected, a.calls());
         assertEquals(expected, b.calls());
     }

@@ -16,6 +16,7 @@ import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuIntervalNotifier;
 import org.mmunotifier.api.MmuIntervalSubscription;
 import org.mmunotifier.api.MmuNotifier;
+import org.mmunotifier.api.MmuNotifierContract;
 import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.api.MmuRmapNotifier;
 import org.mmunotifier.api.page.Page;
@@ -71,7 +72,16 @@ class DriverErrorMatrixTest {
     /** Which callback fails, and the primary operation that reaches it. */
     enum Site {
         RELEASE, INVALIDATE_RANGE_START, INVALIDATE_RANGE_END, INVALIDATE_PAGE, AGE_PAGE, INTERVAL_INVALIDATE,
-        RMAP_INVALIDATE_PAGE
+        RMAP_INVALIDATE_PAGE, ARCH_INVALIDATE_SECONDARY_TLBS, SEED_INVALIDATE_RANGE, TEST_YOUNG, CLEAR_YOUNG;
+
+        /** The contract in which the primary makes this call (the faulty notifier and its neighbours have it). */
+        MmuNotifierContract contract() {
+            return switch (this) {
+                case ARCH_INVALIDATE_SECONDARY_TLBS, TEST_YOUNG, CLEAR_YOUNG -> MmuNotifierContract.V6;
+                case SEED_INVALIDATE_RANGE -> MmuNotifierContract.SEED;
+                default -> MmuNotifierContract.V2_6_27;
+            };
+        }
     }
 
     static Stream<Arguments> cases() {
@@ -112,8 +122,23 @@ class DriverErrorMatrixTest {
         }
 
         @Override
+        public MmuNotifierContract contract() {
+            return site.contract();
+        }
+
+        @Override
         public void release(MmStruct mm) {
             at(Site.RELEASE);
+        }
+
+        @Override
+        public void archInvalidateSecondaryTlbs(MmStruct mm, long start, long end) {
+            at(Site.ARCH_INVALIDATE_SECONDARY_TLBS);
+        }
+
+        @Override
+        public void invalidateRange(MmStruct mm, long start, long end, boolean atomic) {
+            at(Site.SEED_INVALIDATE_RANGE);
         }
 
         @Override
@@ -135,6 +160,18 @@ class DriverErrorMatrixTest {
         @Override
         public boolean agePage(MmStruct mm, long address) {
             at(Site.AGE_PAGE);
+            return false;
+        }
+
+        @Override
+        public boolean testYoung(MmStruct mm, long address) {
+            at(Site.TEST_YOUNG);
+            return false;
+        }
+
+        @Override
+        public boolean clearYoung(MmStruct mm, long start, long end) {
+            at(Site.CLEAR_YOUNG);
             return false;
         }
 
@@ -174,8 +211,8 @@ class DriverErrorMatrixTest {
         for (int i = 0; i < PAGES; i++) {
             mm.write(REGION + i * PAGE, i);
         }
-        RecordingNotifier before = new RecordingNotifier();
-        RecordingNotifier after = new RecordingNotifier();
+        RecordingNotifier before = new RecordingNotifier(site.contract());
+        RecordingNotifier after = new RecordingNotifier(site.contract());
         Interval interval = new Interval();
         List<Long> rmapSeen = new ArrayList<>();
         mm.register(before);
@@ -200,10 +237,16 @@ class DriverErrorMatrixTest {
 
         switch (site) {
             case RELEASE -> p.exit();
-            case INVALIDATE_RANGE_START, INVALIDATE_RANGE_END, INTERVAL_INVALIDATE -> {
+            case INVALIDATE_RANGE_START, INVALIDATE_RANGE_END, INTERVAL_INVALIDATE, ARCH_INVALIDATE_SECONDARY_TLBS,
+                    SEED_INVALIDATE_RANGE -> {
                 mm.munmap(REGION, 2 * PAGE);
-                String range = "UNMAP 0x" + Long.toHexString(REGION) + "-0x" + Long.toHexString(REGION + 2 * PAGE);
-                assertEquals(List.of("start " + range, "end " + range), othersSee.get());
+                String span = "0x" + Long.toHexString(REGION) + "-0x" + Long.toHexString(REGION + 2 * PAGE);
+                String range = "UNMAP " + span;
+                assertEquals(switch (site.contract()) {
+                    case V6 -> List.of("start " + range, "tlb " + span, "end " + range);
+                    case V2_6_27 -> List.of("start " + range, "end " + range);
+                    case SEED -> List.of("range " + span);
+                }, othersSee.get());
                 assertEquals(List.of(range), interval.calls);
                 assertEquals(1, faulty.calls.get());
             }
@@ -214,6 +257,14 @@ class DriverErrorMatrixTest {
             case AGE_PAGE -> {
                 machine.reclaimer().shrink(PAGES);
                 assertTrue(othersSee.get().stream().anyMatch(c -> c.startsWith("age ")), before.calls().toString());
+            }
+            case TEST_YOUNG, CLEAR_YOUNG -> {
+                // Nobody says young (test_young stops at the first that does): every notifier is asked.
+                assertEquals(PAGES, mm.scanYoung(REGION, REGION + PAGES * PAGE), "the ptes' own accessed bits");
+                String kind = site == Site.TEST_YOUNG ? "test_young " : "clear_young ";
+                assertEquals(PAGES, othersSee.get().stream().filter(c -> c.startsWith(kind)).count(),
+                        before.calls().toString());
+                assertEquals(PAGES, faulty.calls.get());
             }
             case RMAP_INVALIDATE_PAGE -> {
                 Frame f = mm.frameAt(REGION + 5 * PAGE);

@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.MmStruct;
+import org.mmunotifier.api.MmuNotifierContract;
 import org.mmunotifier.api.MmuNotifierOps;
 import org.mmunotifier.core.internal.mm.Mm;
 import org.mmunotifier.core.internal.testing.RecordingNotifier;
@@ -30,7 +31,7 @@ class GetPutTest extends NotifierTestBase {
         @Override
         public RecordingNotifier allocNotifier(MmStruct mm) {
             allocated.incrementAndGet();
-            return new RecordingNotifier();
+            return new RecordingNotifier(MmuNotifierContract.V2_6_27);
         }
 
         @Override
@@ -50,7 +51,7 @@ class GetPutTest extends NotifierTestBase {
         assertNotSame(a, c);
         assertEquals(2, ops.allocated.get());
         assertEquals(1, mm.notifiers().notifierCount());
-        mm.notifiers().invalidatePage(0);
+        TestSupport.invalidatePage(mm, 0);
         assertEquals(List.of("page 0x0"), a.calls(), "a shared registration must be called once");
     }
 
@@ -77,7 +78,7 @@ class GetPutTest extends NotifierTestBase {
         MmuNotifierOps<RecordingNotifier> ops = new MmuNotifierOps<>() {
             @Override
             public RecordingNotifier allocNotifier(MmStruct m) {
-                return new RecordingNotifier() {
+                return new RecordingNotifier(MmuNotifierContract.V2_6_27) {
                     @Override
                     public void invalidatePage(MmStruct mm2, long address) {
                         gate.pass();
@@ -92,7 +93,7 @@ class GetPutTest extends NotifierTestBase {
         };
         RecordingNotifier n = mm.get(ops);
         try (TestSupport.Workers w = new TestSupport.Workers()) {
-            w.start("reclaim", () -> mm.notifiers().invalidatePage(0));
+            w.start("reclaim", () -> TestSupport.invalidatePage(mm, 0));
             gate.awaitInside();
             mm.put(n);
             Thread.sleep(50);
@@ -108,7 +109,7 @@ class GetPutTest extends NotifierTestBase {
         MmuNotifierOps<RecordingNotifier> putting = new MmuNotifierOps<>() {
             @Override
             public RecordingNotifier allocNotifier(MmStruct m) {
-                return new RecordingNotifier() {
+                return new RecordingNotifier(MmuNotifierContract.V2_6_27) {
                     @Override
                     public void release(MmStruct mm2) {
                         super.release(mm2);

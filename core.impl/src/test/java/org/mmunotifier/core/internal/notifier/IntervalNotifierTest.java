@@ -163,8 +163,8 @@ class IntervalNotifierTest extends NotifierTestBase {
     void aPerPageInvalidateReachesIntervalsAsAOnePageClear() {
         Recorder r = new Recorder();
         mm.insertInterval(0, 4 * PAGE, r);
-        mm.notifiers().invalidatePage(2 * PAGE);
-        mm.notifiers().invalidatePage(9 * PAGE);
+        TestSupport.invalidatePage(mm, 2 * PAGE);
+        TestSupport.invalidatePage(mm, 9 * PAGE);
         assertEquals(List.of("CLEAR 0x2000-0x3000"), r.calls());
     }
 

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifier;
+import org.mmunotifier.api.MmuNotifierContract;
 import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.api.NotRegisteredException;
 import org.mmunotifier.core.internal.mm.Mm;
@@ -42,6 +43,11 @@ class ReleaseTest extends NotifierTestBase {
         Set<Long> mirrored = ConcurrentHashMap.newKeySet();
         mirrored.add(4 * PAGE);
         mm.register(new MmuNotifier() {
+            @Override
+            public MmuNotifierContract contract() {
+                return MmuNotifierContract.V2_6_27; // written for invalidate_page
+            }
+
             @Override
             public void release(MmStruct m) {
                 inRelease.countDown();
@@ -68,7 +74,7 @@ class ReleaseTest extends NotifierTestBase {
                 } catch (InterruptedException e) {
                     throw new AssertionError(e);
                 }
-                mm.notifiers().invalidatePage(4 * PAGE); // pte cleared; page freed after this returns
+                TestSupport.invalidatePage(mm, 4 * PAGE); // pte cleared; page freed after this returns
                 stillMappedAtFree.set(mirrored.contains(4 * PAGE) ? 1 : 0);
                 reclaimed.countDown();
             });
@@ -180,7 +186,7 @@ class ReleaseTest extends NotifierTestBase {
      */
     @Test
     void unregisterFromOtherCallbacksDoesNotDeadlock() throws Exception {
-        RecordingNotifier other = new RecordingNotifier();
+        RecordingNotifier other = new RecordingNotifier(MmuNotifierContract.V2_6_27);
         MmuNotifier selfRemoving = new MmuNotifier() {
             @Override
             public boolean invalidateRangeStart(MmuNotifierRange range) {
@@ -195,6 +201,11 @@ class ReleaseTest extends NotifierTestBase {
         };
         MmuNotifier pageRemoving = new MmuNotifier() {
             @Override
+            public MmuNotifierContract contract() {
+                return MmuNotifierContract.V2_6_27; // written for invalidate_page
+            }
+
+            @Override
             public void invalidatePage(MmStruct m, long address) {
                 m.unregister(this);
             }
@@ -204,7 +215,7 @@ class ReleaseTest extends NotifierTestBase {
         mm.register(pageRemoving);
         assertTimeoutPreemptively(DEADLOCK, () -> {
             TestSupport.invalidate(mm, 0, PAGE);
-            mm.notifiers().invalidatePage(PAGE);
+            TestSupport.invalidatePage(mm, PAGE);
         });
         assertEquals(1, mm.notifiers().notifierCount());
         assertEquals(List.of("start UNMAP 0x0-0x1000", "end UNMAP 0x0-0x1000", "page 0x1000"), other.calls());

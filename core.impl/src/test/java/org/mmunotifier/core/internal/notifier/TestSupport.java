@@ -42,6 +42,40 @@ final class TestSupport {
     }
 
     /**
+     * What reclaim's unmap of one page tells the notifiers (a single-page {@code CLEAR}): 6.x notifiers
+     * get start, the TLB flush and end; 2.6.27 and seed ones {@code invalidate_page}.
+     */
+    static void invalidatePage(Mm mm, long address) {
+        fourSteps(mm, new InvalidationRange(mm, address, address + PAGE, MmuNotifierEvent.CLEAR).pageOperation());
+    }
+
+    /**
+     * A range operation with every step: 6.x and 2.6.27 notifiers get start/end (6.x the TLB flush
+     * too), seed ones {@code invalidate_range(start, end, atomic)}.
+     */
+    static void invalidateRange(Mm mm, long start, long end, boolean atomic) {
+        InvalidationRange range = new InvalidationRange(mm, start, end, MmuNotifierEvent.UNMAP);
+        fourSteps(mm, atomic ? range.nonBlocking() : range);
+    }
+
+    private static void fourSteps(Mm mm, InvalidationRange range) {
+        mm.mmapLock().readLock().lock();
+        try {
+            if (!mm.notifiers().invalidateRangeStart(range)) {
+                return;
+            }
+            try {
+                mm.notifiers().flushSecondaryTlbs(range);
+                mm.notifiers().ptesChanged(range);
+            } finally {
+                mm.notifiers().invalidateRangeEnd(range);
+            }
+        } finally {
+            mm.mmapLock().readLock().unlock();
+        }
+    }
+
+    /**
      * Runs {@code body(i)} for i = 0, 1, … until {@code maxIterations} or {@code budget} is
      * used up, whichever is first, and returns the number of iterations run.
      */

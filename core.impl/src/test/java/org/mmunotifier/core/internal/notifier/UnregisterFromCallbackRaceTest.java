@@ -258,7 +258,7 @@ class UnregisterFromCallbackRaceTest {
                             while (!stop.get() && p.mm().notifiers().hasHooks()) {
                                 p.mm().notifiers().agePage(REGION);
                                 p.mm().notifiers().testYoung(REGION + PAGE);
-                                p.mm().notifiers().invalidatePage(REGION + 2 * PAGE);
+                                TestSupport.invalidatePage(p.mm(), REGION + 2 * PAGE);
                             }
                         });
                         w.start("teardown-" + i, () -> {

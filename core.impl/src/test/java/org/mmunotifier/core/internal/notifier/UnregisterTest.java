@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifier;
+import org.mmunotifier.api.MmuNotifierContract;
 import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.core.internal.testing.RecordingNotifier;
@@ -23,6 +24,11 @@ import org.mmunotifier.core.internal.testing.RecordingNotifier;
 class UnregisterTest extends NotifierTestBase {
     /** A notifier that counts calls made after its unregister returned. */
     static final class Tripwire implements MmuNotifier {
+        @Override
+        public MmuNotifierContract contract() {
+            return MmuNotifierContract.V2_6_27; // written for invalidate_page
+        }
+
         volatile boolean unregistered;
         final AtomicInteger late = new AtomicInteger();
         final AtomicLong calls = new AtomicLong();
@@ -67,7 +73,7 @@ class UnregisterTest extends NotifierTestBase {
         try (TestSupport.Workers w = new TestSupport.Workers()) {
             w.start("reclaim", () -> {
                 while (!stop.get()) {
-                    mm.notifiers().invalidatePage(PAGE);
+                    TestSupport.invalidatePage(mm, PAGE);
                     mm.notifiers().agePage(2 * PAGE);
                 }
             });
@@ -135,6 +141,11 @@ class UnregisterTest extends NotifierTestBase {
         TestSupport.Gate gate = new TestSupport.Gate();
         MmuNotifier slow = new MmuNotifier() {
             @Override
+            public MmuNotifierContract contract() {
+                return MmuNotifierContract.V2_6_27; // written for invalidate_page
+            }
+
+            @Override
             public void invalidatePage(MmStruct m, long address) {
                 gate.pass();
             }
@@ -142,7 +153,7 @@ class UnregisterTest extends NotifierTestBase {
         mm.register(slow);
         AtomicBoolean passedAtReturn = new AtomicBoolean();
         try (TestSupport.Workers w = new TestSupport.Workers()) {
-            w.start("reclaim", () -> mm.notifiers().invalidatePage(0));
+            w.start("reclaim", () -> TestSupport.invalidatePage(mm, 0));
             gate.awaitInside();
             w.start("unregister", () -> {
                 mm.unregister(slow);

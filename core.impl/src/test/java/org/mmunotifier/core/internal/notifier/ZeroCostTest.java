@@ -20,11 +20,11 @@ class ZeroCostTest extends NotifierTestBase {
         int[] after = new int[1];
         Thread t = new Thread(() -> {
             TestSupport.invalidate(mm, 0, PAGE);
-            mm.notifiers().invalidatePage(0);
+            TestSupport.invalidatePage(mm, 0);
             mm.notifiers().agePage(0);
             mm.notifiers().testYoung(0);
             mm.notifiers().clearYoung(0, PAGE);
-            mm.notifiers().invalidateRange(0, PAGE, false);
+            TestSupport.invalidateRange(mm, 0, PAGE, false);
             after[0] = core.srcu().slotCount();
         });
         t.start();

@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.Map;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.CoherenceOracle;
+import org.mmunotifier.api.DeviceAccess;
 import org.mmunotifier.api.MappedFrame;
 import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmStruct;
@@ -28,6 +29,7 @@ public class MirrorNotifier implements MmuNotifier {
     private int inProgress; // guarded by this
     private long seq; // guarded by this
     private boolean released; // guarded by this
+    private DeviceAccess device; // guarded by this; once registered
 
     public MirrorNotifier(String name, MmStruct mm, CoherenceOracle oracle, boolean ignoreInvalidations) {
         this.name = name;
@@ -81,10 +83,13 @@ public class MirrorNotifier implements MmuNotifier {
                 }
                 MappedFrame f = table.get(page);
                 if (f != null && (!write || f.writable())) {
+                    if (device == null) {
+                        device = oracle.device(this, mm);
+                    }
                     if (write) {
-                        oracle.write(name, mm, f, value);
+                        device.write(f, value);
                     } else {
-                        oracle.read(name, mm, f);
+                        device.read(f);
                     }
                     return true;
                 }
@@ -107,5 +112,10 @@ public class MirrorNotifier implements MmuNotifier {
 
     public synchronized int mapped() {
         return table.size();
+    }
+
+    @Override
+    public String toString() {
+        return name;
     }
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifier;
+import org.mmunotifier.api.MmuNotifierContract;
 import org.mmunotifier.api.MmuNotifierRange;
 
 /** Records every call it receives, in order, as short strings. */
@@ -11,6 +12,20 @@ public class RecordingNotifier implements MmuNotifier {
     private final List<String> calls = new ArrayList<>();
     public volatile boolean refuseNonBlocking;
     public volatile boolean young;
+    /** The contract it declares; null: its owner's, else 6.x. */
+    public volatile MmuNotifierContract contract;
+
+    public RecordingNotifier() {
+    }
+
+    public RecordingNotifier(MmuNotifierContract contract) {
+        this.contract = contract;
+    }
+
+    @Override
+    public MmuNotifierContract contract() {
+        return contract;
+    }
 
     public synchronized List<String> calls() {
         return List.copyOf(calls);
@@ -62,6 +77,11 @@ public class RecordingNotifier implements MmuNotifier {
     @Override
     public void invalidateRangeEnd(MmuNotifierRange range) {
         record("end " + range(range));
+    }
+
+    @Override
+    public void archInvalidateSecondaryTlbs(MmStruct mm, long start, long end) {
+        record("tlb 0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end));
     }
 
     @Override

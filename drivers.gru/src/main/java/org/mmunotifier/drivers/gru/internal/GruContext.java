@@ -3,6 +3,7 @@ package org.mmunotifier.drivers.gru.internal;
 import java.util.concurrent.TimeUnit;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.CoherenceOracle;
+import org.mmunotifier.api.DeviceAccess;
 import org.mmunotifier.api.DeviceCounters;
 import org.mmunotifier.api.DeviceThreads;
 import org.mmunotifier.api.FaultRetryException;
@@ -23,12 +24,18 @@ public final class GruContext {
     private final String name;
     final GruMmState gms;
     private final GruTlb tlb;
-    private final CoherenceOracle oracle;
+    /** Instructions' accesses, checked against what the mm's shared registration was told. */
+    private final DeviceAccess device;
     private final DeviceCounters counters;
     /** The user buffer the context works on (for the instruction threads). */
     final long start;
     final long end;
-    private boolean closed; // guarded by this
+    /**
+     * Set by close() before the ASID flush; read under the TLB lock before every insert, so an
+     * instruction still in flight (perhaps stuck in another driver's callback through a COW fault)
+     * installs nothing after the flush, and close() need not wait for it.
+     */
+    private volatile boolean closed;
 
     GruContext(int id, GruMmState gms, long start, long end, GruTlb tlb, CoherenceOracle oracle,
             DeviceCounters counters) {
@@ -39,7 +46,7 @@ public final class GruContext {
         this.name = "gru-ctx" + id;
         this.gms = gms;
         this.tlb = tlb;
-        this.oracle = oracle;
+        this.device = oracle.device(gms, gms.mm);
         this.counters = counters;
     }
 
@@ -62,9 +69,7 @@ public final class GruContext {
      * @throws ContextGoneException if the context was closed or its mm released
      * @throws org.mmunotifier.api.SegmentationFaultException if the address is not mapped
      */
-    public synchronized long execute(int op, long address, long value) {
-        // synchronized: close() waits for the instruction in flight, so none installs a TLB entry
-        // after the context's ASID was flushed and its registration put.
+    public long execute(int op, long address, long value) {
         boolean write = op != LOAD;
         long page = address & Addresses.PAGE_MASK;
         for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
@@ -85,6 +90,9 @@ public final class GruContext {
             MappedFrame f = gms.mm.faultRange(page, page + Addresses.PAGE_SIZE, write, DeviceThreads.BUSY_WAIT_MILLIS,
                     TimeUnit.MILLISECONDS)[0];
             synchronized (tlb) {
+                if (closed) {
+                    throw new ContextGoneException(name + " was closed during its fault");
+                }
                 if (!gms.mayInstall(seq)) {
                     counters.retried();
                     continue;
@@ -101,17 +109,20 @@ public final class GruContext {
     private long access(MappedFrame f, int op, long value) {
         counters.accessed();
         return switch (op) {
-            case LOAD -> oracle.read(name, gms.mm, f);
+            case LOAD -> device.read(f);
             case STORE -> {
-                oracle.write(name, gms.mm, f, value);
+                device.write(f, value);
                 yield value;
             }
-            default -> oracle.fetchAdd(name, gms.mm, f, value);
+            default -> device.fetchAdd(f, value);
         };
     }
 
-    /** Marks the context closed once its instruction in flight (if any) has finished. */
-    synchronized void close() {
+    /**
+     * Marks the context closed. An instruction in flight is not waited for: from here on it only
+     * fails (it checks under the TLB lock, which the caller's ASID flush takes after this store).
+     */
+    void close() {
         closed = true;
     }
 

@@ -94,6 +94,7 @@ public final class KvmDriver {
         checkOpen();
         Vm vm = new Vm(ids.incrementAndGet(), mm, slot, oracle, counters);
         mm.register(vm);
+        vm.registered();
         vms.put(vm.id(), vm);
         return vm;
     }

@@ -8,6 +8,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.TimeUnit;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.CoherenceOracle;
+import org.mmunotifier.api.DeviceAccess;
 import org.mmunotifier.api.DeviceCounters;
 import org.mmunotifier.api.DeviceThreads;
 import org.mmunotifier.api.FaultRetryException;
@@ -50,6 +51,8 @@ public final class Vm implements MmuNotifier {
     private final Memslot slot;
     private final CoherenceOracle oracle;
     private final DeviceCounters counters;
+    /** The guest's accesses, checked against what this VM's registration was told; set once registered. */
+    private volatile DeviceAccess device;
 
     private final Object mmuLock = new Object(); // kvm->mmu_lock
     private final Map<Long, Spte> sptes = new HashMap<>(); // guarded by mmuLock
@@ -80,6 +83,11 @@ public final class Vm implements MmuNotifier {
 
     public int id() {
         return id;
+    }
+
+    /** The VM's notifier is registered on its mm: its guest may access memory from now on. */
+    void registered() {
+        device = oracle.device(this, mm);
     }
 
     public MmStruct mm() {
@@ -266,12 +274,12 @@ public final class Vm implements MmuNotifier {
     private long access(MappedFrame frame, int op, long value) {
         counters.accessed();
         return switch (op) {
-            case GUEST_READ -> oracle.read(name, mm, frame);
+            case GUEST_READ -> device.read(frame);
             case GUEST_WRITE -> {
-                oracle.write(name, mm, frame, value);
+                device.write(frame, value);
                 yield value;
             }
-            default -> oracle.fetchAdd(name, mm, frame, value);
+            default -> device.fetchAdd(frame, value);
         };
     }
 

@@ -15,6 +15,7 @@ import org.mmunotifier.core.internal.mm.AddressSpace;
 import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Vma;
+import org.mmunotifier.core.internal.mm.Violation;
 import org.mmunotifier.core.internal.mm.Workload;
 import org.mmunotifier.core.internal.testing.ContextsPerProcess;
 import org.mmunotifier.core.internal.testing.Refusals;
@@ -70,7 +71,11 @@ class KvmDriverTest {
         new Whiteboard(vmPerProcess(true)).run(machine, new Workload.Config(2, 2, 3, 2), Long.MAX_VALUE,
                 Duration.ofSeconds(2));
         assertTrue(machine.oracle().violationCount() > 0, "the oracle missed a VM that keeps stale sptes");
-        assertTrue(machine.oracle().violations().get(0).device().startsWith("kvm-vm"));
+        var v = machine.oracle().violations().get(0);
+        assertTrue(v.notifier().startsWith("kvm-vm"), v.toString());
+        assertEquals("6.x", v.contract(), v.toString());
+        assertTrue(v.rule() == Violation.Rule.STALE_TRANSLATION || v.rule() == Violation.Rule.USE_AFTER_FREE
+                || v.rule() == Violation.Rule.UNMAPPED || v.rule() == Violation.Rule.WRITE_PROTECTED, v.toString());
     }
 
     /** Forces the race: between GUP and the retry check, the host unmaps the page. */

@@ -9,6 +9,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.TimeUnit;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.CoherenceOracle;
+import org.mmunotifier.api.DeviceAccess;
 import org.mmunotifier.api.DeviceCounters;
 import org.mmunotifier.api.DeviceThreads;
 import org.mmunotifier.api.FaultRetryException;
@@ -39,6 +40,8 @@ public final class MemoryRegion implements MmuIntervalNotifier {
     private final long start;
     private final long end;
     private final CoherenceOracle oracle;
+    /** DMA through this region, checked against what its subscription was told; set by {@link #subscribe}. */
+    private volatile DeviceAccess device;
     private final DeviceCounters counters;
     private MmuIntervalSubscription subscription;
 
@@ -67,6 +70,7 @@ public final class MemoryRegion implements MmuIntervalNotifier {
 
     void subscribe() {
         subscription = mm.insertInterval(start, end, this);
+        device = oracle.device(subscription);
     }
 
     public int id() {
@@ -161,12 +165,12 @@ public final class MemoryRegion implements MmuIntervalNotifier {
             }
             counters.accessed();
             return switch (op) {
-                case DMA_READ -> oracle.read(name, mm, f);
+                case DMA_READ -> device.read(f);
                 case DMA_WRITE -> {
-                    oracle.write(name, mm, f, value);
+                    device.write(f, value);
                     yield value;
                 }
-                default -> oracle.fetchAdd(name, mm, f, value);
+                default -> device.fetchAdd(f, value);
             };
         } finally {
             unpin(page);

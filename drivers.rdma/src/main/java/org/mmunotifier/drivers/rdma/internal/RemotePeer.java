@@ -3,6 +3,7 @@ package org.mmunotifier.drivers.rdma.internal;
 import java.util.HashMap;
 import java.util.Map;
 import org.mmunotifier.api.CoherenceOracle;
+import org.mmunotifier.api.DeviceAccess;
 import org.mmunotifier.api.DeviceCounters;
 import org.mmunotifier.api.MappedFrame;
 import org.mmunotifier.api.MmuRmapNotifier;
@@ -15,7 +16,7 @@ import org.mmunotifier.api.page.Page;
  * {@link #invalidatePage(Page)} whenever it takes the page away, and the peer drops its mapping.
  */
 final class RemotePeer implements MmuRmapNotifier {
-    private record Export(MemoryRegion mr, MappedFrame frame) {
+    private record Export(MemoryRegion mr, MappedFrame frame, DeviceAccess device) {
     }
 
     private final CoherenceOracle oracle;
@@ -37,7 +38,7 @@ final class RemotePeer implements MmuRmapNotifier {
             synchronized (this) {
                 // Marked while pinned: the unmap that comes later sees the flag and calls us.
                 frames.page(f.pfn()).setExternalRmap();
-                exports.put(f.pfn(), new Export(mr, f));
+                exports.put(f.pfn(), new Export(mr, f, oracle.device(this, mr.mm())));
                 counters.mapped();
             }
             return f.pfn();
@@ -66,7 +67,7 @@ final class RemotePeer implements MmuRmapNotifier {
             return false;
         }
         counters.accessed();
-        oracle.read("rdma-peer", e.mr().mm(), e.frame());
+        e.device().read(e.frame());
         return true;
     }
 
