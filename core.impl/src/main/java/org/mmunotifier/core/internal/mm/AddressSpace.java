@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 import org.mmunotifier.api.Addresses;
@@ -199,8 +200,8 @@ public final class AddressSpace extends Mm {
      * One primary operation that takes mappings away, told to the notifiers the way each contract
      * has it (see {@link org.mmunotifier.core.internal.notifier.MmNotifierSubscriptions}): range
      * start; the pte changes and the secondary-TLB flush under the page-table lock; the older
-     * contracts' page or range call and the remote mappers of {@code unmapped} frames with the lock
-     * dropped; range end. The whole operation is in flight for the oracle, and the caller frees
+     * contracts' page or range call and the remote mappers of {@code unmapped} frames (those that
+     * lost a pte or a right) with the lock dropped; range end. The whole operation is in flight for the oracle, and the caller frees
      * pages only after this returns. The adversary may stall it between start and the pte
      * changes. Callers hold mmap_lock (or, for reclaim, a reference on the frame).
      *
@@ -288,10 +289,21 @@ public final class AddressSpace extends Mm {
         return (prot & Vma.PROT_WRITE) == 0 ? Pte.WRITE : 0;
     }
 
-    /** Takes {@code bits} away from the ptes of the range inside one invalidation. */
+    /**
+     * Takes {@code bits} away from the ptes of the range inside one invalidation. Frames whose pte
+     * lost a right are told to remote mappers too (as the seed's {@code page_mkclean} told them of
+     * a write-protect): a peer that read a page the process made PROT_NONE would see what the
+     * process itself no longer may.
+     */
     private void changeProtection(InvalidationRange range, long bits) {
-        invalidate(range, List.of(), () -> bits != 0 && pageTable.walk(range.start(), range.end(),
-                (address, pte) -> pte & ~bits) > 0);
+        List<Frame> downgraded = new ArrayList<>();
+        invalidate(range, downgraded, () -> bits != 0 && pageTable.walk(range.start(), range.end(), (address, pte) -> {
+            long now = pte & ~bits;
+            if (now != pte) {
+                downgraded.add(memory.frame(Pte.pfn(pte)));
+            }
+            return now;
+        }) > 0);
     }
 
     private void requireMapped(long start, long end, String op) {
@@ -437,6 +449,17 @@ public final class AddressSpace extends Mm {
         // The window where a missing retry hurts: the snapshot is out, the driver has not installed it.
         machine.adversary().afterFault(this, start, end);
         return out[0];
+    }
+
+    /**
+     * The device engines' bounded fault: the adversary strikes after the lock was dropped (inside
+     * it would be skipped: a fault under {@code mmap_lock} cannot meet an invalidation).
+     */
+    @Override
+    public MappedFrame[] faultRange(long start, long end, boolean write, long timeout, TimeUnit unit) {
+        MappedFrame[] frames = super.faultRange(start, end, write, timeout, unit);
+        machine.adversary().afterFault(this, start, end);
+        return frames;
     }
 
     /** Pages one {@link #faultRange} may return (4 GiB of address space). */

@@ -142,7 +142,8 @@ public final class Oracle implements CoherenceOracle {
         }
         if (f.generation() != frame.generation()) {
             return violation(as, who, frame, op, Violation.Rule.USE_AFTER_FREE, "the frame was freed since it was"
-                    + " looked up (generation " + frame.generation() + ", now " + f.generation() + ")");
+                    + " looked up (generation " + frame.generation() + ", now " + f.generation() + ")"
+                    + whatItWasTold(who, a, frame.seq()));
         }
         boolean strict = this.strict;
         if (strict) {
@@ -168,7 +169,19 @@ public final class Oracle implements CoherenceOracle {
                 ? "a write through a pte the primary write-protected" : "an access through a pte the primary made"
                         + " PROT_NONE") + " (" + Pte.describe(pte) + ")")
                 : violation(as, who, frame, op, Violation.Rule.UNMAPPED, "the primary no longer maps this frame here"
-                        + " (pte: " + Pte.describe(pte) + ")");
+                        + " (pte: " + Pte.describe(pte) + ")" + whatItWasTold(who, a, frame.seq()));
+    }
+
+    /**
+     * For a driver's author: the invalidation of {@code address} it heard about after its lookup
+     * at {@code seq}, or that it heard of none (its notifier may not fill in the callbacks its
+     * contract calls).
+     */
+    private static String whatItWasTold(Identity who, long address, long seq) {
+        TellLog.Told t = who.tells().toldSince(address, seq);
+        return t != null ? "; it was told: its " + t + " returned before this access"
+                : "; it heard of no invalidation of this address since its lookup (does the notifier implement the"
+                        + " callbacks the " + who.contract().label() + " contract calls?)";
     }
 
     /**

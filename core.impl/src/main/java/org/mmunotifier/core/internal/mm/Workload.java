@@ -35,10 +35,14 @@ public final class Workload {
     static final long REGION_STRIDE = 0x1000_0000L;
     static final long SPARE_OFFSET = 0x0800_0000L; // where mremap moves a region to and back from
 
-    /** The operations and their weights in the mix. */
+    /**
+     * The operations and their weights in the mix: every kind of invalidation the primary makes
+     * (the kernel's {@code mmu_notifier_event}s), and exits both plain and by the OOM killer, whose
+     * reaper unmaps a victim's private memory with a non-blockable invalidation before it exits.
+     */
     public enum Op {
-        READ(30), WRITE(30), MADVISE(4), REMAP_REGION(4), MPROTECT(4), MREMAP(3), FORK(2), EXIT(2), RECLAIM(6),
-        MIGRATE(6);
+        READ(30), WRITE(30), MADVISE(4), REMAP_REGION(4), MPROTECT(4), PROT_NONE(2), MREMAP(3), FORK(2), EXIT(2),
+        OOM_KILL(1), RECLAIM(6), MIGRATE(6), SOFT_DIRTY(1), AGE_SCAN(2), EXCLUSIVE(2);
 
         final int weight;
 
@@ -120,7 +124,8 @@ public final class Workload {
         return n;
     }
 
-    static long region(int r) {
+    /** Where region {@code r} of every workload process starts. */
+    public static long region(int r) {
         return REGION_BASE + r * REGION_STRIDE;
     }
 
@@ -257,14 +262,26 @@ public final class Workload {
                     mm.mprotect(base, length, Vma.PROT_READ);
                     mm.mprotect(base, length, Vma.PROT_READ | Vma.PROT_WRITE);
                 }
+                case PROT_NONE -> {
+                    mm.mprotect(page, Addresses.PAGE_SIZE, Vma.PROT_NONE);
+                    mm.mprotect(page, Addresses.PAGE_SIZE, Vma.PROT_READ | Vma.PROT_WRITE);
+                }
                 case MREMAP -> {
                     mm.mremap(base, length, base + SPARE_OFFSET);
                     mm.mremap(base + SPARE_OFFSET, length, base);
                 }
                 case FORK -> fork(p);
-                case EXIT -> exitChild(rnd);
+                case EXIT -> exitChild(rnd, false);
+                case OOM_KILL -> exitChild(rnd, true);
                 case RECLAIM -> machine.reclaimer().shrink(4);
                 case MIGRATE -> machine.migrator().migrate(mm, page, this);
+                case SOFT_DIRTY -> mm.clearSoftDirty();
+                case AGE_SCAN -> mm.scanYoung(base, base + length);
+                case EXCLUSIVE -> {
+                    if (r % 2 == 0) { // anonymous private memory only, as make_device_exclusive
+                        mm.makeDeviceExclusive(page, page + Addresses.PAGE_SIZE, this);
+                    }
+                }
             }
             done.get(op).increment();
         } catch (SegmentationFaultException | MmDeadException | InvalidRangeException | OutOfMemoryException e) {
@@ -284,7 +301,12 @@ public final class Workload {
         }
     }
 
-    private void exitChild(Random rnd) {
+    /**
+     * A forked child exits; {@code oom}: killed by the OOM killer, whose reaper first unmaps its
+     * private memory non-blockably while its drivers are still attached (a refusing notifier
+     * leaves that VMA to exit).
+     */
+    private void exitChild(Random rnd, boolean oom) {
         Process victim;
         synchronized (children) {
             if (children.isEmpty()) {
@@ -292,6 +314,9 @@ public final class Workload {
             }
             victim = children.remove(rnd.nextInt(children.size()));
             pool.remove(victim);
+        }
+        if (oom) {
+            victim.mm().oomReap();
         }
         listener.exiting(victim);
         victim.exit();

@@ -578,7 +578,7 @@ public final class MmNotifierSubscriptions {
             range.markFailed(index); // it may have done half its work; an end would unbalance it
             return true;
         } finally {
-            if (ok || range.isBlockable()) {
+            if ((ok || range.isBlockable()) && s.implemented.start()) {
                 s.identity.tells.told(range.start(), range.end(), range.tick(), CallKind.INVALIDATE_RANGE_START);
             }
         }
@@ -616,7 +616,10 @@ public final class MmNotifierSubscriptions {
                 } catch (Throwable t) {
                     faults.threw(s.identity, CallKind.ARCH_INVALIDATE_SECONDARY_TLBS, mm.id(), t);
                 } finally {
-                    s.identity.tells.told(range.start(), range.end(), range.tick(), CallKind.ARCH_INVALIDATE_SECONDARY_TLBS);
+                    if (s.implemented.tlb()) {
+                        s.identity.tells.told(range.start(), range.end(), range.tick(),
+                                CallKind.ARCH_INVALIDATE_SECONDARY_TLBS);
+                    }
                 }
             }
         } finally {
@@ -655,7 +658,9 @@ public final class MmNotifierSubscriptions {
                 } catch (Throwable t) {
                     faults.threw(s.identity, kind, mm.id(), t);
                 } finally {
-                    s.identity.tells.told(range.start(), range.end(), range.tick(), kind);
+                    if (page ? s.implemented.page() : s.implemented.range()) {
+                        s.identity.tells.told(range.start(), range.end(), range.tick(), kind);
+                    }
                 }
             }
         } finally {

@@ -1,7 +1,9 @@
 package org.mmunotifier.core.internal.notifier;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -32,6 +34,7 @@ public final class NotifierCore implements MmuNotifiers, AutoCloseable {
     private final LongAdder lateCalls = new LongAdder();
     private final AtomicLong ids = new AtomicLong();
     private final Map<Long, Lease> registrations = new ConcurrentHashMap<>();
+    private final Set<String> contractWarnings = ConcurrentHashMap.newKeySet();
     private final StallWatchdog watchdog = new StallWatchdog(srcu, registrations::get);
     private volatile OwnerResolver owners = OwnerResolver.NONE;
 
@@ -65,7 +68,22 @@ public final class NotifierCore implements MmuNotifiers, AutoCloseable {
         MmuNotifierContract declared = notifier instanceof MmuNotifier n ? n.contract() : null;
         MmuNotifierContract contract = declared != null ? declared
                 : owner.contract() != null ? owner.contract() : MmuNotifierContract.V6;
+        if (notifier instanceof MmuNotifier n) {
+            warnIfWrittenForAnotherKernel(owner, n, contract);
+        }
         return new Identity(ids.incrementAndGet(), owner, notifier, contract);
+    }
+
+    /** Once per class and contract: callbacks it fills in that its contract never calls. */
+    private void warnIfWrittenForAnotherKernel(Owner owner, MmuNotifier n, MmuNotifierContract contract) {
+        List<String> unheard = Implemented.by(n).unheard(contract);
+        if (!unheard.isEmpty() && contractWarnings.add(n.getClass().getName() + " " + contract)) {
+            System.getLogger(NotifierCore.class.getName()).log(System.Logger.Level.WARNING, owner.name() + ": "
+                    + n.getClass().getName() + " implements " + String.join(" and ", unheard) + ", which the "
+                    + contract.label() + " contract never calls; if it was written for another kernel, declare that"
+                    + " contract (MmuNotifier.contract(), or Require-Capability: " + MmuNotifierContract.NAMESPACE
+                    + ";filter:=\"(" + MmuNotifierContract.NAMESPACE + "=<seed|2.6.27|6.x>)\")");
+        }
     }
 
     /** {@code lease} is linked: stall reports can name it from its id. */

@@ -35,6 +35,8 @@ final class Subscription implements Lease {
     /** The ops it was allocated by, for get/put registrations; null for register/unregister. */
     final MmuNotifierOps<?> ops;
     final Identity identity;
+    /** Which invalidation callbacks the notifier fills in. */
+    final Implemented implemented;
     /** Whose code {@link #notifier} is. */
     final Owner owner;
     /** References taken by get (guarded by the subscriptions' lock). */
@@ -50,6 +52,7 @@ final class Subscription implements Lease {
         this.notifier = notifier;
         this.ops = ops;
         this.identity = identity;
+        this.implemented = Implemented.by(notifier);
         this.owner = identity.owner;
         this.users = 1;
     }

@@ -5,16 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.Random;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.mmunotifier.api.Addresses;
-import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.page.PageLayout;
+import org.mmunotifier.core.internal.testing.DeviceFleet;
 import org.mmunotifier.core.internal.testing.MirrorNotifier;
 
 /**
@@ -30,77 +24,27 @@ class WorkloadTest {
         machine.close();
     }
 
-    /** Attaches a mirror to every process the workload creates; devices access through them. */
-    private final class Devices implements Workload.Listener {
-        final Map<Process, MirrorNotifier> mirrors = new ConcurrentHashMap<>();
-        final List<MirrorNotifier> all = new java.util.concurrent.CopyOnWriteArrayList<>();
-        final boolean broken;
-        final AtomicLong accesses = new AtomicLong();
-
-        Devices(boolean broken) {
-            this.broken = broken;
-        }
-
-        @Override
-        public void spawned(Process p) {
+    /** A mirror on every process the workload creates, registered; devices access through them. */
+    private DeviceFleet mirrors(boolean broken) {
+        return new DeviceFleet(machine, p -> {
             MirrorNotifier m = new MirrorNotifier("mirror-" + p.pid(), p.mm(), machine.oracle(), broken);
-            try {
-                p.mm().register(m);
-            } catch (MmDeadException e) {
-                return;
-            }
-            all.add(m);
-            mirrors.put(p, m);
-        }
-
-        @Override
-        public void exiting(Process p) {
-            mirrors.remove(p);
-        }
-
-        void deviceLoop(long seed, AtomicBoolean stop) {
-            Random rnd = new Random(seed);
-            while (!stop.get()) {
-                Map.Entry<Process, MirrorNotifier>[] live = mirrors.entrySet().toArray(new Map.Entry[0]);
-                if (live.length == 0) {
-                    continue;
-                }
-                MirrorNotifier m = live[rnd.nextInt(live.length)].getValue();
-                long page = Workload.region(rnd.nextInt(Workload.REGIONS))
-                        + rnd.nextInt(Workload.REGION_PAGES) * Addresses.PAGE_SIZE;
-                if (m.access(page, rnd.nextBoolean(), rnd.nextLong())) {
-                    accesses.incrementAndGet();
-                }
-            }
-        }
-    }
-
-    private Workload.Result runWithDevices(Devices devices, Workload w, Duration budget) throws Exception {
-        AtomicBoolean stop = new AtomicBoolean();
-        Thread d1 = new Thread(() -> devices.deviceLoop(11, stop), "device-1");
-        Thread d2 = new Thread(() -> devices.deviceLoop(12, stop), "device-2");
-        d1.start();
-        d2.start();
-        try {
-            return w.run(Long.MAX_VALUE, budget);
-        } finally {
-            stop.set(true);
-            d1.join();
-            d2.join();
-        }
+            p.mm().register(m);
+            return m;
+        });
     }
 
     @Test
     void aCorrectMirrorNeverTripsTheOracleAndNothingLeaks() throws Exception {
-        Devices devices = new Devices(false);
+        DeviceFleet devices = mirrors(false);
         Workload w = new Workload(machine, new Workload.Config(42, 2, 4, 4), devices);
-        Workload.Result r = runWithDevices(devices, w, Duration.ofSeconds(3));
+        DeviceFleet.Result run = devices.run(w, 2, 11, Duration.ofSeconds(3), false);
+        Workload.Result r = run.workload();
 
         assertTrue(r.total() > 10_000, "the workload hardly ran: " + r);
         for (Workload.Op op : Workload.Op.values()) {
             assertTrue(r.counts().get(op) > 0, op + " never ran: " + r);
         }
-        assertTrue(devices.accesses.get() > 1_000, "devices hardly ran: " + devices.accesses);
+        assertTrue(run.accesses() > 1_000, "devices hardly ran: " + run);
         assertTrue(machine.reclaimer().reclaimedCount() > 0 && machine.migrator().migratedCount() > 0,
                 "reclaim and migration never freed or moved a page");
         assertEquals(List.of(), machine.oracle().violations(), "violations under a correct mirror");
@@ -108,7 +52,7 @@ class WorkloadTest {
 
         w.close();
         assertEquals(0, machine.memory().usedCount(), "frames leaked after every process exited");
-        for (MirrorNotifier m : devices.all) {
+        for (DeviceFleet.Device m : devices.devices()) {
             assertEquals(0, m.mapped(), "a secondary MMU still maps pages of an exited process");
         }
         assertEquals(0, machine.oracle().violationCount());
@@ -116,9 +60,9 @@ class WorkloadTest {
 
     @Test
     void aMirrorThatIgnoresInvalidationsIsCaught() throws Exception {
-        Devices devices = new Devices(true);
+        DeviceFleet devices = mirrors(true);
         Workload w = new Workload(machine, new Workload.Config(43, 2, 4, 4), devices);
-        runWithDevices(devices, w, Duration.ofSeconds(2));
+        devices.run(w, 2, 12, Duration.ofSeconds(2), false);
         w.close();
         assertTrue(machine.oracle().violationCount() > 0, "the oracle missed a driver that ignores invalidations");
         Violation v = machine.oracle().violations().get(0);

@@ -20,7 +20,7 @@ import org.mmunotifier.api.SegmentationFaultException;
  * access goes through the oracle under the lock. {@code ignoreInvalidations} makes it the broken
  * driver the oracle must catch.
  */
-public class MirrorNotifier implements MmuNotifier {
+public class MirrorNotifier implements MmuNotifier, DeviceFleet.Device {
     private final String name;
     private final MmStruct mm;
     private final CoherenceOracle oracle;
@@ -73,6 +73,7 @@ public class MirrorNotifier implements MmuNotifier {
      *
      * @return whether the access happened
      */
+    @Override
     public boolean access(long address, boolean write, long value) {
         long page = address & Addresses.PAGE_MASK;
         for (int attempt = 0; attempt < 3; attempt++) {
@@ -110,6 +111,7 @@ public class MirrorNotifier implements MmuNotifier {
         return false;
     }
 
+    @Override
     public synchronized int mapped() {
         return table.size();
     }

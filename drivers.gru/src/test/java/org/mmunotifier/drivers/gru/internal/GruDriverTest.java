@@ -82,6 +82,18 @@ class GruDriverTest {
         assertEquals(0, machine.memory().usedCount());
     }
 
+    /** The adversary races every third drop-in and stalls invalidations: the ms_range_active wait holds. */
+    @Test
+    void underTheAdversaryContextsStayCoherent() throws Exception {
+        machine.adversary().configure(0.3, 0.25, 5);
+        runWithInstructions(contextsPerProcess(false), 5, 3);
+        machine.notifierCore().synchronize(); // the puts' frees
+        var c = gru.counters().snapshot();
+        assertTrue(machine.adversary().strikes() > 100 && c.retries() > 10, machine.adversary().strikes() + " " + c);
+        assertEquals(List.of(), machine.oracle().violations());
+        assertEquals(0, machine.memory().usedCount());
+    }
+
     @Test
     void aTlbThatIsNotFlushedIsCaughtByTheOracle() throws Exception {
         runWithInstructions(contextsPerProcess(true), 2, 2);

@@ -65,6 +65,8 @@ public final class Vm implements MmuNotifier {
 
     /** Fault injection: the broken variant that forgets to zap in invalidateRangeStart. */
     volatile boolean skipZapOnStart;
+    /** Fault injection: the broken variant that maps what GUP returned without mmu_invalidate_retry. */
+    volatile boolean skipRetry;
     /** Fault injection: runs between GUP and the retry check, to force a fault to race an invalidation. */
     volatile Runnable afterFault;
 
@@ -252,7 +254,7 @@ public final class Vm implements MmuNotifier {
             }
             synchronized (mmuLock) {
                 checkLive();
-                if (invalidateRetry(mmuSeq, hva)) {
+                if (!skipRetry && invalidateRetry(mmuSeq, hva)) {
                     counters.retried(); // RET_PF_RETRY: the page we got may already be going
                     continue;
                 }

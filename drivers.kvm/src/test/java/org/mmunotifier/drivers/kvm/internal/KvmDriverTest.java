@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.core.internal.mm.AddressSpace;
@@ -38,9 +40,15 @@ class KvmDriverTest {
 
     /** Gives every process the workload creates a running VM over its region 0. */
     private ContextsPerProcess<Vm> vmPerProcess(boolean broken) {
+        return vmPerProcess(broken, false);
+    }
+
+    /** {@code skipZap}, {@code skipRetry}: the VMs' injected bugs. */
+    private ContextsPerProcess<Vm> vmPerProcess(boolean skipZap, boolean skipRetry) {
         return new ContextsPerProcess<>((pid, mm) -> {
             Vm vm = kvm.createVm(mm, GUEST, PAGES);
-            vm.skipZapOnStart = broken;
+            vm.skipZapOnStart = skipZap;
+            vm.skipRetry = skipRetry;
             kvm.run(vm, pid);
             return List.of(vm);
         }, kvm::destroyVm);
@@ -76,6 +84,30 @@ class KvmDriverTest {
         assertEquals("6.x", v.contract(), v.toString());
         assertTrue(v.rule() == Violation.Rule.STALE_TRANSLATION || v.rule() == Violation.Rule.USE_AFTER_FREE
                 || v.rule() == Violation.Rule.UNMAPPED || v.rule() == Violation.Rule.WRITE_PROTECTED, v.toString());
+    }
+
+    /** The adversary races every third fault and stalls invalidations: the retry check holds. */
+    @Test
+    void underTheAdversaryVmsStayCoherent() throws Exception {
+        machine.adversary().configure(0.3, 0.25, 3);
+        new Whiteboard(vmPerProcess(false, false)).run(machine, new Workload.Config(3, 2, 3, 2), Long.MAX_VALUE,
+                Duration.ofSeconds(3));
+        var c = kvm.counters().snapshot();
+        assertTrue(machine.adversary().strikes() > 100 && c.retries() > 10, machine.adversary().strikes() + " " + c);
+        assertEquals(List.of(), machine.oracle().violations());
+        assertEquals(0, machine.memory().usedCount());
+    }
+
+    /** A VM without mmu_invalidate_retry maps a page the adversary just took away: caught in every run. */
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2, 3})
+    void aVmThatSkipsTheRetryIsCaughtInEveryRunWithinASecond(long seed) throws Exception {
+        machine.adversary().configure(0.3, 0.25, seed);
+        new Whiteboard(vmPerProcess(false, true)).run(machine, new Workload.Config(seed, 2, 3, 2), Long.MAX_VALUE,
+                Duration.ofSeconds(1));
+        assertTrue(machine.oracle().violationCount() > 0, "the oracle missed a VM that skips the retry check");
+        Violation v = machine.oracle().violations().get(0);
+        assertTrue(v.notifier().startsWith("kvm-vm") && v.rule() != Violation.Rule.AFTER_RELEASE, v.toString());
     }
 
     /** Forces the race: between GUP and the retry check, the host unmaps the page. */

@@ -54,6 +54,8 @@ public final class MemoryRegion implements MmuIntervalNotifier {
 
     /** Fault injection: the broken variant whose invalidate forgets to drop mappings. */
     volatile boolean skipZap;
+    /** Fault injection: the broken variant that maps what it faulted without readRetry. */
+    volatile boolean skipRetry;
     /** Fault injection: runs while a DMA transfer is in flight (pages pinned). */
     volatile Runnable duringDma;
 
@@ -200,7 +202,7 @@ public final class MemoryRegion implements MmuIntervalNotifier {
             umemMutex.lock();
             try {
                 checkLive();
-                if (subscription.readRetry(seq)) {
+                if (!skipRetry && subscription.readRetry(seq)) {
                     counters.retried();
                     continue;
                 }

@@ -2,6 +2,7 @@ package org.mmunotifier.drivers.rdma.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mmunotifier.core.internal.testing.Waits.await;
@@ -13,6 +14,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.MmuIntervalSubscription;
 import org.mmunotifier.api.MmuNotifierEvent;
@@ -20,6 +23,7 @@ import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.core.internal.mm.AddressSpace;
 import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
+import org.mmunotifier.core.internal.mm.Violation;
 import org.mmunotifier.core.internal.mm.Vma;
 import org.mmunotifier.core.internal.mm.Workload;
 import org.mmunotifier.core.internal.notifier.InvalidationRange;
@@ -46,11 +50,18 @@ class RdmaDriverTest {
 
     /** Gives every process the workload creates a region over region 0 and one over region 1 (shared). */
     private ContextsPerProcess<MemoryRegion> mrsPerProcess(boolean broken) {
+        return mrsPerProcess(broken, false);
+    }
+
+    /** {@code skipZap}, {@code skipRetry}: the regions' injected bugs. */
+    private ContextsPerProcess<MemoryRegion> mrsPerProcess(boolean skipZap, boolean skipRetry) {
         return new ContextsPerProcess<>((pid, mm) -> {
             MemoryRegion priv = rdma.registerMr(mm, BASE, LEN);
             MemoryRegion shared = rdma.registerMr(mm, BASE + 0x1000_0000L, LEN);
-            priv.skipZap = broken;
-            shared.skipZap = broken;
+            for (MemoryRegion mr : List.of(priv, shared)) {
+                mr.skipZap = skipZap;
+                mr.skipRetry = skipRetry;
+            }
             return List.of(priv, shared);
         }, rdma::deregisterMr);
     }
@@ -59,6 +70,27 @@ class RdmaDriverTest {
     private void runWithDma(ContextsPerProcess<MemoryRegion> mrs, long seed, int seconds) throws Exception {
         new Whiteboard(mrs).run(machine, new Workload.Config(seed, 2, 3, 2), Long.MAX_VALUE,
                 Duration.ofSeconds(seconds), () -> rdma.startDma(seed), rdma::stopDma);
+    }
+
+    /** The adversary races every third fault and stalls invalidations: readRetry holds. */
+    @Test
+    void underTheAdversaryRegionsStayCoherent() throws Exception {
+        machine.adversary().configure(0.3, 0.25, 4);
+        runWithDma(mrsPerProcess(false, false), 4, 3);
+        var c = rdma.counters().snapshot();
+        assertTrue(machine.adversary().strikes() > 100 && c.retries() > 10, machine.adversary().strikes() + " " + c);
+        assertEquals(List.of(), machine.oracle().violations());
+        assertEquals(0, machine.memory().usedCount());
+    }
+
+    /** A region without readRetry maps a page the adversary just took away: caught in every run. */
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2, 3})
+    void aRegionThatSkipsReadRetryIsCaughtInEveryRunWithinASecond(long seed) throws Exception {
+        machine.adversary().configure(0.3, 0.25, seed);
+        runWithDma(mrsPerProcess(false, true), seed, 1);
+        assertTrue(machine.oracle().violationCount() > 0, "the oracle missed a region that skips readRetry");
+        assertNotEquals(Violation.Rule.AFTER_RELEASE, machine.oracle().violations().get(0).rule());
     }
 
     private AddressSpace processWithRegion() {
