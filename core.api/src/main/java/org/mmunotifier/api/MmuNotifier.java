@@ -42,7 +42,9 @@ public interface MmuNotifier {
     /**
      * The seed's {@code age_page}, later {@code clear_flush_young}: test and clear the accessed bit
      * of the secondary mapping of {@code address}, flushing the secondary TLB. All contracts:
-     * called by reclaim for every pte mapping a page it considers ({@code page_referenced_one}).
+     * called by reclaim for every pte mapping a page it considers ({@code page_referenced_one});
+     * in the seed and 2.6.27 also once more for each pte it is about to clear
+     * ({@code try_to_unmap_one}), where young keeps the page.
      *
      * @return whether the secondary MMU had accessed the page since the last call
      */
@@ -55,8 +57,8 @@ public interface MmuNotifier {
      * at {@code address}; the page is not freed until this returns. Contracts
      * {@link MmuNotifierContract#SEED seed} and {@link MmuNotifierContract#V2_6_27 2.6.27} only
      * (removed in 4.13): called by the single-page operations — reclaim's reverse-map unmap
-     * ({@code try_to_unmap_one}), migration, and the copy-on-write break ({@code do_wp_page}) —
-     * after the pte changed, with the page-table lock dropped.
+     * ({@code try_to_unmap_one}), migration, and in 2.6.27 the copy-on-write break
+     * ({@code do_wp_page}) — after the pte changed, with the page-table lock dropped.
      */
     default void invalidatePage(MmStruct mm, long address) {
     }
@@ -64,8 +66,9 @@ public interface MmuNotifier {
     /**
      * The seed's {@code invalidate_range(start, end, lock)}: the primary changed the ptes of
      * {@code [start, end)} (munmap, madvise, mprotect, mremap, fork's write-protect, the OOM
-     * reaper, …) and has not freed their pages yet. Contract {@link MmuNotifierContract#SEED seed}
-     * only; one call per range, after the pte changes, with the page-table lock dropped.
+     * reaper, the copy-on-write break of one page, …) and has not freed their pages yet. Contract
+     * {@link MmuNotifierContract#SEED seed} only; one call per range, after the pte changes, with
+     * the page-table lock dropped.
      *
      * @param atomic the seed's {@code lock}: the caller cannot sleep (true for the OOM reaper's
      *        non-blockable unmap), so neither may the callback

@@ -14,10 +14,10 @@ import java.util.stream.Collectors;
 public enum MmuNotifierContract {
     /**
      * Christoph Lameter's January 2008 patch (the seed): {@code release}, {@code age_page},
-     * {@code invalidate_page} for a single page after its pte was cleared, and
-     * {@code invalidate_range(start, end, lock)} once for a range after its ptes changed and
-     * before its pages are freed, {@code lock} true where the caller cannot sleep. No range
-     * start/end.
+     * {@code invalidate_page} for a single page the reverse map unmapped (reclaim, migration)
+     * after its pte was cleared, and {@code invalidate_range(start, end, lock)} once for a range
+     * (the copy-on-write break's included) after its ptes changed and before its pages are freed,
+     * {@code lock} true where the caller cannot sleep. No range start/end.
      */
     SEED("seed"),
     /**

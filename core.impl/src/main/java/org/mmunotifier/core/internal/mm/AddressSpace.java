@@ -322,7 +322,8 @@ public final class AddressSpace extends Mm {
 
     /**
      * {@code mremap(old, len, len, MREMAP_MAYMOVE|MREMAP_FIXED, new)}: moves the pages of one VMA
-     * (or a part of it) to a free range. The old range is invalidated ({@code UNMAP}).
+     * (or a part of it) to a free range. The old range is invalidated ({@code UNMAP}) around the
+     * move ({@code move_page_tables}), then again, empty, when the old VMA is unmapped.
      */
     public void mremap(long oldStart, long length, long newStart) {
         Addresses.checkRange(oldStart, oldStart + length);
@@ -358,6 +359,9 @@ public final class AddressSpace extends Mm {
                 }
                 return !moved.isEmpty();
             });
+            // move_vma then unmaps the old VMA (do_munmap, do_vmi_munmap): its UNMAP invalidation
+            // finds no pte left there.
+            zap(oldStart, oldEnd, MmuNotifierEvent.UNMAP);
             vmas.remove(oldStart);
             vmas.put(newStart, moving.withRange(newStart, newStart + length));
             return 0;
@@ -597,7 +601,8 @@ public final class AddressSpace extends Mm {
     /**
      * {@code wp_page_copy}: break COW at {@code address}, whose pte was {@code pte} and whose frame
      * the caller holds a reference on: a single-page {@code CLEAR} invalidation around the pte
-     * switch (2.6.27's {@code invalidate_page}), the old frame freed after it.
+     * switch (2.6.27's {@code invalidate_page}, the seed's {@code invalidate_range}), the old frame
+     * freed after it.
      */
     private void copyOnWrite(long address, long pte) {
         Frame old = memory.frame(Pte.pfn(pte));
@@ -612,7 +617,7 @@ public final class AddressSpace extends Mm {
         boolean[] replaced = {false};
         try {
             invalidate(new InvalidationRange(this, address, address + Addresses.PAGE_SIZE, MmuNotifierEvent.CLEAR)
-                    .pageOperation(), List.of(old), () -> {
+                    .copyOnWrite(), List.of(old), () -> {
                         replaced[0] = pageTable.get(address) == pte;
                         if (replaced[0]) {
                             pageTable.set(address, Pte.make(copy.pfn, true));
@@ -699,8 +704,8 @@ public final class AddressSpace extends Mm {
 
     /**
      * Idle-page tracking and khugepaged's scan over {@code [start, end)}: for each present page
-     * {@code test_young} then {@code clear_young} to the 6.x notifiers, and the pte's own accessed
-     * bit cleared. Returns how many pages were young.
+     * {@code test_young} to the 6.x notifiers, then the pte's own accessed bit cleared, then
+     * {@code clear_young} to the 6.x notifiers. Returns how many pages were young.
      */
     public int scanYoung(long start, long end) {
         Addresses.checkRange(start, end);
@@ -717,8 +722,7 @@ public final class AddressSpace extends Mm {
             }
             int young = 0;
             for (long a : present) {
-                boolean y = notifiers().testYoung(a); // khugepaged: referenced evidence
-                y |= notifiers().clearYoung(a, a + Addresses.PAGE_SIZE); // page_idle: clears it
+                boolean y = notifiers().testYoung(a); // khugepaged: referenced evidence, the pte left alone
                 ptl.lock();
                 try {
                     long pte = pageTable.get(a);
@@ -729,6 +733,8 @@ public final class AddressSpace extends Mm {
                 } finally {
                     ptl.unlock();
                 }
+                // page_idle's ptep_clear_young_notify: the pte's bit first, then the secondaries'.
+                y |= notifiers().clearYoung(a, a + Addresses.PAGE_SIZE);
                 young += y ? 1 : 0;
             }
             return young;

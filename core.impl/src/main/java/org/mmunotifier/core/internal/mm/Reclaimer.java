@@ -12,7 +12,8 @@ import org.mmunotifier.core.internal.notifier.InvalidationRange;
  * Page reclaim ({@code shrink_page_list}) with a clock over the frames. A mapped frame is
  * referenced if any pte mapping it is young or any secondary MMU says so ({@code agePage} clears
  * both: a second chance). An unreferenced frame is unmapped through the reverse map from every
- * mm, each mm's notifiers getting a per-page invalidate before the frame can go; its last
+ * mm, each mm's notifiers getting a per-page invalidate before the frame can go (the seed's and
+ * 2.6.27's are aged once more first, as their {@code try_to_unmap_one} did); its last
  * reference then frees it, after the rmap notifiers if it is {@code PageExternalRmap}.
  *
  * <p>An mm whose {@code mmap_lock} cannot be taken at once is skipped ({@code trylock}, as the OOM
@@ -46,7 +47,7 @@ public final class Reclaimer {
                 if (referenced(f)) {
                     continue;
                 }
-                unmapAll(f);
+                unmapAll(f, true);
             } finally {
                 memory.put(f);
             }
@@ -67,7 +68,7 @@ public final class Reclaimer {
         }
         long generation = f.generation();
         try {
-            unmapAll(f);
+            unmapAll(f, false);
         } finally {
             memory.put(f);
         }
@@ -112,14 +113,20 @@ public final class Reclaimer {
     /**
      * {@code try_to_unmap}: clear every pte of {@code f}, telling each mm's notifiers. The caller
      * holds a reference, so the frame is freed by the caller's put, after every notifier was told.
+     * With {@code checkYoung}, each pte is first checked the way the older kernels'
+     * {@code try_to_unmap_one} did: the seed's and 2.6.27's notifiers are aged again, and one
+     * that says young keeps the page mapped from there on ({@code SWAP_FAIL}).
      */
-    private void unmapAll(Frame f) {
+    private void unmapAll(Frame f, boolean checkYoung) {
         for (RmapEntry e : f.rmap()) {
             AddressSpace mm = e.mm();
             if (!mm.mmapLock().readLock().tryLock()) {
                 continue;
             }
             try {
+                if (checkYoung && mm.notifiers().agePageBeforeUnmap(e.address())) {
+                    return;
+                }
                 unmapOne(f, mm, e.address());
             } finally {
                 mm.mmapLock().readLock().unlock();

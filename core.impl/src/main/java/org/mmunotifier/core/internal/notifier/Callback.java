@@ -15,6 +15,13 @@ enum Callback {
             return n.agePage(mm, a);
         }
     },
+    /** {@code try_to_unmap_one}'s young check: the older contracts only. */
+    UNMAP_AGE_PAGE(CallKind.AGE_PAGE, false) {
+        @Override
+        boolean call(MmuNotifier n, MmStruct mm, long a, long b, boolean flag) {
+            return n.agePage(mm, a);
+        }
+    },
     CLEAR_YOUNG(CallKind.CLEAR_YOUNG, false) {
         @Override
         boolean call(MmuNotifier n, MmStruct mm, long a, long b, boolean flag) {
@@ -40,11 +47,15 @@ enum Callback {
     abstract boolean call(MmuNotifier n, MmStruct mm, long a, long b, boolean flag);
 
     /**
-     * Whether a notifier under {@code contract} gets this call: aging ({@code age_page},
-     * {@code clear_flush_young}) in every contract; {@code clear_young} and {@code test_young} only
-     * in 6.x.
+     * Whether a notifier under {@code contract} gets this call: reclaim's aging ({@code age_page},
+     * {@code clear_flush_young}) in every contract; the second one {@code try_to_unmap_one} made
+     * only in the seed and 2.6.27; {@code clear_young} and {@code test_young} only in 6.x.
      */
     boolean reaches(MmuNotifierContract contract) {
-        return this == AGE_PAGE || contract == MmuNotifierContract.V6;
+        return switch (this) {
+            case AGE_PAGE -> true;
+            case UNMAP_AGE_PAGE -> contract != MmuNotifierContract.V6;
+            case CLEAR_YOUNG, TEST_YOUNG -> contract == MmuNotifierContract.V6;
+        };
     }
 }

@@ -22,6 +22,7 @@ public final class InvalidationRange implements MmuNotifierRange {
     private boolean blockable;
     private Object owner;
     private boolean pageOp;
+    private boolean cow;
     private long tick;
 
     /** Subscribers start was given; null when start found no hooks. */
@@ -54,6 +55,7 @@ public final class InvalidationRange implements MmuNotifierRange {
         this.blockable = blockable;
         this.owner = owner;
         this.pageOp = false;
+        this.cow = false;
         this.tick = 0;
         this.snapshot = null;
         this.itree = null;
@@ -75,6 +77,21 @@ public final class InvalidationRange implements MmuNotifierRange {
 
     public boolean isPageOperation() {
         return pageOp;
+    }
+
+    /**
+     * Marks the invalidation as the copy-on-write break ({@code do_wp_page}): a
+     * {@linkplain #pageOperation() page operation} that 2.6.27 tells with {@code invalidate_page}
+     * and the seed with {@code invalidate_range} of the page.
+     */
+    public InvalidationRange copyOnWrite() {
+        this.pageOp = true;
+        this.cow = true;
+        return this;
+    }
+
+    public boolean isCopyOnWrite() {
+        return cow;
     }
 
     /** The tick of the mm's invalidation sequence this invalidation took when it began. */

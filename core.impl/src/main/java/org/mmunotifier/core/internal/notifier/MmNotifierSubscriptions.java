@@ -630,8 +630,10 @@ public final class MmNotifierSubscriptions {
     /**
      * The older contracts' single calls, after the ptes of {@code range} changed and the
      * page-table lock was dropped, before the pages are freed: the seed's {@code invalidate_range}
-     * (or {@code invalidate_page} for a single-page operation), and 2.6.27's {@code invalidate_page}
-     * for a single-page operation ({@code ptep_clear_flush_notify}).
+     * (or {@code invalidate_page} for a single-page operation of the reverse map), and 2.6.27's
+     * {@code invalidate_page} for a single-page operation ({@code ptep_clear_flush_notify}). The
+     * copy-on-write break is a page operation for 2.6.27 but a range of one page for the seed,
+     * whose {@code do_wp_page} called {@code invalidate_range}.
      */
     public void ptesChanged(InvalidationRange range) {
         if (!NotifierConfig.COMPILED_IN || range.snapshot == null) {
@@ -648,9 +650,12 @@ public final class MmNotifierSubscriptions {
                         || !s.owner.admits()) {
                     continue;
                 }
+                boolean asPage = page && !(c == MmuNotifierContract.SEED && range.isCopyOnWrite());
+                kind = asPage ? CallKind.INVALIDATE_PAGE : CallKind.INVALIDATE_RANGE;
+                r.kind = kind.pack(range.event()); // what a stall report says this call is
                 r.calling(s.identity.id, outer);
                 try {
-                    if (page) {
+                    if (asPage) {
                         s.notifier.invalidatePage(mm, range.start());
                     } else {
                         s.notifier.invalidateRange(mm, range.start(), range.end(), !range.isBlockable());
@@ -732,6 +737,15 @@ public final class MmNotifierSubscriptions {
     /** The seed's {@code age_page} ({@code clear_flush_young}): young if any secondary MMU says so. */
     public boolean agePage(long address) {
         return call(Callback.AGE_PAGE, address, 0, false);
+    }
+
+    /**
+     * The young check {@code try_to_unmap_one} made before clearing a pte for reclaim: the seed's
+     * {@code age_page} and 2.6.27's {@code clear_flush_young} ({@code ptep_clear_flush_young_notify}),
+     * young if any of them says so. Not 6.x, whose reclaim ages only in {@code folio_referenced}.
+     */
+    public boolean agePageBeforeUnmap(long address) {
+        return call(Callback.UNMAP_AGE_PAGE, address, 0, false);
     }
 
     /** {@code mmu_notifier_clear_young}, to the 6.x notifiers. */
