@@ -104,7 +104,7 @@ public final class Adversary {
                 << Addresses.PAGE_SHIFT);
         try {
             switch (r.nextInt(3)) {
-                case 0 -> machine.migrator().migrate(mm, page, this);
+                case 0 -> machine.migrator().migrate(mm, page, null);
                 case 1 -> mm.madviseDontNeed(page, Addresses.PAGE_SIZE);
                 default -> machine.reclaimer().reclaimPage(mm, page);
             }

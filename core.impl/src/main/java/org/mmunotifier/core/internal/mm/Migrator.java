@@ -8,10 +8,11 @@ import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.core.internal.notifier.InvalidationRange;
 
 /**
- * Page migration ({@code migrate_pages}) and compaction of one page: copy it to a new frame and
- * switch the pte over inside a {@code MIGRATE} invalidation that names its owner (so a device can
- * skip migrations it started itself). Only pages mapped by one pte are moved; a page shared after
- * fork stays where it is.
+ * Migration of one page: copy it to a new frame and switch the pte over inside one page
+ * invalidation. Without an owner it is {@code migrate_pages} (compaction, NUMA balancing:
+ * {@code try_to_migrate_one}'s {@code CLEAR}); with one it is a device's {@code migrate_vma}
+ * ({@code MIGRATE} naming the owner, so that device can skip the invalidation it caused). Only
+ * pages mapped by one pte are moved; a page shared after fork stays where it is.
  */
 public final class Migrator {
     private final PhysicalMemory memory;
@@ -23,7 +24,11 @@ public final class Migrator {
         this.notifierCore = notifierCore;
     }
 
-    /** Migrates the page at {@code address}; false if nothing movable is mapped there. */
+    /**
+     * Migrates the page at {@code address}; false if nothing movable is mapped there.
+     *
+     * @param owner null for {@code migrate_pages}, else the device migrating it ({@code migrate_vma})
+     */
     public boolean migrate(AddressSpace mm, long address, Object owner) {
         Addresses.checkPage(address);
         mm.mmapLock().readLock().lock();
@@ -37,7 +42,8 @@ public final class Migrator {
             }
             Frame copy = memory.alloc();
             boolean[] movedBox = {false};
-            mm.invalidate(new InvalidationRange(mm, address, address + Addresses.PAGE_SIZE, MmuNotifierEvent.MIGRATE)
+            MmuNotifierEvent event = owner == null ? MmuNotifierEvent.CLEAR : MmuNotifierEvent.MIGRATE;
+            mm.invalidate(new InvalidationRange(mm, address, address + Addresses.PAGE_SIZE, event)
                     .owner(owner).pageOperation(), List.of(old), () -> {
                         long pte = mm.pageTable.get(address);
                         if (Pte.present(pte) && Pte.pfn(pte) == old.pfn && old.mapCount() == 1) {

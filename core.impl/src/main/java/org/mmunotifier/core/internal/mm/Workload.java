@@ -274,7 +274,7 @@ public final class Workload {
                 case EXIT -> exitChild(rnd, false);
                 case OOM_KILL -> exitChild(rnd, true);
                 case RECLAIM -> machine.reclaimer().shrink(4);
-                case MIGRATE -> machine.migrator().migrate(mm, page, this);
+                case MIGRATE -> machine.migrator().migrate(mm, page, rnd.nextBoolean() ? null : this); // compaction, or a device's migrate_vma
                 case SOFT_DIRTY -> mm.clearSoftDirty();
                 case AGE_SCAN -> mm.scanYoung(base, base + length);
                 case EXCLUSIVE -> {

@@ -147,12 +147,12 @@ public final class MmuCommands {
         return new Outcome("pages freed", machine.reclaimer().shrink(pages));
     }
 
-    @Descriptor("migrate the page at an address to a new frame (MIGRATE invalidation)")
+    @Descriptor("migrate the page at an address to a new frame, as compaction does (a CLEAR page invalidation)")
     public Outcome migrate(@Descriptor("pid") int pid, @Descriptor("address of a resident page") String address) {
         long a = Addresses.parse(address);
         Addresses.checkPage(a);
         AddressSpace mm = machine.process(pid).mm();
-        return new Outcome("pages migrated", machine.migrator().migrate(mm, a, this) ? 1 : 0);
+        return new Outcome("pages migrated", machine.migrator().migrate(mm, a, null) ? 1 : 0);
     }
 
     @Descriptor("notifier registrations held by bundles, per mm")

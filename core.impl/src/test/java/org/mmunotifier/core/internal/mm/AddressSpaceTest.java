@@ -306,9 +306,9 @@ class AddressSpaceTest {
                 return super.invalidateRangeStart(range);
             }
         });
-        String compaction = "kcompactd";
-        assertTrue(machine.migrator().migrate(mm, A, compaction));
-        assertEquals(compaction, owner[0]);
+        String device = "dmirror"; // migrate_vma names its device; migrate_pages names none
+        assertTrue(machine.migrator().migrate(mm, A, device));
+        assertEquals(device, owner[0]);
         Frame now = mm.frameAt(A);
         assertNotEquals(old, now);
         assertEquals(77, mm.read(A));

@@ -359,17 +359,32 @@ class ContractCallSitesTest {
     void migration(MmuNotifierContract contract) {
         CallSites n = mapped(contract, 1);
         Frame old = mm.frameAt(A);
-        assertTrue(machine.migrator().migrate(mm, A, "kcompactd"));
+        assertTrue(machine.migrator().migrate(mm, A, null)); // migrate_pages: compaction, NUMA
         assertEquals(switch (contract) {
-            // try_to_migrate_one's range is CLEAR with no owner; the model's one migration is migrate_vma's MIGRATE.
-            case V6 -> List.of("start MIGRATE 0x100000-0x101000 owner kcompactd" + BEFORE,
+            // try_to_migrate_one: CLEAR, no owner.
+            case V6 -> List.of("start CLEAR 0x100000-0x101000" + BEFORE,
                     "tlb 0x100000-0x101000" + PTL_AFTER,
-                    "end MIGRATE 0x100000-0x101000 owner kcompactd" + AFTER);
+                    "end CLEAR 0x100000-0x101000" + AFTER);
             // try_to_unmap_one (migration: no young check); the kernel holds the ptl, the model does not.
             case V2_6_27, SEED -> List.of("page 0x100000" + AFTER);
         }, n.calls());
         assertTrue(n.pageFreed(), "the old page is freed after the notifiers were told");
         assertNotEquals(old, mm.frameAt(A));
+    }
+
+    @ParameterizedTest
+    @EnumSource(MmuNotifierContract.class)
+    void migrationToADevice(MmuNotifierContract contract) {
+        CallSites n = mapped(contract, 1);
+        assertTrue(machine.migrator().migrate(mm, A, "dmirror")); // migrate_vma_setup with its pgmap owner
+        assertEquals(switch (contract) {
+            case V6 -> List.of("start MIGRATE 0x100000-0x101000 owner dmirror" + BEFORE,
+                    "tlb 0x100000-0x101000" + PTL_AFTER,
+                    "end MIGRATE 0x100000-0x101000 owner dmirror" + AFTER);
+            // migrate_vma came after these kernels: the model tells them as any page migration.
+            case V2_6_27, SEED -> List.of("page 0x100000" + AFTER);
+        }, n.calls());
+        assertTrue(n.pageFreed(), "the old page is freed after the notifiers were told");
     }
 
     // ------------------------------------------------------------------ operations the older kernels lacked
@@ -476,7 +491,7 @@ class ContractCallSitesTest {
         Process child = machine.fork(proc);
         mm.write(A, 100); // COW break
         mm.scanYoung(A, A + 16 * P);
-        assertTrue(machine.migrator().migrate(mm, A, "kcompactd"));
+        assertTrue(machine.migrator().migrate(mm, A, null));
         mm.makeDeviceExclusive(A + P, A + 2 * P, "dev");
         mm.read(A + P); // gives the page back to the CPU
         mm.clearSoftDirty();
