@@ -11,7 +11,9 @@ import static org.mmunotifier.itests.GogoShell.list;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 
@@ -51,7 +53,7 @@ public class ShellIT {
     /** The {@code mmu} commands. */
     private static final Set<String> MMU_FUNCTIONS = new TreeSet<>(List.of("ps", "vmas", "spawn", "kill", "map",
             "unmap", "protect", "touch", "reclaim", "migrate", "notifiers", "bundles", "cleanups", "stats",
-            "violations", "faults", "stalls", "stall", "demo", "swap"));
+            "violations", "faults", "stalls", "stall", "demo", "swap", "adversary"));
     /** The {@code kvm} commands. */
     private static final Set<String> KVM_FUNCTIONS = new TreeSet<>(List.of("vms", "create", "destroy", "counters"));
     private static final Set<String> RDMA_FUNCTIONS = new TreeSet<>(List.of("mrs", "reg", "dereg", "counters"));
@@ -289,6 +291,45 @@ public class ShellIT {
         shell.execute("mmu:kill " + pid);
         assertEquals("the mm's registration went with its process", 0,
                 registry.registrations().stream().filter(r -> r.bundleId() == gru && r.mmId() == mm).count());
+    }
+
+    /**
+     * {@code mmu:notifiers} shows the contract each registration's notifier gets: the one its bundle requires
+     * (KVM and RDMA are written for today's kernel, GRU for 2.6.27, as SGI's driver was).
+     */
+    @Test
+    public void notifiersShowTheContractEachDriverIsWrittenFor() throws Exception {
+        requireScope("gru", "open");
+        int pid = spawn();
+        shell.execute("kvm:create " + pid);
+        Object ctx = shell.execute("gru:open " + pid + " 0x70000000 0x70004000");
+        Map<Long, Set<String>> contracts = new TreeMap<>();
+        for (Object r : list(shell.execute("mmu:notifiers " + pid))) {
+            Registration reg = (Registration) r;
+            contracts.computeIfAbsent(reg.bundleId(), k -> new TreeSet<>()).add(reg.contract());
+        }
+        assertEquals(contracts.toString(), Set.of("6.x"), contracts.get(driverBundle("kvm").getBundleId()));
+        assertEquals(contracts.toString(), Set.of("2.6.27"), contracts.get(driverBundle("gru").getBundleId()));
+        String table = shell.format(shell.execute("mmu:notifiers " + pid), Converter.INSPECT);
+        assertTrue(table, table.split("\n")[0].contains("contract"));
+        shell.execute("gru:close " + getLong(ctx, "id"));
+        shell.execute("mmu:kill " + pid);
+    }
+
+    /** The adversary is set and read from the shell; a bad probability is one line and changes nothing. */
+    @Test
+    public void theAdversaryIsSetFromTheShellAndBadProbabilitiesAreRefused() throws Exception {
+        int pid = spawn();
+        assertTrue(String.valueOf(shell.execute("mmu:adversary")).startsWith("off"));
+        assertRejectedNaming("mmu:adversary 2 0", pid, "faultRace=2");
+        assertRejectedNaming("mmu:adversary 0.1 lots", pid, "'lots'");
+        assertTrue(String.valueOf(shell.execute("mmu:adversary")).startsWith("off"));
+        String on = String.valueOf(shell.execute("mmu:adversary 0.1 0.2 7"));
+        assertTrue(on, on.startsWith("fault race 0.10, stall 0.20 (up to 200 µs), seed 7"));
+        String now = String.valueOf(shell.execute("mmu:adversary"));
+        assertTrue(now, now.startsWith("fault race 0.10, stall 0.20 (up to 200 µs), seed 7; "));
+        assertTrue(String.valueOf(shell.execute("mmu:adversary 0 0")).startsWith("off"));
+        shell.execute("mmu:kill " + pid);
     }
 
     /**

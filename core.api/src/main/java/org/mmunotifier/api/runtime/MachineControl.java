@@ -36,6 +36,21 @@ public interface MachineControl {
 
     MachineStats stats();
 
+    /**
+     * Sets the torture's adversary (off until set): with probability {@code faultRace}, an
+     * invalidation of a page a device has just faulted, on the device's own thread, before its
+     * driver can install it (where missing retry checks hide); with probability {@code stall}, a
+     * pause between an invalidation's start and its pte changes. Each thread's choices follow
+     * from {@code seed}. Both 0 turns it off.
+     *
+     * @return the adversary's settings and strikes, one line
+     * @throws IllegalArgumentException if a probability is outside 0..1 (nothing changes)
+     */
+    String adversary(double faultRace, double stall, long seed);
+
+    /** The adversary's settings and strikes so far, one line. */
+    String adversary();
+
     /** The most recent coherence violations, one line each, oldest first. */
     List<String> recentViolations();
 }

@@ -52,7 +52,7 @@ public final class Adversary {
      * @param seed what the per-thread generators are seeded from
      * @throws IllegalArgumentException if a probability is outside 0..1
      */
-    public void configure(double faultRace, double stall, long seed) {
+    public synchronized void configure(double faultRace, double stall, long seed) {
         check("faultRace", faultRace);
         check("stall", stall);
         this.faultRace = faultRace;
@@ -61,10 +61,36 @@ public final class Adversary {
         epoch++;
     }
 
+    /**
+     * {@code text} as a probability, for the shell and the launcher's options.
+     *
+     * @throws IllegalArgumentException naming {@code what} if it is not a number in 0..1
+     */
+    public static double probability(String what, String text) {
+        double p;
+        try {
+            p = Double.parseDouble(text.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(what + " must be a probability (0..1), not '" + text + "'");
+        }
+        if (!(p >= 0 && p <= 1)) {
+            throw new IllegalArgumentException(what + "=" + text.strip() + " is out of range: 0..1");
+        }
+        return p;
+    }
+
     private static void check(String name, double p) {
         if (!(p >= 0 && p <= 1)) {
             throw new IllegalArgumentException(name + "=" + p + " is not a probability (0..1)");
         }
+    }
+
+    /** One line for operators: the settings and the strikes so far, or that it is off. */
+    public String describe() {
+        double f = faultRace;
+        double st = stall;
+        return (f == 0 && st == 0 ? "off" : String.format("fault race %.2f, stall %.2f (up to %d µs), seed %d", f, st,
+                stallMicros, seed)) + "; " + strikes.get() + " strikes so far";
     }
 
     public boolean isOn() {

@@ -74,10 +74,10 @@ public final class NotifierCore implements MmuNotifiers, AutoCloseable {
         return new Identity(ids.incrementAndGet(), owner, notifier, contract);
     }
 
-    /** Once per class and contract: callbacks it fills in that its contract never calls. */
+    /** Once per bundle, class and contract: callbacks it fills in that its contract never calls. */
     private void warnIfWrittenForAnotherKernel(Owner owner, MmuNotifier n, MmuNotifierContract contract) {
         List<String> unheard = Implemented.by(n).unheard(contract);
-        if (!unheard.isEmpty() && contractWarnings.add(n.getClass().getName() + " " + contract)) {
+        if (!unheard.isEmpty() && contractWarnings.add(owner.name() + " " + n.getClass().getName() + " " + contract)) {
             System.getLogger(NotifierCore.class.getName()).log(System.Logger.Level.WARNING, owner.name() + ": "
                     + n.getClass().getName() + " implements " + String.join(" and ", unheard) + ", which the "
                     + contract.label() + " contract never calls; if it was written for another kernel, declare that"

@@ -112,6 +112,17 @@ public final class MachineControlService implements MachineControl {
     }
 
     @Override
+    public String adversary(double faultRace, double stall, long seed) {
+        machine.adversary().configure(faultRace, stall, seed);
+        return adversary();
+    }
+
+    @Override
+    public String adversary() {
+        return machine.adversary().describe();
+    }
+
+    @Override
     public List<String> recentViolations() {
         return machine.oracle().violations().stream().map(Violation::toString).toList();
     }

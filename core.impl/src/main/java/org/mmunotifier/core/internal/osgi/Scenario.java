@@ -2,19 +2,22 @@ package org.mmunotifier.core.internal.osgi;
 
 import java.time.Duration;
 import java.util.List;
+import org.mmunotifier.core.internal.mm.Adversary;
 
 /**
  * A run the launcher is asked for on its command line (or by system properties of the same
  * names, {@code mmunotifier.scenario} …): {@code --scenario demo|hotswap --seconds N
- * [--threads T] [--processes P] [--seed S]}.
+ * [--threads T] [--processes P] [--seed S] [--adversary A]}; {@code A} (0..1, default 0) is
+ * the adversary's probability both of racing a device's fault and of stalling an invalidation.
  */
-public record Scenario(String name, Duration duration, int threads, int processes, long seed) {
+public record Scenario(String name, Duration duration, int threads, int processes, long seed, double adversary) {
     static final List<String> NAMES = List.of("demo", "hotswap");
     /** The demo workload's defaults, here and in the launcher's default run and {@code mmu:demo}. */
     public static final int THREADS = 2;
     public static final int PROCESSES = 4;
     public static final long SEED = 1;
-    static final String USAGE = "usage: [--scenario demo|hotswap] [--seconds N] [--threads T] [--processes P] [--seed S]";
+    static final String USAGE = "usage: [--scenario demo|hotswap] [--seconds N] [--threads T] [--processes P] [--seed S]"
+            + " [--adversary 0..1]";
 
     /** Property names are {@code mmunotifier.<option>}; the command line wins. */
     interface Properties {
@@ -31,6 +34,7 @@ public record Scenario(String name, Duration duration, int threads, int processe
         String threads = props.get("mmunotifier.threads");
         String processes = props.get("mmunotifier.processes");
         String seed = props.get("mmunotifier.seed");
+        String adversary = props.get("mmunotifier.adversary");
         for (int i = 0; i < args.size(); i++) {
             String opt = args.get(i);
             if (i + 1 >= args.size()) {
@@ -43,12 +47,14 @@ public record Scenario(String name, Duration duration, int threads, int processe
                 case "--threads" -> threads = v;
                 case "--processes" -> processes = v;
                 case "--seed" -> seed = v;
+                case "--adversary" -> adversary = v;
                 default -> throw new IllegalArgumentException("unknown option '" + opt + "'; " + USAGE);
             }
         }
         if (name == null) {
-            if (seconds != null) {
-                throw new IllegalArgumentException("--seconds needs --scenario; " + USAGE);
+            if (seconds != null || adversary != null) {
+                throw new IllegalArgumentException((seconds != null ? "--seconds" : "--adversary") + " needs --scenario; "
+                        + USAGE);
             }
             return null;
         }
@@ -58,7 +64,7 @@ public record Scenario(String name, Duration duration, int threads, int processe
         return new Scenario(name, Duration.ofSeconds(number("seconds", seconds, 30, 1, 86_400)),
                 (int) number("threads", threads, THREADS, 1, MachineControlService.MAX_THREADS),
                 (int) number("processes", processes, PROCESSES, 1, MachineControlService.MAX_PROCESSES),
-                number("seed", seed, SEED, Long.MIN_VALUE, Long.MAX_VALUE));
+                number("seed", seed, SEED, Long.MIN_VALUE, Long.MAX_VALUE), adversary == null ? 0 : Adversary.probability("adversary", adversary));
     }
 
     private static long number(String what, String text, long dflt, long min, long max) {

@@ -7,6 +7,7 @@ import java.util.stream.Collectors;
 import org.mmunotifier.api.runtime.DriverFault;
 import org.mmunotifier.api.runtime.Stall;
 import org.mmunotifier.api.runtime.MachineStats;
+import org.mmunotifier.core.internal.mm.Violation;
 
 /**
  * What a scenario run did, and whether it passed: no coherence violation, no call into a stopped
@@ -16,14 +17,18 @@ import org.mmunotifier.api.runtime.MachineStats;
  * @param stallCount how many were reported during the run
  * @param faults the driver faults recorded during the run (those still kept)
  * @param faultCount how many were recorded during the run
+ * @param violations the coherence violations of the run (those still kept)
+ * @param violationCount how many the oracle recorded during the run
+ * @param adversary what the adversary did, or empty if it was off
  */
 record ScenarioReport(Scenario scenario, double seconds, long operations, MachineStats end, int restarts,
         int updates, long[] teardownMicros, long forcedCleanups, List<String> consistency, List<Stall> stalls,
-        long stallCount, List<DriverFault> faults, long faultCount) {
+        long stallCount, List<DriverFault> faults, long faultCount, List<Violation> violations, long violationCount,
+        String adversary) {
     private static final int LISTED = 5;
 
     boolean passed() {
-        return end.violations() == 0 && end.callsIntoStoppedBundles() == 0 && consistency.isEmpty()
+        return violationCount == 0 && end.callsIntoStoppedBundles() == 0 && consistency.isEmpty()
                 && end.framesInUse() == 0 && stallCount == 0 && faultCount == 0;
     }
 
@@ -41,8 +46,18 @@ record ScenarioReport(Scenario scenario, double seconds, long operations, Machin
             row(b, "teardown ms", String.format("p50 %.2f  p90 %.2f  p99 %.2f  max %.2f", ms(t, 0.50), ms(t, 0.90),
                     ms(t, 0.99), t[t.length - 1] / 1e3));
         }
+        if (!adversary.isEmpty()) {
+            row(b, "adversary", adversary);
+        }
         row(b, "forced cleanups", String.valueOf(forcedCleanups));
-        row(b, "violations", String.valueOf(end.violations()));
+        row(b, "violations", String.valueOf(violationCount));
+        violations.stream().collect(Collectors.groupingBy(Violation::bundle, TreeMap::new, Collectors.toList()))
+                .forEach((bundle, vs) -> detail(b, bundle + ": " + vs.size() + (vs.size() == 1 ? " violation" : " violations")
+                        + ", first " + vs.get(0).rule() + " " + vs.get(0).op() + " at 0x" + Long.toHexString(vs.get(0).address())
+                        + " of mm " + vs.get(0).mmId() + " by " + vs.get(0).notifier() + ": " + vs.get(0).reason()));
+        if (!violations.isEmpty()) {
+            detail(b, "… all of them: mmu:violations");
+        }
         row(b, "calls into stopped bundles", String.valueOf(end.callsIntoStoppedBundles()));
         row(b, "driver faults", String.valueOf(faultCount));
         faults.stream().collect(Collectors.groupingBy(DriverFault::bundle, TreeMap::new, Collectors.toList()))

@@ -208,20 +208,27 @@ public final class ScenarioRunner {
         long cleanupsBefore = owners.cleanupCount();
         long stallsBefore = owners.stallCount();
         long faultsBefore = owners.faultCount();
+        long violationsBefore = control.stats().violations();
+        String adversary = s.adversary() > 0 ? control.adversary(s.adversary(), s.adversary(), s.seed()) : "";
         control.startWorkload(s.seed(), s.threads(), s.processes());
         long t0 = System.nanoTime();
         try {
             body.run(t0 + s.duration().toNanos());
         } finally {
             control.stopWorkload(); // its processes exit
+            if (s.adversary() > 0) {
+                adversary = control.adversary(0, 0, s.seed());
+            }
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         MachineStats end = control.stats();
+        long violations = end.violations() - violationsBefore;
         long stalls = owners.stallCount() - stallsBefore;
         long faults = owners.faultCount() - faultsBefore;
         return new ScenarioReport(s, secs, end.workloadOps(), end, swaps.teardownMicros.size() - swaps.updates,
                 swaps.updates, swaps.teardownMicros.stream().mapToLong(Long::longValue).toArray(),
                 owners.cleanupCount() - cleanupsBefore, control.machine().checkConsistency(),
-                last(owners.stalls(), stalls), stalls, last(owners.faults(), faults), faults);
+                last(owners.stalls(), stalls), stalls, last(owners.faults(), faults), faults,
+                last(control.machine().oracle().violations(), violations), violations, adversary);
     }
 }

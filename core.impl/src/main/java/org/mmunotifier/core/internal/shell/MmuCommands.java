@@ -14,8 +14,10 @@ import org.mmunotifier.api.runtime.MachineStats;
 import org.mmunotifier.api.runtime.Registration;
 import org.mmunotifier.api.runtime.Stall;
 import org.mmunotifier.core.internal.mm.AddressSpace;
+import org.mmunotifier.core.internal.mm.Adversary;
 import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
+import org.mmunotifier.core.internal.mm.Violation;
 import org.mmunotifier.core.internal.mm.Vma;
 import org.mmunotifier.core.internal.osgi.BundleOwners;
 import org.mmunotifier.core.internal.osgi.DriverSwapper;
@@ -43,7 +45,7 @@ import org.osgi.service.component.annotations.Reference;
         "osgi.command.function=migrate", "osgi.command.function=notifiers", "osgi.command.function=bundles",
         "osgi.command.function=cleanups", "osgi.command.function=stats", "osgi.command.function=violations",
         "osgi.command.function=faults", "osgi.command.function=stalls", "osgi.command.function=stall",
-        "osgi.command.function=demo", "osgi.command.function=swap"})
+        "osgi.command.function=demo", "osgi.command.function=swap", "osgi.command.function=adversary"})
 public final class MmuCommands {
     private final MachineControlService control;
     private final Machine machine;
@@ -243,9 +245,41 @@ public final class MmuCommands {
         return control.stats();
     }
 
-    @Descriptor("the most recent coherence violations")
-    public List<String> violations() {
-        return control.recentViolations();
+    @Descriptor("the most recent coherence violations, oldest first: bundle, notifier, contract, access, rule, why")
+    public Object violations() {
+        return orSay(control.recentViolations(), "no violations");
+    }
+
+    @Descriptor("the most recent coherence violations of one bundle's registrations, oldest first")
+    public Object violations(@Descriptor("bundle id, symbolic name, or kvm/rdma/gru") String bundle) {
+        long id = swapper.bundle(bundle).getBundleId();
+        return orSay(machine.oracle().violations().stream().filter(v -> v.bundleId() == id).map(Violation::toString)
+                .toList(), "no violations by " + bundle);
+    }
+
+    @Descriptor("the torture's adversary: its settings and strikes so far")
+    public String adversary() {
+        return control.adversary();
+    }
+
+    @Descriptor("set the torture's adversary (seed 1); 0 0 turns it off")
+    public String adversary(
+            @Descriptor("probability (0..1) of invalidating a page a device just faulted, before its driver installs it")
+            String faultRace,
+            @Descriptor("probability (0..1) of pausing an invalidation between its start and its pte changes")
+            String stall) {
+        return adversary(faultRace, stall, Scenario.SEED);
+    }
+
+    @Descriptor("set the torture's adversary; 0 0 turns it off")
+    public String adversary(
+            @Descriptor("probability (0..1) of invalidating a page a device just faulted, before its driver installs it")
+            String faultRace,
+            @Descriptor("probability (0..1) of pausing an invalidation between its start and its pte changes")
+            String stall,
+            @Descriptor("seed of the adversary's choices") long seed) {
+        return control.adversary(Adversary.probability("faultRace", faultRace), Adversary.probability("stall", stall),
+                seed);
     }
 
     @Descriptor("start or stop the demo workload with 2 threads over 4 processes (seed 1)")
