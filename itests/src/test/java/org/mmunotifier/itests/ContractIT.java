@@ -10,12 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.stream.Collectors;
 import javax.inject.Inject;
 import org.junit.Test;
@@ -75,27 +70,8 @@ public class ContractIT {
         System.getProperties().put(ContractActivator.CALLS, calls);
         int pid = machine.spawn();
         System.setProperty(ContractActivator.PID, Integer.toString(pid));
-        List<String> warnings = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
-                    warnings.add(r.getMessage());
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger root = Logger.getLogger("");
-        root.addHandler(capture);
         Map<String, Bundle> bundles = new TreeMap<>();
-        try (GogoShell shell = GogoShell.open(context)) {
+        try (GogoShell shell = GogoShell.open(context); LogCapture log = LogCapture.of("", false)) {
             bundles.put("seed", install("itests.contract.seed", "seed"));
             bundles.put("2.6.27", install("itests.contract.old", "2.6.27"));
             bundles.put("6.x", install("itests.contract.plain", null)); // no requirement: today's kernel
@@ -135,11 +111,11 @@ public class ContractIT {
                 assertTrue(mine, mine.contains(b.getSymbolicName() + " 1.0.0 [" + b.getBundleId() + "]"));
                 assertTrue(mine, mine.contains("USE_AFTER_FREE"));
             }
+            List<String> warnings = log.warnings();
             String plain = warnings.stream().filter(w -> w.contains("itests.contract.plain")).collect(Collectors.joining("\n"));
             assertTrue("a 6.x notifier filling in callbacks 6.x never calls is warned about: " + warnings,
                     plain.contains("implements invalidate_page and invalidate_range, which the 6.x contract never calls"));
         } finally {
-            root.removeHandler(capture);
             for (Bundle b : bundles.values()) {
                 b.uninstall();
             }

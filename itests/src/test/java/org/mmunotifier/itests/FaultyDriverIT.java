@@ -11,9 +11,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Predicate;
-import java.util.logging.Handler;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import javax.inject.Inject;
 import org.junit.After;
 import org.junit.Before;
@@ -140,8 +138,8 @@ public class FaultyDriverIT {
 
     @Test
     public void throwingInvalidateRangeStart() throws Throwable {
-        List<LogRecord> logged = captureLog(NOTIFIER_FAULTS_LOGGER);
-        try {
+        try (LogCapture log = LogCapture.of(NOTIFIER_FAULTS_LOGGER, true)) {
+            List<LogRecord> logged = log.records();
             Bundle driver = install(FaultyDriver.THROW);
             DriverFault fault = awaitFault(driver, "invalidate_range_start");
             assertTrue(fault.toString(), fault.message().contains("java.lang.IllegalStateException: faulty driver refuses"));
@@ -156,22 +154,18 @@ public class FaultyDriverIT {
             assertTrue("the log says that later faults are only counted", logged.stream().anyMatch(r ->
                     r.getMessage() != null && r.getMessage().startsWith("further faults of " + nameOf(driver))));
             stopAndCheck(driver, false);
-        } finally {
-            releaseLog(NOTIFIER_FAULTS_LOGGER);
         }
     }
 
     @Test
     public void stackOverflowInAgePage() throws Throwable {
-        captureLog(NOTIFIER_FAULTS_LOGGER); // each logged StackOverflowError is a thousand lines of stack
-        try {
+        // Quiet: each logged StackOverflowError is a thousand lines of stack.
+        try (LogCapture log = LogCapture.of(NOTIFIER_FAULTS_LOGGER, true)) {
             Bundle driver = install(FaultyDriver.OVERFLOW);
             DriverFault fault = awaitFault(driver, "age_page");
             assertTrue(fault.toString(), fault.message().startsWith("threw java.lang.StackOverflowError"));
             awaitProgress("while " + nameOf(driver) + " overflows its stack in age_page");
             stopAndCheck(driver, false);
-        } finally {
-            releaseLog(NOTIFIER_FAULTS_LOGGER);
         }
     }
 
@@ -394,36 +388,5 @@ public class FaultyDriverIT {
                 () -> machine.stats().framesInUse() == 0);
     }
 
-    private Handler handler;
-
-    /**
-     * Every record {@code logger} logs from now on, kept here instead of printed (the faulty drivers' faults would
-     * fill the build's output) until {@link #releaseLog}.
-     */
-    private List<LogRecord> captureLog(String logger) {
-        List<LogRecord> records = new CopyOnWriteArrayList<>();
-        handler = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                records.add(r);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger.getLogger(logger).addHandler(handler);
-        Logger.getLogger(logger).setUseParentHandlers(false);
-        return records;
-    }
-
-    private void releaseLog(String logger) {
-        Logger.getLogger(logger).removeHandler(handler);
-        Logger.getLogger(logger).setUseParentHandlers(true);
-    }
 
 }

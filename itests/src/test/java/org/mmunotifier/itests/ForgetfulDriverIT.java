@@ -5,12 +5,7 @@ import static org.junit.Assert.assertTrue;
 
 import java.io.InputStream;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import javax.inject.Inject;
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -67,25 +62,7 @@ public class ForgetfulDriverIT {
         System.getProperties().put(ForgetfulActivator.LATE, late);
         int pid = machine.spawn();
         System.setProperty(ForgetfulActivator.PID, Integer.toString(pid));
-        List<String> warnings = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
-                    warnings.add(new java.text.MessageFormat(r.getMessage()).format(r.getParameters()));
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger log = Logger.getLogger("org.mmunotifier.core.internal.osgi.BundleOwners");
-        log.addHandler(capture);
+        LogCapture log = LogCapture.of("org.mmunotifier.core.internal.osgi.BundleOwners", false);
         machine.startWorkload(3, 2, 3);
         try {
             Bundle driver;
@@ -112,6 +89,7 @@ public class ForgetfulDriverIT {
             assertEquals(1, cleanups.size());
             assertEquals(cleanups.toString(), 2, cleanups.get(0).leftBehind().size());
             assertTrue(cleanups.get(0).bundle(), cleanups.get(0).bundle().startsWith(bsn));
+            List<String> warnings = log.warnings();
             assertTrue("a warning naming the bundle: " + warnings,
                     warnings.stream().anyMatch(w -> w.contains(bsn) && w.contains("took them back")));
 
@@ -120,7 +98,7 @@ public class ForgetfulDriverIT {
             assertEquals(0, registry.callsIntoStoppedBundles());
             driver.uninstall();
         } finally {
-            log.removeHandler(capture);
+            log.close();
             machine.stopWorkload();
         }
         assertEquals("violations: " + machine.recentViolations(), 0, machine.stats().violations());
