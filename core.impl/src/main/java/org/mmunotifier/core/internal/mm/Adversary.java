@@ -58,6 +58,7 @@ public final class Adversary {
         this.faultRace = faultRace;
         this.stall = stall;
         this.seed = seed;
+        strikes.set(0);
         epoch++;
     }
 
@@ -90,14 +91,14 @@ public final class Adversary {
         double f = faultRace;
         double st = stall;
         return (f == 0 && st == 0 ? "off" : String.format("fault race %.2f, stall %.2f (up to %d µs), seed %d", f, st,
-                stallMicros, seed)) + "; " + strikes.get() + " strikes so far";
+                stallMicros, seed)) + "; " + strikes.get() + " strikes since set";
     }
 
     public boolean isOn() {
         return faultRace > 0 || stall > 0;
     }
 
-    /** Invalidations the adversary made or stalled so far. */
+    /** Invalidations the adversary made or stalled since it was last configured. */
     public long strikes() {
         return strikes.get();
     }

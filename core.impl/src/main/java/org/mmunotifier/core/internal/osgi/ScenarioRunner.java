@@ -217,7 +217,8 @@ public final class ScenarioRunner {
         } finally {
             control.stopWorkload(); // its processes exit
             if (s.adversary() > 0) {
-                adversary = control.adversary(0, 0, s.seed());
+                adversary = control.adversary(); // what it did in this run
+                control.adversary(0, 0, s.seed());
             }
         }
         double secs = (System.nanoTime() - t0) / 1e9;

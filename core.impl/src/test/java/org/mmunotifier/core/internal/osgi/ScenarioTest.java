@@ -100,7 +100,7 @@ class ScenarioTest {
         Violation v = new Violation("com.example.mirror 1.0.0 [42]", 42, "Mirror@1", "6.x", 3, 0x4000_1000L, 17,
                 "write", Violation.Rule.INSIDE_WINDOW, "it was told to stay away");
         ScenarioReport r = new ScenarioReport(s, 1.0, 10, stats(2, 0, 0), 0, 0, new long[0], 0, List.of(), List.of(), 0,
-                List.of(), 0, List.of(v, v), 2, "fault race 0.25, stall 0.25 (up to 200 µs), seed 9; 77 strikes so far");
+                List.of(), 0, List.of(v, v), 2, "fault race 0.25, stall 0.25 (up to 200 µs), seed 9; 77 strikes since set");
         assertFalse(r.passed());
         String text = r.render();
         assertTrue(text.contains("adversary                   fault race 0.25, stall 0.25"), text);

@@ -132,16 +132,6 @@ public final class Vm implements MmuNotifier {
     }
 
     @Override
-    public void invalidatePage(MmStruct m, long address) {
-        callbacks.incrementAndGet();
-        synchronized (mmuLock) {
-            counters.invalidated();
-            seq++;
-            zap(address, address + Addresses.PAGE_SIZE);
-        }
-    }
-
-    @Override
     public boolean agePage(MmStruct m, long address) {
         return age(address, address + Addresses.PAGE_SIZE, true);
     }
