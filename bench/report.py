@@ -156,6 +156,27 @@ def main(path):
         w(f"| {none:.0f} | {all_:.0f} | {100 * (all_ - none) / none:+.0f}% |")
     w("")
 
+    w("## 7. Coherence oracle: cost per device access (ns/op)")
+    w("")
+    w("A read or a write of a resident page through a `DeviceAccess`. Raw: the same access with no checks;"
+      " lenient: the rules before contracts; strict: the per-registration rules (the default). Quiet: the"
+      " registration was never told anything; busy: its tell log is full (64 closed entries for other pages).")
+    w("")
+    w("| state | raw | lenient | strict | lenient − raw | strict − raw | strict − lenient | strict / lenient"
+      " | B/op raw / lenient / strict |")
+    w("|---|---|---|---|---|---|---|---|---|")
+    for state in ("quiet", "busy"):
+        r = get(scores, "OracleBench", "access", state=state, oracle="raw")
+        le = get(scores, "OracleBench", "access", state=state, oracle="lenient")
+        st = get(scores, "OracleBench", "access", state=state, oracle="strict")
+        if None in (r, le, st):
+            continue
+        b = [alloc.get(("OracleBench", "access", (("oracle", o), ("state", state))), float("nan"))
+             for o in ("raw", "lenient", "strict")]
+        w(f"| {state} | {r:.2f} | {le:.2f} | {st:.2f} | {le - r:.2f} | {st - r:.2f} | {st - le:.2f} | {st / le:.2f}×"
+          f" | {b[0]:.2f} / {b[1]:.2f} / {b[2]:.2f} |")
+    w("")
+
     w("## Targets")
     w("")
     w("| target | measured | |")
