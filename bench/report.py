@@ -160,7 +160,7 @@ def main(path):
     w("")
     w("A read or a write of a resident page through a `DeviceAccess`. Raw: the same access with no checks;"
       " lenient: the rules before contracts; strict: the per-registration rules (the default). Quiet: the"
-      " registration was never told anything; busy: its tell log is full (64 closed entries for other pages).")
+      " mm was never invalidated; busy: 2048 pte-changing invalidations elsewhere (twice the history a mm keeps), the measured pte stamped by one before the lookup.")
     w("")
     w("| state | raw | lenient | strict | lenient − raw | strict − raw | strict − lenient | strict / lenient"
       " | B/op raw / lenient / strict |")
@@ -184,6 +184,11 @@ def main(path):
     for t, m, f in targets:
         w(f"| {t} | {m} | {ok(f)} |")
     w("")
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
+    if os.path.exists(notes):  # hand-written analysis, kept across runs
+        with open(notes) as n:
+            w(n.read().rstrip())
+            w("")
     print("\n".join(out))
 
 

@@ -14,6 +14,7 @@ import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.SegmentationFaultException;
 import org.mmunotifier.core.internal.notifier.InvalidationRange;
+import org.mmunotifier.core.internal.notifier.Told;
 
 /**
  * A process address space: VMAs, the page table, and the primary-MMU operations on them, each
@@ -34,6 +35,7 @@ public final class AddressSpace extends Mm {
     final PageTable pageTable = new PageTable();
     final Lock ptl = new ReentrantLock();
     final InflightRanges inflight;
+    final InvalidationHistory history = new InvalidationHistory();
     private final TreeMap<Long, Vma> vmas = new TreeMap<>(); // guarded by mmap_lock
     private long mmapBase = 0x10_0000_0000L; // guarded by mmap_lock: where mmap(0, …) searches from
 
@@ -208,8 +210,7 @@ public final class AddressSpace extends Mm {
      * @return false if a non-blockable start was refused: the ptes were left alone
      */
     boolean invalidate(InvalidationRange range, List<Frame> unmapped, PteChange change) {
-        InflightRanges.Entry window = inflight.add(range.start(), range.end());
-        range.tick(window.tick());
+        InflightRanges.Entry window = inflight.add(range);
         try {
             if (!notifiers().invalidateRangeStart(range)) {
                 return false;
@@ -219,7 +220,12 @@ public final class AddressSpace extends Mm {
                 boolean changed;
                 ptl.lock();
                 try {
-                    changed = change.apply();
+                    pageTable.stamping(window.tick());
+                    try {
+                        changed = change.apply();
+                    } finally {
+                        pageTable.stamping(0);
+                    }
                     if (changed) {
                         notifiers().flushSecondaryTlbs(range); // arch_invalidate_secondary_tlbs: ptl held
                     }
@@ -235,6 +241,11 @@ public final class AddressSpace extends Mm {
             }
             return true;
         } finally {
+            // Into the history before it leaves the in-flight list: the oracle finds it in one.
+            Told told = range.told();
+            if (told != null) {
+                history.add(new InvalidationHistory.Finished(range.start(), range.end(), window.tick(), told.heard()));
+            }
             inflight.remove(window);
         }
     }

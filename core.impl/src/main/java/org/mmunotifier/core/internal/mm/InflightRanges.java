@@ -3,6 +3,7 @@ package org.mmunotifier.core.internal.mm;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
+import org.mmunotifier.core.internal.notifier.InvalidationRange;
 
 /**
  * The invalidations the primary MMU has in progress on one mm, from before it changes a pte until
@@ -12,8 +13,8 @@ import java.util.concurrent.atomic.LongAdder;
  * which invalidations came after it. The coherence oracle reads both.
  */
 final class InflightRanges {
-    /** One invalidation in progress. */
-    record Entry(long start, long end, long tick) {
+    /** One invalidation in progress, and the range object that tells its notifiers (who heard of it). */
+    record Entry(long start, long end, long tick, InvalidationRange range) {
         boolean covers(long address) {
             return address >= start && address < end;
         }
@@ -28,11 +29,23 @@ final class InflightRanges {
         this.started = started;
     }
 
-    synchronized Entry add(long start, long end) {
+    /** Marks {@code range} in progress and gives it its tick. */
+    synchronized Entry add(InvalidationRange range) {
         started.increment();
-        Entry e = new Entry(start, end, ++sequence);
+        Entry e = new Entry(range.start(), range.end(), ++sequence, range);
+        range.tick(e.tick());
         ranges.add(e);
         return e;
+    }
+
+    /** The invalidation in progress with {@code tick}, or null. */
+    synchronized Entry byTick(long tick) {
+        for (Entry r : ranges) {
+            if (r.tick() == tick) {
+                return r;
+            }
+        }
+        return null;
     }
 
     synchronized void remove(Entry e) {

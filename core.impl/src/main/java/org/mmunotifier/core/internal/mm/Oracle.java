@@ -11,7 +11,7 @@ import org.mmunotifier.api.MmuIntervalSubscription;
 import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuRmapNotifier;
 import org.mmunotifier.core.internal.notifier.Identity;
-import org.mmunotifier.core.internal.notifier.TellLog;
+import org.mmunotifier.core.internal.notifier.Told;
 import org.mmunotifier.core.internal.util.RecentLog;
 
 /**
@@ -26,8 +26,10 @@ import org.mmunotifier.core.internal.util.RecentLog;
  * stay away from and whose end has not come (its range start or interval invalidate returned; a
  * TLB or page callback opens no window: it comes after the ptes changed, so a translation looked
  * up after it is the new one);
- * <li>{@code STALE_TRANSLATION} (strict): the translation was looked up before an invalidation of
- * the address that this registration has been told about (a missing retry check);
+ * <li>{@code STALE_TRANSLATION} (strict): the translation was looked up before the invalidation
+ * that last changed the pte, and this registration has been told about that invalidation (a
+ * missing retry check); each pte is stamped with the invalidation that changed it, and each mm
+ * keeps who heard of its last {@value InvalidationHistory#KEEP} invalidations;
  * <li>{@code UNMAPPED} / {@code WRITE_PROTECTED}: the primary no longer maps that frame there (or
  * not for writing, or not at all: PROT_NONE), and no invalidation that this registration has not
  * yet been told about is in progress over the address (leniently: no invalidation at all).
@@ -135,24 +137,28 @@ public final class Oracle implements CoherenceOracle {
 
     private Violation check(AddressSpace as, Identity who, Frame f, MappedFrame frame, boolean write, String op) {
         long a = frame.address();
-        TellLog told = who.tells();
-        if (told.isRetired()) {
+        if (who.isRetired()) {
             return violation(as, who, frame, op, Violation.Rule.AFTER_RELEASE,
                     "its registration was released or removed: the device must not touch the mm any more");
         }
         if (f.generation() != frame.generation()) {
             return violation(as, who, frame, op, Violation.Rule.USE_AFTER_FREE, "the frame was freed since it was"
                     + " looked up (generation " + frame.generation() + ", now " + f.generation() + ")"
-                    + whatItWasTold(who, a, frame.seq()));
+                    + whatItWasTold(as, who, a, frame.seq()));
         }
         boolean strict = this.strict;
         if (strict) {
-            TellLog.Told w = told.openWindow(a);
-            if (w != null) {
-                return violation(as, who, frame, op, Violation.Rule.INSIDE_WINDOW, "it was told to stay away: its " + w
-                        + " returned, and the end has not come");
+            for (InflightRanges.Entry e : as.inflight.covering(a)) {
+                Told t = e.range().told();
+                if (t != null && t.windowOpen(who)) {
+                    return violation(as, who, frame, op, Violation.Rule.INSIDE_WINDOW, "it was told to stay away: its "
+                            + new Heard(t.heardBy(who), e.start(), e.end(), e.tick()) + " returned, and the end has"
+                            + " not come");
+                }
             }
-            TellLog.Told stale = told.toldSince(a, frame.seq());
+            // The last invalidation that changed this pte, if it came after the lookup.
+            long stamp = as.pageTable.stampOf(a);
+            Heard stale = stamp > frame.seq() ? heard(as, who, stamp) : null;
             if (stale != null) {
                 return violation(as, who, frame, op, Violation.Rule.STALE_TRANSLATION, "the translation was looked up"
                         + " at sequence " + frame.seq() + ", before " + stale + " which it was told about (a missing"
@@ -169,19 +175,51 @@ public final class Oracle implements CoherenceOracle {
                 ? "a write through a pte the primary write-protected" : "an access through a pte the primary made"
                         + " PROT_NONE") + " (" + Pte.describe(pte) + ")")
                 : violation(as, who, frame, op, Violation.Rule.UNMAPPED, "the primary no longer maps this frame here"
-                        + " (pte: " + Pte.describe(pte) + ")" + whatItWasTold(who, a, frame.seq()));
+                        + " (pte: " + Pte.describe(pte) + ")" + whatItWasTold(as, who, a, frame.seq()));
+    }
+
+    /** What a registration heard of one invalidation: the callback, the range and the invalidation's tick. */
+    private record Heard(String callback, long start, long end, long tick) {
+        @Override
+        public String toString() {
+            return callback + " [0x" + Long.toHexString(start) + ", 0x" + Long.toHexString(end) + ") of invalidation #"
+                    + tick;
+        }
     }
 
     /**
-     * For a driver's author: the invalidation of {@code address} it heard about after its lookup
-     * at {@code seq}, or that it heard of none (its notifier may not fill in the callbacks its
-     * contract calls).
+     * What {@code who} heard of invalidation {@code tick} of {@code as}, or null: it heard nothing,
+     * or the invalidation is older than the history keeps. In flight first, then finished: a
+     * finished one enters the history before it leaves the in-flight list, so it is never in
+     * neither.
      */
-    private static String whatItWasTold(Identity who, long address, long seq) {
-        TellLog.Told t = who.tells().toldSince(address, seq);
-        return t != null ? "; it was told: its " + t + " returned before this access"
-                : "; it heard of no invalidation of this address since its lookup (does the notifier implement the"
-                        + " callbacks the " + who.contract().label() + " contract calls?)";
+    private static Heard heard(AddressSpace as, Identity who, long tick) {
+        InflightRanges.Entry e = as.inflight.byTick(tick);
+        if (e != null) {
+            Told t = e.range().told();
+            String callback = t == null ? null : t.heardBy(who);
+            return callback == null ? null : new Heard(callback, e.start(), e.end(), tick);
+        }
+        InvalidationHistory.Finished f = as.history.byTick(tick);
+        String callback = f == null ? null : f.heard().by(who);
+        return callback == null ? null : new Heard(callback, f.start(), f.end(), tick);
+    }
+
+    /**
+     * For a driver's author: the first invalidation of {@code address} it heard about after its
+     * lookup at {@code seq}, or that it heard of none (its notifier may not fill in the callbacks
+     * its contract calls). Runs only for a violation; looks as far back as the history keeps.
+     */
+    private static String whatItWasTold(AddressSpace as, Identity who, long address, long seq) {
+        long last = as.inflight.sequence();
+        for (long tick = Math.max(seq + 1, last - InvalidationHistory.KEEP + 1); tick <= last; tick++) {
+            Heard h = heard(as, who, tick);
+            if (h != null && address >= h.start() && address < h.end()) {
+                return "; it was told: its " + h + " returned before this access";
+            }
+        }
+        return "; it heard of no invalidation of this address since its lookup (does the notifier implement the"
+                + " callbacks the " + who.contract().label() + " contract calls?)";
     }
 
     /**
@@ -194,7 +232,8 @@ public final class Oracle implements CoherenceOracle {
             return as.inflight.covers(address);
         }
         for (InflightRanges.Entry e : as.inflight.covering(address)) {
-            if (!who.tells().toldAbout(address, e.tick())) {
+            Told t = e.range().told();
+            if (t == null || t.heardBy(who) == null) {
                 return true;
             }
         }

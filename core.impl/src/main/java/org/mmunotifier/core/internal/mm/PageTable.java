@@ -68,12 +68,13 @@ final class PageTable {
     }
 
     /**
-     * A pte table: the bitmap and the 512 ptes in one array (bitmap first), so a sparse walk
-     * touches one array per table rather than three objects.
+     * A pte table: the bitmap, the 512 ptes and their stamps in one array (bitmap first), so a
+     * sparse walk touches one array per table rather than several objects.
      */
     private static final class Leaf extends Table {
         private static final int BITMAP = ENTRIES / 64;
-        final long[] words = new long[BITMAP + ENTRIES];
+        private static final int STAMPS = BITMAP + ENTRIES;
+        final long[] words = new long[BITMAP + 2 * ENTRIES];
 
         @Override
         long word(int w) {
@@ -92,12 +93,23 @@ final class PageTable {
         void setPte(int i, long pte) {
             WORDS.setRelease(words, BITMAP + i, pte);
         }
+
+        long stamp(int i) {
+            return (long) WORDS.getAcquire(words, STAMPS + i);
+        }
+
+        /** Stamped before the pte it dates is stored: a reader that sees the new pte sees its stamp. */
+        void setStamp(int i, long tick) {
+            WORDS.setRelease(words, STAMPS + i, tick);
+        }
     }
 
     private static final java.lang.invoke.VarHandle SLOTS = java.lang.invoke.MethodHandles.arrayElementVarHandle(Object[].class);
     private static final java.lang.invoke.VarHandle WORDS = java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
 
     private final Dir pgd = new Dir();
+    /** The tick of the invalidation changing ptes now, or 0 (guarded by the page-table lock). */
+    private long stamping;
     private long presentPtes; // guarded by the page-table lock
     private long tables = 1; // guarded by the page-table lock
 
@@ -107,14 +119,35 @@ final class PageTable {
 
     /** Lock-free lookup: the pte mapping {@code address}, or 0. */
     long get(long address) {
+        Leaf leaf = leafOf(address);
+        return leaf == null ? 0 : leaf.pte(index(address, LEVELS - 1));
+    }
+
+    /** Lock-free: the pte table holding {@code address}, or null if none was ever made. */
+    private Leaf leafOf(long address) {
         Table t = pgd;
         for (int level = 0; level < LEVELS - 1; level++) {
             t = ((Dir) t).slot(index(address, level));
             if (t == null) {
-                return 0;
+                return null;
             }
         }
-        return ((Leaf) t).pte(index(address, LEVELS - 1));
+        return (Leaf) t;
+    }
+
+    /**
+     * From now until {@code stamping(0)}, every pte stored or changed is stamped with
+     * {@code tick}, the invalidation changing it (page-table lock held): the oracle dates a
+     * translation against the last invalidation that changed its pte.
+     */
+    void stamping(long tick) {
+        stamping = tick;
+    }
+
+    /** Lock-free: the tick of the last invalidation that changed the pte of {@code address}, or 0. */
+    long stampOf(long address) {
+        Leaf leaf = leafOf(address);
+        return leaf == null ? 0 : leaf.stamp(index(address, LEVELS - 1));
     }
 
     /** Installs {@code pte} at {@code address} (page-table lock held); returns the old pte. */
@@ -138,6 +171,9 @@ final class PageTable {
         Leaf leaf = (Leaf) t;
         int i = index(address, LEVELS - 1);
         long old = leaf.pte(i);
+        if (stamping != 0 && old != pte) {
+            leaf.setStamp(i, stamping);
+        }
         leaf.setPte(i, pte);
         if (old == 0) {
             leaf.mark(i, true);
@@ -179,6 +215,9 @@ final class PageTable {
                 long now = visitor.visit(address, pte);
                 visited++;
                 if (now != pte) {
+                    if (stamping != 0) {
+                        leaf.setStamp(i, stamping);
+                    }
                     // Release, not volatile: writers hold the page-table lock, and a lock-free
                     // reader needs only to see the old pte or the new one.
                     leaf.setPte(i, now);

@@ -17,8 +17,8 @@ public final class Identity {
     final String notifier;
     /** Which kernel's calls it gets. */
     final MmuNotifierContract contract;
-    /** What it has been told, for the strict oracle. */
-    final TellLog tells = new TellLog();
+    /** Released, unregistered, put or taken back: its device must not touch the mm any more. */
+    private volatile boolean retired;
     private final AtomicLong faults = new AtomicLong();
 
     Identity(long id, Owner owner, Object notifier, MmuNotifierContract contract) {
@@ -28,8 +28,18 @@ public final class Identity {
         this.contract = contract;
     }
 
-    public TellLog tells() {
-        return tells;
+    /** The registration is gone (released, unregistered, put or removed). */
+    void retire() {
+        retired = true;
+    }
+
+    public boolean isRetired() {
+        return retired;
+    }
+
+    /** Its number, unique in the machine. */
+    public long id() {
+        return id;
     }
 
     public MmuNotifierContract contract() {

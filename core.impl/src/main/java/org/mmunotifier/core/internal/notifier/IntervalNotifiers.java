@@ -163,7 +163,7 @@ final class IntervalNotifiers {
             awaitSeqChange(waitFor, "remove of " + sub);
         }
         sub.identity.owner.disown(sub);
-        sub.identity.tells.retire();
+        sub.identity.retire();
         core.removed(sub);
         lifetime.mmdrop();
     }
@@ -264,9 +264,9 @@ final class IntervalNotifiers {
             faults.threw(sub.identity, CallKind.INTERVAL_INVALIDATE, mm.id(), t);
             return true;
         } finally {
-            if ((ok || range.isBlockable()) && range.tick() != 0) {
-                sub.identity.tells.told(range.start(), range.end(), range.tick(), CallKind.INTERVAL_INVALIDATE);
-                range.toldInterval(sub.identity);
+            Told told = range.told();
+            if (told != null && (ok || range.isBlockable())) {
+                told.heardInterval(sub.identity);
             }
         }
         if (!ok && range.isBlockable()) {

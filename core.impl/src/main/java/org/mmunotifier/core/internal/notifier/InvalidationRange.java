@@ -33,8 +33,8 @@ public final class InvalidationRange implements MmuNotifierRange {
     ReaderSlot section;
     /** Indexes into {@link #snapshot} whose start failed, or that get no start; null until one does. */
     private BitSet failed;
-    /** Interval subscriptions whose invalidate ran in this invalidation (their windows close at its end). */
-    java.util.List<Identity> toldIntervals;
+    /** Who has been told of it, for the oracle; only for the primary's own operations (a tick). */
+    private volatile Told told;
 
     public InvalidationRange(MmStruct mm, long start, long end, MmuNotifierEvent event) {
         set(mm, start, end, event, true, null);
@@ -61,7 +61,7 @@ public final class InvalidationRange implements MmuNotifierRange {
         this.itree = null;
         this.section = null;
         this.failed = null;
-        this.toldIntervals = null;
+        this.told = null;
         return this;
     }
 
@@ -104,11 +104,16 @@ public final class InvalidationRange implements MmuNotifierRange {
         return tick;
     }
 
-    void toldInterval(Identity who) {
-        if (toldIntervals == null) {
-            toldIntervals = new java.util.ArrayList<>(2);
-        }
-        toldIntervals.add(who);
+    /** Who has been told of this invalidation so far; null if nobody was subscribed at its start. */
+    public Told told() {
+        return told;
+    }
+
+    /** Starts the record of who is told, over {@code subs}; an operation of the primary's only (a tick). */
+    Told tell(Subscription[] subs) {
+        Told t = tick == 0 ? null : new Told(subs);
+        told = t;
+        return t;
     }
 
     /** Makes the range non-blockable ({@code mmu_notifier_invalidate_range_start_nonblock}). */

@@ -474,7 +474,7 @@ public final class MmNotifierSubscriptions {
             faults.threw(s.identity, CallKind.RELEASE, mm.id(), t);
         } finally {
             r.endDispatch(outer);
-            s.identity.tells.retire(); // released: its device must not touch the mm any more
+            s.identity.retire(); // released: its device must not touch the mm any more
         }
     }
 
@@ -522,6 +522,7 @@ public final class MmNotifierSubscriptions {
         }
         long outer = r.beginDispatch(CallKind.INVALIDATE_RANGE_START.pack(range.event()), range.start(), range.end());
         boolean open = false; // the section stays open for the other steps
+        Told told = range.tell(h.list);
         try {
             if (h.itree != null) {
                 if (!h.itree.invalidateStart(range, r, outer)) {
@@ -533,7 +534,7 @@ public final class MmNotifierSubscriptions {
             range.snapshot = subs;
             boolean refused = false;
             for (int i = 0; i < subs.length; i++) {
-                refused |= !callStart(subs[i], i, range, r, outer);
+                refused |= !callStart(subs[i], i, range, told, r, outer);
             }
             if (refused) {
                 // Those that accepted expect their end (Linux c2655835fd8c); give it now.
@@ -564,7 +565,8 @@ public final class MmNotifierSubscriptions {
     }
 
     /** @return false only for a legitimate refusal of a non-blockable range */
-    private boolean callStart(Subscription s, int index, InvalidationRange range, ReaderSlot r, long outer) {
+    private boolean callStart(Subscription s, int index, InvalidationRange range, Told told, ReaderSlot r,
+            long outer) {
         if (!getsRange(s, range) || s.isDead() || !s.owner.admits()) {
             range.markFailed(index); // not called, so no end either
             return true;
@@ -578,8 +580,8 @@ public final class MmNotifierSubscriptions {
             range.markFailed(index); // it may have done half its work; an end would unbalance it
             return true;
         } finally {
-            if ((ok || range.isBlockable()) && s.implemented.start()) {
-                s.identity.tells.told(range.start(), range.end(), range.tick(), CallKind.INVALIDATE_RANGE_START);
+            if (told != null && (ok || range.isBlockable()) && s.implemented.start()) {
+                told.heard(index, CallKind.INVALIDATE_RANGE_START);
             }
         }
         if (ok) {
@@ -605,8 +607,11 @@ public final class MmNotifierSubscriptions {
         ReaderSlot r = range.section;
         long outer = r.beginDispatch(CallKind.ARCH_INVALIDATE_SECONDARY_TLBS.pack(range.event()), range.start(),
                 range.end());
+        Subscription[] subs = range.snapshot;
+        Told told = range.told();
         try {
-            for (Subscription s : range.snapshot) {
+            for (int i = 0; i < subs.length; i++) {
+                Subscription s = subs[i];
                 if (s.identity.contract != MmuNotifierContract.V6 || s.isDead() || !s.owner.admits()) {
                     continue;
                 }
@@ -616,9 +621,8 @@ public final class MmNotifierSubscriptions {
                 } catch (Throwable t) {
                     faults.threw(s.identity, CallKind.ARCH_INVALIDATE_SECONDARY_TLBS, mm.id(), t);
                 } finally {
-                    if (s.implemented.tlb()) {
-                        s.identity.tells.told(range.start(), range.end(), range.tick(),
-                                CallKind.ARCH_INVALIDATE_SECONDARY_TLBS);
+                    if (told != null && s.implemented.tlb()) {
+                        told.heard(i, CallKind.ARCH_INVALIDATE_SECONDARY_TLBS);
                     }
                 }
             }
@@ -643,8 +647,11 @@ public final class MmNotifierSubscriptions {
         boolean page = range.isPageOperation();
         CallKind kind = page ? CallKind.INVALIDATE_PAGE : CallKind.INVALIDATE_RANGE;
         long outer = r.beginDispatch(kind.pack(range.event()), range.start(), range.end());
+        Subscription[] subs = range.snapshot;
+        Told told = range.told();
         try {
-            for (Subscription s : range.snapshot) {
+            for (int i = 0; i < subs.length; i++) {
+                Subscription s = subs[i];
                 MmuNotifierContract c = s.identity.contract;
                 if (c == MmuNotifierContract.V6 || (c == MmuNotifierContract.V2_6_27 && !page) || s.isDead()
                         || !s.owner.admits()) {
@@ -663,8 +670,8 @@ public final class MmNotifierSubscriptions {
                 } catch (Throwable t) {
                     faults.threw(s.identity, kind, mm.id(), t);
                 } finally {
-                    if (page ? s.implemented.page() : s.implemented.range()) {
-                        s.identity.tells.told(range.start(), range.end(), range.tick(), kind);
+                    if (told != null && (page ? s.implemented.page() : s.implemented.range())) {
+                        told.heard(i, kind);
                     }
                 }
             }
@@ -715,15 +722,9 @@ public final class MmNotifierSubscriptions {
 
     /** The invalidation is over for every registration it told: their windows close. */
     private static void closeWindows(InvalidationRange range) {
-        if (range.snapshot != null) {
-            for (Subscription s : range.snapshot) {
-                s.identity.tells.ended(range.tick());
-            }
-        }
-        if (range.toldIntervals != null) {
-            for (Identity who : range.toldIntervals) {
-                who.tells.ended(range.tick());
-            }
+        Told told = range.told();
+        if (told != null) {
+            told.over();
         }
     }
 

@@ -127,7 +127,7 @@ final class RmapNotifiers {
                 System.arraycopy(l, i + 1, next, i, l.length - i - 1);
                 list = next.length == 0 ? NONE : next;
                 e.removed = true;
-                e.identity.tells.retire();
+                e.identity.retire();
                 return true;
             }
         }

@@ -94,7 +94,7 @@ final class Subscription implements Lease {
     /** Dead without release (put, forced removal). False if a release is under way or done. */
     boolean tryKill() {
         if (STATE.compareAndSet(this, ACTIVE, DEAD)) {
-            identity.tells.retire();
+            identity.retire();
             wake();
             return true;
         }
@@ -116,7 +116,7 @@ final class Subscription implements Lease {
     /** No new callback begins once this is set. */
     void markDead() {
         state = DEAD;
-        identity.tells.retire();
+        identity.retire();
         wake();
     }
 

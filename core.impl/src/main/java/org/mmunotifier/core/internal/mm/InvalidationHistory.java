@@ -1,0 +1,34 @@
+package org.mmunotifier.core.internal.mm;
+
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.mmunotifier.core.internal.notifier.Told;
+
+/**
+ * The recent finished invalidations of one mm, by tick, with who heard of each: what the oracle
+ * needs to call a translation stale once the invalidation that made it so is over. A ring: the
+ * {@value #KEEP} most recent invalidations of the mm are kept; about an older one the oracle
+ * cannot say (a translation kept across it is still caught by the other rules once its page is
+ * unmapped, freed or write-protected). Holds no reference to a driver's object.
+ */
+final class InvalidationHistory {
+    static final int KEEP = 1024;
+
+    /** One finished invalidation. */
+    record Finished(long start, long end, long tick, Told.Heard heard) {
+        boolean covers(long address) {
+            return address >= start && address < end;
+        }
+    }
+
+    private final AtomicReferenceArray<Finished> ring = new AtomicReferenceArray<>(KEEP);
+
+    void add(Finished f) {
+        ring.set((int) (f.tick() & (KEEP - 1)), f);
+    }
+
+    /** Invalidation {@code tick}, if it is still kept. */
+    Finished byTick(long tick) {
+        Finished f = ring.get((int) (tick & (KEEP - 1)));
+        return f != null && f.tick() == tick ? f : null;
+    }
+}
