@@ -110,6 +110,13 @@ public class ContractIT {
                 String mine = String.valueOf(shell.execute("mmu:violations " + b.getBundleId()));
                 assertTrue(mine, mine.contains(b.getSymbolicName() + " 1.0.0 [" + b.getBundleId() + "]"));
                 assertTrue(mine, mine.contains("USE_AFTER_FREE"));
+                // Its whole report: the access made from the bundle's own class, the unmap it was told of.
+                String number = mine.substring(mine.indexOf('#') + 1, mine.indexOf(' ', mine.indexOf('#')));
+                String report = String.valueOf(shell.execute("mmu:violation " + number));
+                assertTrue(report, report.startsWith("violation #" + number + ": USE_AFTER_FREE by "
+                        + b.getSymbolicName()));
+                assertTrue(report, report.contains("at " + ContractActivator.class.getName()));
+                assertTrue(report, report.contains(" UNMAP [0x"));
             }
             List<String> warnings = log.warnings();
             String plain = warnings.stream().filter(w -> w.contains("itests.contract.plain")).collect(Collectors.joining("\n"));

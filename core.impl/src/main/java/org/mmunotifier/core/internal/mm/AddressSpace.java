@@ -36,6 +36,7 @@ public final class AddressSpace extends Mm {
     final Lock ptl = new ReentrantLock();
     final InflightRanges inflight;
     final InvalidationHistory history = new InvalidationHistory();
+    final DeviceFaults deviceFaults = new DeviceFaults();
     private final TreeMap<Long, Vma> vmas = new TreeMap<>(); // guarded by mmap_lock
     private long mmapBase = 0x10_0000_0000L; // guarded by mmap_lock: where mmap(0, …) searches from
 
@@ -244,7 +245,8 @@ public final class AddressSpace extends Mm {
             // Into the history before it leaves the in-flight list: the oracle finds it in one.
             Told told = range.told();
             if (told != null) {
-                history.add(new InvalidationHistory.Finished(range.start(), range.end(), window.tick(), told.heard()));
+                history.add(new InvalidationHistory.Finished(range.start(), range.end(), window.tick(), range.event(),
+                        told.heard()));
             }
             inflight.remove(window);
         }
@@ -458,6 +460,9 @@ public final class AddressSpace extends Mm {
             for (int i = 0; i < frames.length; i++) {
                 frames[i] = faultIn(start + ((long) i << Addresses.PAGE_SHIFT), write);
             }
+            // For a violation report: who made this snapshot, from where. The lowest sequence of
+            // the range, so every page's snapshot is at or after it.
+            deviceFaults.record(start, end, frames.length == 0 ? 0 : frames[0].seq(), write);
             out[0] = frames;
             return 0;
         });

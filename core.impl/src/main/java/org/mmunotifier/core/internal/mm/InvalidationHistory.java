@@ -1,6 +1,7 @@
 package org.mmunotifier.core.internal.mm;
 
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.core.internal.notifier.Told;
 
 /**
@@ -14,7 +15,7 @@ final class InvalidationHistory {
     static final int KEEP = 1024;
 
     /** One finished invalidation. */
-    record Finished(long start, long end, long tick, Told.Heard heard) {
+    record Finished(long start, long end, long tick, MmuNotifierEvent event, Told.Heard heard) {
         boolean covers(long address) {
             return address >= start && address < end;
         }

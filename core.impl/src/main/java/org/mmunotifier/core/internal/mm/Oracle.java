@@ -1,13 +1,16 @@
 package org.mmunotifier.core.internal.mm;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongUnaryOperator;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceAccess;
 import org.mmunotifier.api.MappedFrame;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuIntervalSubscription;
+import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuRmapNotifier;
 import org.mmunotifier.core.internal.notifier.Identity;
@@ -40,10 +43,16 @@ import org.mmunotifier.core.internal.util.RecentLog;
  */
 public final class Oracle implements CoherenceOracle {
     private static final int KEEP = 1_000;
+    /** Frames of the access's stack a report keeps. */
+    private static final int STACK_DEPTH = 16;
+    /** Invalidations of the address a report lists. */
+    private static final int HISTORY_LINES = 16;
 
     private final Machine machine;
     private final PhysicalMemory memory;
     private final RecentLog<Violation> violations = new RecentLog<>(KEEP);
+    private final AtomicLong numbers = new AtomicLong();
+    private volatile Violation first;
     private volatile boolean strict = true;
 
     Oracle(Machine machine, PhysicalMemory memory) {
@@ -128,6 +137,9 @@ public final class Oracle implements CoherenceOracle {
             Frame f = memory.frame(frame.pfn());
             Violation v = check(mm, who, f, frame, write, op);
             if (v != null) {
+                if (first == null) {
+                    first = v; // racy but benign: one of the first few
+                }
                 violations.add(v);
             }
             // The access happens either way: a stale read sees poison, a stale write corrupts.
@@ -187,22 +199,33 @@ public final class Oracle implements CoherenceOracle {
         }
     }
 
+    /** One invalidation of an mm, in flight or finished, and by which callback a registration heard of it (or null). */
+    private record Invalidation(long start, long end, long tick, MmuNotifierEvent event, boolean inFlight,
+            String heardBy) {
+        boolean covers(long address) {
+            return address >= start && address < end;
+        }
+    }
+
     /**
-     * What {@code who} heard of invalidation {@code tick} of {@code as}, or null: it heard nothing,
-     * or the invalidation is older than the history keeps. In flight first, then finished: a
-     * finished one enters the history before it leaves the in-flight list, so it is never in
-     * neither.
+     * Invalidation {@code tick} of {@code as} as {@code who} knows it, or null if it is older than
+     * the history keeps. In flight first, then finished: a finished one enters the history before
+     * it leaves the in-flight list, so it is never in neither.
      */
-    private static Heard heard(AddressSpace as, Identity who, long tick) {
+    private static Invalidation invalidation(AddressSpace as, Identity who, long tick) {
         InflightRanges.Entry e = as.inflight.byTick(tick);
         if (e != null) {
             Told t = e.range().told();
-            String callback = t == null ? null : t.heardBy(who);
-            return callback == null ? null : new Heard(callback, e.start(), e.end(), tick);
+            return new Invalidation(e.start(), e.end(), tick, e.range().event(), true, t == null ? null : t.heardBy(who));
         }
         InvalidationHistory.Finished f = as.history.byTick(tick);
-        String callback = f == null ? null : f.heard().by(who);
-        return callback == null ? null : new Heard(callback, f.start(), f.end(), tick);
+        return f == null ? null : new Invalidation(f.start(), f.end(), tick, f.event(), false, f.heard().by(who));
+    }
+
+    /** What {@code who} heard of invalidation {@code tick}, or null: it heard nothing, or the invalidation is forgotten. */
+    private static Heard heard(AddressSpace as, Identity who, long tick) {
+        Invalidation i = invalidation(as, who, tick);
+        return i == null || i.heardBy() == null ? null : new Heard(i.heardBy(), i.start(), i.end(), tick);
     }
 
     /**
@@ -240,10 +263,58 @@ public final class Oracle implements CoherenceOracle {
         return false;
     }
 
-    private static Violation violation(AddressSpace as, Identity who, MappedFrame frame, String op, Violation.Rule rule,
+    private Violation violation(AddressSpace as, Identity who, MappedFrame frame, String op, Violation.Rule rule,
             String reason) {
-        return new Violation(who.owner().name(), who.owner().bundleId(), who.notifier(), who.contract().label(),
-                as.id(), frame.address(), frame.pfn(), op, rule, reason);
+        return new Violation(numbers.incrementAndGet(), who.owner().name(), who.owner().bundleId(), who.notifier(), who.contract().label(),
+                as.id(), frame.address(), frame.pfn(), op, rule, reason, Thread.currentThread().getName(),
+                System.currentTimeMillis(), DeviceFaults.callerStack(STACK_DEPTH), history(as, who, frame));
+    }
+
+    /**
+     * The page's story for a report, oldest first: the device fault that made the translation,
+     * every invalidation of the address since its lookup (at most {@value #HISTORY_LINES}) and
+     * what {@code who} heard of each, and what became of the frame.
+     */
+    private List<String> history(AddressSpace as, Identity who, MappedFrame frame) {
+        long a = frame.address();
+        List<String> h = new ArrayList<>();
+        DeviceFaults.Fault fault = as.deviceFaults.establishing(a, frame.seq());
+        if (fault == null) {
+            h.add("translation looked up at sequence " + frame.seq() + " (its device fault is no longer remembered)");
+        } else {
+            StringBuilder b = new StringBuilder("translation made by a device fault of [0x"
+                    + Long.toHexString(fault.start()) + ", 0x" + Long.toHexString(fault.end()) + ") for "
+                    + (fault.write() ? "writing" : "reading") + " at sequence " + frame.seq() + ", by thread \""
+                    + fault.thread() + "\":\n");
+            Violation.appendStack(b, fault.stack());
+            h.add(b.toString().stripTrailing());
+        }
+        long last = as.inflight.sequence();
+        int shown = 0;
+        for (long tick = Math.max(frame.seq() + 1, last - InvalidationHistory.KEEP + 1); tick <= last; tick++) {
+            Invalidation i = invalidation(as, who, tick);
+            if (i != null && i.covers(a)) {
+                if (++shown > HISTORY_LINES) {
+                    h.add("… and more invalidations of it");
+                    break;
+                }
+                h.add("invalidation #" + tick + " " + i.event() + " [0x" + Long.toHexString(i.start()) + ", 0x"
+                        + Long.toHexString(i.end()) + ")" + (i.inFlight() ? " (in progress)" : "") + ": "
+                        + (i.heardBy() != null ? "this registration heard of it by " + i.heardBy()
+                                : "this registration was not told (yet)")
+                        + (tick == as.pageTable.stampOf(a) ? "; it changed the pte" : ""));
+            }
+        }
+        if (shown == 0) {
+            h.add("no invalidation of this address since the lookup");
+        }
+        Frame f = memory.frame(frame.pfn());
+        h.add(f.generation() != frame.generation()
+                ? "frame pfn " + frame.pfn() + " freed since (generation " + frame.generation() + " then, "
+                        + f.generation() + " now)"
+                : "frame pfn " + frame.pfn() + " still allocated (generation " + f.generation() + "); the pte now: "
+                        + as.describePte(a));
+        return h;
     }
 
     @Override
@@ -254,5 +325,25 @@ public final class Oracle implements CoherenceOracle {
     /** The most recent violations, oldest first. */
     public List<Violation> violations() {
         return violations.recent();
+    }
+
+    /** The first violation the oracle saw (kept however many came after), or null. */
+    public Violation first() {
+        return first;
+    }
+
+    /**
+     * Violation {@code number}'s whole report.
+     *
+     * @throws IllegalArgumentException if there is no such violation among the recent ones
+     */
+    public String report(long number) {
+        Violation f = first;
+        if (f != null && f.number() == number) {
+            return f.report();
+        }
+        return violations.recent().stream().filter(v -> v.number() == number).findFirst().map(Violation::report)
+                .orElseThrow(() -> new IllegalArgumentException("no violation #" + number + " among the "
+                        + "recent ones (mmu:violations lists them)"));
     }
 }

@@ -56,7 +56,7 @@ record ScenarioReport(Scenario scenario, double seconds, long operations, Machin
                         + ", first " + vs.get(0).rule() + " " + vs.get(0).op() + " at 0x" + Long.toHexString(vs.get(0).address())
                         + " of mm " + vs.get(0).mmId() + " by " + vs.get(0).notifier() + ": " + vs.get(0).reason()));
         if (!violations.isEmpty()) {
-            detail(b, "… all of them: mmu:violations");
+            detail(b, "… all of them: mmu:violations; each one's report: mmu:violation <number>");
         }
         row(b, "calls into stopped bundles", String.valueOf(end.callsIntoStoppedBundles()));
         row(b, "driver faults", String.valueOf(faultCount));
@@ -74,6 +74,9 @@ record ScenarioReport(Scenario scenario, double seconds, long operations, Machin
         }
         row(b, "frames in use at the end", end.framesInUse() + " of " + end.frames());
         row(b, "consistency", consistency.isEmpty() ? "ok" : consistency.size() + " problems: " + consistency.get(0));
+        if (!violations.isEmpty()) {
+            b.append("\n\nThe first violation's report:\n\n").append(violations.get(0).report().stripTrailing());
+        }
         return b.toString();
     }
 

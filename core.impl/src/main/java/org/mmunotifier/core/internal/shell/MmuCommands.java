@@ -43,7 +43,7 @@ import org.osgi.service.component.annotations.Reference;
         "osgi.command.function=kill", "osgi.command.function=map", "osgi.command.function=unmap",
         "osgi.command.function=protect", "osgi.command.function=touch", "osgi.command.function=reclaim",
         "osgi.command.function=migrate", "osgi.command.function=notifiers", "osgi.command.function=bundles",
-        "osgi.command.function=cleanups", "osgi.command.function=stats", "osgi.command.function=violations",
+        "osgi.command.function=cleanups", "osgi.command.function=stats", "osgi.command.function=violations", "osgi.command.function=violation",
         "osgi.command.function=faults", "osgi.command.function=stalls", "osgi.command.function=stall",
         "osgi.command.function=demo", "osgi.command.function=swap", "osgi.command.function=adversary"})
 public final class MmuCommands {
@@ -245,16 +245,27 @@ public final class MmuCommands {
         return control.stats();
     }
 
-    @Descriptor("the most recent coherence violations, oldest first: bundle, notifier, contract, access, rule, why")
+    @Descriptor("the most recent coherence violations, oldest first: number, bundle, notifier, contract, access,"
+            + " rule, why")
     public Object violations() {
-        return orSay(control.recentViolations(), "no violations");
+        return orSay(numbered(machine.oracle().violations()), "no violations");
     }
 
     @Descriptor("the most recent coherence violations of one bundle's registrations, oldest first")
     public Object violations(@Descriptor("bundle id, symbolic name, or kvm/rdma/gru") String bundle) {
         long id = swapper.bundle(bundle).getBundleId();
-        return orSay(machine.oracle().violations().stream().filter(v -> v.bundleId() == id).map(Violation::toString)
-                .toList(), "no violations by " + bundle);
+        return orSay(numbered(machine.oracle().violations().stream().filter(v -> v.bundleId() == id).toList()),
+                "no violations by " + bundle);
+    }
+
+    @Descriptor("one violation's whole report: the access's stack, the fault that made the translation, the"
+            + " invalidations of the page since, the frame's fate")
+    public String violation(@Descriptor("the violation's number (from mmu:violations)") long number) {
+        return machine.oracle().report(number);
+    }
+
+    private static List<String> numbered(List<Violation> violations) {
+        return violations.stream().map(v -> "#" + v.number() + " " + v).toList();
     }
 
     @Descriptor("the torture's adversary: its settings and strikes so far")

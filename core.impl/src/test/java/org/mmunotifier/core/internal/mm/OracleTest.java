@@ -191,6 +191,38 @@ class OracleTest {
         assertEquals(1, oracle.violationCount());
     }
 
+    private MappedFrame faultForTheDevice() {
+        return mm.faultRange(A, A + P, true)[0];
+    }
+
+    private static void readForTheDevice(DeviceAccess dev, MappedFrame f) {
+        dev.read(f);
+    }
+
+    /** KASAN-style: where the access was made, where the translation came from, what happened to the page since. */
+    @Test
+    void aReportShowsTheAccessTheFaultThatMadeTheTranslationAndTheInvalidationsSince() {
+        mm.mmap(A, P, RW, false);
+        DeviceAccess dev = registered(device);
+        MappedFrame f = faultForTheDevice();
+        mm.munmap(A, P);
+
+        readForTheDevice(dev, f);
+
+        String r = oracle.violations().get(0).report();
+        assertTrue(r.startsWith("violation #1: USE_AFTER_FREE by (no bundle)\nread at 0x200000 of mm " + mm.id()), r);
+        assertTrue(r.contains("The access:\n    at " + OracleTest.class.getName() + ".readForTheDevice(OracleTest.java:"), r);
+        assertTrue(r.contains("translation made by a device fault of [0x200000, 0x201000) for writing at sequence "
+                + f.seq() + ", by thread \"" + Thread.currentThread().getName() + "\":\n      at "
+                + OracleTest.class.getName() + ".faultForTheDevice(OracleTest.java:"), r);
+        assertTrue(r.contains(" UNMAP [0x200000, 0x201000): this registration heard of it by invalidate_range_start"),
+                r);
+        assertTrue(r.contains("frame pfn " + f.pfn() + " freed since (generation " + f.generation() + " then"), r);
+        assertEquals(r, oracle.report(1));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> oracle.report(2));
+        assertEquals("no violation #2 among the recent ones (mmu:violations lists them)", e.getMessage());
+    }
+
     @Test
     void protNoneRevokesReadsForTheCpuAndForDevices() {
         mm.mmap(A, P, RW, false);

@@ -2,7 +2,7 @@ package org.mmunotifier.drivers.gru.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.mmunotifier.core.internal.testing.Refusals.refused;
+import static org.mmunotifier.testkit.Refusals.refused;
 
 import java.util.List;
 import java.util.function.Supplier;
@@ -16,7 +16,7 @@ import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Workload;
 import org.mmunotifier.core.internal.testing.DriverView;
-import org.mmunotifier.core.internal.testing.ShellChecks;
+import org.mmunotifier.testkit.ShellChecks;
 
 /** The gru shell scope against the real memory manager. */
 class GruCommandsTest {

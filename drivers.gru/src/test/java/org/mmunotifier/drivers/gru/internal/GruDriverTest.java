@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.mmunotifier.core.internal.testing.Waits.await;
+import static org.mmunotifier.testkit.Waits.await;
 
 import java.time.Duration;
 import java.util.List;
@@ -27,10 +27,10 @@ import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Vma;
 import org.mmunotifier.core.internal.mm.Workload;
-import org.mmunotifier.core.internal.testing.ContextsPerProcess;
-import org.mmunotifier.core.internal.testing.Refusals;
-import org.mmunotifier.core.internal.testing.TestConfigs;
-import org.mmunotifier.core.internal.testing.Waits;
+import org.mmunotifier.testkit.ContextsPerProcess;
+import org.mmunotifier.testkit.Refusals;
+import org.mmunotifier.testkit.TestConfigs;
+import org.mmunotifier.testkit.Waits;
 import org.mmunotifier.core.internal.testing.Whiteboard;
 
 /** The GRU driver against the real memory manager. */

@@ -15,7 +15,7 @@ import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Workload;
 import org.mmunotifier.core.internal.testing.DriverView;
-import org.mmunotifier.core.internal.testing.TestConfigs;
+import org.mmunotifier.testkit.TestConfigs;
 import org.mmunotifier.core.internal.testing.Whiteboard;
 
 /** KvmAttach: a VM for every new process, gone when the process exits. */

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.mmunotifier.core.internal.testing.Refusals.refused;
+import static org.mmunotifier.testkit.Refusals.refused;
 
 import java.util.List;
 import java.util.Map;
@@ -19,8 +19,8 @@ import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Workload;
 import org.mmunotifier.core.internal.testing.DriverView;
-import org.mmunotifier.core.internal.testing.ShellChecks;
-import org.mmunotifier.core.internal.testing.TestConfigs;
+import org.mmunotifier.testkit.ShellChecks;
+import org.mmunotifier.testkit.TestConfigs;
 
 /** The kvm shell scope against the real memory manager. */
 class KvmCommandsTest {

@@ -19,8 +19,8 @@ import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Vma;
 import org.mmunotifier.core.internal.mm.Violation;
 import org.mmunotifier.core.internal.mm.Workload;
-import org.mmunotifier.core.internal.testing.ContextsPerProcess;
-import org.mmunotifier.core.internal.testing.Refusals;
+import org.mmunotifier.testkit.ContextsPerProcess;
+import org.mmunotifier.testkit.Refusals;
 import org.mmunotifier.core.internal.testing.Whiteboard;
 
 /** The KVM driver against the real memory manager. */

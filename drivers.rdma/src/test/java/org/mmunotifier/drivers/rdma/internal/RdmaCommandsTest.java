@@ -1,7 +1,7 @@
 package org.mmunotifier.drivers.rdma.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.mmunotifier.core.internal.testing.Refusals.refused;
+import static org.mmunotifier.testkit.Refusals.refused;
 
 import java.util.List;
 import java.util.function.Supplier;
@@ -15,7 +15,7 @@ import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Workload;
 import org.mmunotifier.core.internal.testing.DriverView;
-import org.mmunotifier.core.internal.testing.ShellChecks;
+import org.mmunotifier.testkit.ShellChecks;
 
 /** The rdma shell scope against the real memory manager. */
 class RdmaCommandsTest {

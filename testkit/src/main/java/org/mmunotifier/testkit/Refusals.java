@@ -1,4 +1,4 @@
-package org.mmunotifier.core.internal.testing;
+package org.mmunotifier.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package org.mmunotifier.core.internal.testing;
+package org.mmunotifier.testkit;
 
 import java.util.List;
 import java.util.Map;

@@ -1,0 +1,63 @@
+package org.mmunotifier.core.internal.mm;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * The recent device faults of one mm ({@code faultRange}, the model's {@code hmm_range_fault} /
+ * GUP): which range, at which sequence, by which thread, from where in the driver. A violation
+ * report looks up the fault that established the translation it used, as KASAN prints the stack
+ * that allocated an object. A ring of {@value #KEEP}; an older fault is reported as forgotten.
+ */
+final class DeviceFaults {
+    static final int KEEP = 256;
+    /** Frames kept of a fault's stack, from the first one outside the core. */
+    static final int DEPTH = 12;
+
+    /** One device fault. */
+    record Fault(long start, long end, long seq, boolean write, String thread, long timeMillis,
+            List<StackTraceElement> stack) {
+        boolean covers(long address) {
+            return address >= start && address < end;
+        }
+    }
+
+    private final AtomicReferenceArray<Fault> ring = new AtomicReferenceArray<>(KEEP);
+    private final AtomicLong next = new AtomicLong();
+
+    void record(long start, long end, long seq, boolean write) {
+        Fault f = new Fault(start, end, seq, write, Thread.currentThread().getName(), System.currentTimeMillis(),
+                callerStack(DEPTH));
+        ring.set((int) (next.getAndIncrement() & (KEEP - 1)), f);
+    }
+
+    /**
+     * The newest fault of {@code address} made at or before sequence {@code seq}: the one whose
+     * snapshot a translation carrying {@code seq} most likely came from; null if forgotten.
+     */
+    Fault establishing(long address, long seq) {
+        long last = next.get();
+        for (long i = last - 1; i >= Math.max(0, last - KEEP); i--) {
+            Fault f = ring.get((int) (i & (KEEP - 1)));
+            if (f != null && f.covers(address) && f.seq() <= seq) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    /** The classes a device's call passes through before it reaches the driver's own code. */
+    private static final java.util.Set<String> CORE_FRAMES = java.util.Set.of(Oracle.class.getName(),
+            Oracle.class.getName() + "$Device", DeviceFaults.class.getName(), AddressSpace.class.getName(),
+            Mm.class.getName(), org.mmunotifier.api.MmStruct.class.getName());
+
+    /**
+     * The calling thread's stack from its first frame outside the core's access and fault paths
+     * (the driver's call into the API), at most {@code depth} frames.
+     */
+    static List<StackTraceElement> callerStack(int depth) {
+        return StackWalker.getInstance().walk(s -> s.dropWhile(f -> CORE_FRAMES.contains(f.getClassName()))
+                .limit(depth).map(StackWalker.StackFrame::toStackTraceElement).toList());
+    }
+}
