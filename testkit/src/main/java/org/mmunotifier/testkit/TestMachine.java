@@ -11,7 +11,10 @@ import java.util.stream.Collectors;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifierContract;
+import org.mmunotifier.api.MmuNotifierEvent;
+import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.api.MmuNotifiers;
+import org.mmunotifier.api.PageFrames;
 import org.mmunotifier.api.ProcessListener;
 import org.mmunotifier.api.Processes;
 import org.mmunotifier.api.page.PageLayout;
@@ -20,6 +23,7 @@ import org.mmunotifier.core.internal.mm.Mm;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Violation;
 import org.mmunotifier.core.internal.mm.Workload;
+import org.mmunotifier.core.internal.notifier.InvalidationRange;
 import org.mmunotifier.core.internal.notifier.Owner;
 
 /**
@@ -66,6 +70,11 @@ public final class TestMachine implements AutoCloseable {
     /** The coherence oracle, through which a driver's device makes every access. */
     public CoherenceOracle oracle() {
         return machine.oracle();
+    }
+
+    /** The physical frames (a page's flags by frame number), as a driver bundle gets them. */
+    public PageFrames frames() {
+        return machine.memory();
     }
 
     /** The notifier core (SRCU, rmap notifiers), as a driver bundle gets it. */
@@ -147,6 +156,48 @@ public final class TestMachine implements AutoCloseable {
         return machine.memory().usedCount();
     }
 
+    /**
+     * A range as the primary would pass it to {@code invalidateRangeStart} (or an interval
+     * subscription's {@code invalidate}), for a test that calls a driver's callback directly:
+     * {@code blockable} false is the OOM reaper's non-blockable kind.
+     */
+    public MmuNotifierRange range(MmStruct mm, long start, long end, MmuNotifierEvent event, boolean blockable) {
+        InvalidationRange r = new InvalidationRange(mm, start, end, event);
+        return blockable ? r : r.nonBlocking();
+    }
+
+    /**
+     * Enters an SRCU read-side section of the notifier core ({@code srcu_read_lock}) and holds it
+     * until {@code close()} on the same thread: no grace period ends meanwhile, so no
+     * {@code free_notifier} of a {@code put} runs and no {@code synchronize} returns.
+     */
+    public AutoCloseable readSection() {
+        var srcu = machine.notifierCore().srcu();
+        var slot = srcu.enter();
+        return () -> srcu.exit(slot);
+    }
+
+    /** The frame's generation: it moves on each time the frame is freed. */
+    public long generationOf(long pfn) {
+        return machine.memory().frame(pfn).generation();
+    }
+
+    /** {@code mm_count}: the references that keep {@code mm}'s struct (not its pages) alive; 0 once all are dropped. */
+    public int mmCount(MmStruct mm) {
+        return ((Mm) mm).mmCount();
+    }
+
+    /** How many times the adversary struck so far. */
+    public long adversaryStrikes() {
+        return machine.adversary().strikes();
+    }
+
+    /** The violations the oracle recorded (the most recent thousand), oldest first, to assert on. */
+    public List<Verdict> verdicts() {
+        return machine.oracle().violations().stream().map(v -> new Verdict(v.number(), v.bundle(), v.notifier(),
+                v.contract(), v.mmId(), v.address(), v.pfn(), v.op(), v.rule().name(), v.reason(), v.report())).toList();
+    }
+
     /** Registrations (notifiers, interval subscriptions) on {@code mm} now, whoever made them. */
     public int registrationsOn(MmStruct mm) {
         Mm m = (Mm) mm;
@@ -172,7 +223,47 @@ public final class TestMachine implements AutoCloseable {
      *        numbers; not how the threads interleave
      */
     public WorkloadRun runWorkload(long seed, int threads, int processes, Duration budget, DeviceLoop... devices) {
-        return new WorkloadDriver(this, seed, threads, processes, budget).run(List.of(devices));
+        return startWorkload(seed, threads, processes, Long.MAX_VALUE, budget, devices).join();
+    }
+
+    /**
+     * Starts the seeded workload on threads of its own, at most {@code maxOps} operations or
+     * {@code budget}, whichever ends first, with the device loops beside it. Act on the machine
+     * while it runs, then {@link RunningWorkload#join()}.
+     */
+    public RunningWorkload startWorkload(long seed, int threads, int processes, long maxOps, Duration budget,
+            DeviceLoop... devices) {
+        return new RunningWorkload(this, seed, threads, processes, maxOps, budget, List.of(devices), () -> { });
+    }
+
+    /**
+     * {@link #startWorkload} run to its end with the driver's own device engines (DMA engines, vCPUs, instruction
+     * threads): {@code startEngines} runs once the workload's first processes exist and have been
+     * announced, {@code stopEngines} when the run ends (even if it fails), before its processes
+     * exit.
+     */
+    public WorkloadRun runWorkload(long seed, int threads, int processes, long maxOps, Duration budget,
+            Runnable startEngines, Runnable stopEngines) {
+        RunningWorkload load = new RunningWorkload(this, seed, threads, processes, maxOps, budget, List.of(),
+                stopEngines);
+        try {
+            startEngines.run();
+        } catch (RuntimeException | Error e) {
+            load.requestStop();
+            load.join();
+            throw e;
+        }
+        return load.join();
+    }
+
+    /**
+     * A new process with the demo's memory layout announced to {@code listener} alone (not to
+     * the attached listeners): a driver's attach component seeing one spawn.
+     */
+    public TestProcess spawnDemoFor(ProcessListener listener) {
+        TestProcess p = spawnDemo();
+        listener.spawned(p.pid(), p.mm());
+        return p;
     }
 
     /**

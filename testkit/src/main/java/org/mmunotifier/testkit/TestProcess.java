@@ -145,6 +145,12 @@ public final class TestProcess {
         return as().scanYoung(start, end);
     }
 
+    /** The frame the primary maps at {@code address} now, or -1. */
+    public long pfnAt(long address) {
+        var f = as().frameAt(address);
+        return f == null ? -1 : f.pfn();
+    }
+
     /** How the primary maps {@code address} now, in words (for failure messages). */
     public String describePte(long address) {
         return as().describePte(address);

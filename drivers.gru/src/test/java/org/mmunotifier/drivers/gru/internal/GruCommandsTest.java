@@ -11,29 +11,23 @@ import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.InvalidRangeException;
 import org.mmunotifier.api.NoSuchProcessException;
 import org.mmunotifier.api.Processes;
-import org.mmunotifier.api.page.PageLayout;
-import org.mmunotifier.core.internal.mm.Machine;
-import org.mmunotifier.core.internal.mm.Process;
-import org.mmunotifier.core.internal.mm.Workload;
-import org.mmunotifier.core.internal.testing.DriverView;
 import org.mmunotifier.testkit.ShellChecks;
+import org.mmunotifier.testkit.TestMachine;
+import org.mmunotifier.testkit.TestProcess;
 
 /** The gru shell scope against the real memory manager. */
 class GruCommandsTest {
-    private final Machine machine = new Machine(512, PageLayout.BITS_64);
-    private final GruDriver gru = new GruDriver(machine.oracle(), machine.notifierCore(), 16, 8, 0);
-    private final DriverView<GruContext> driver = new DriverView<>(gru::contexts, GruContext::mm,
-            mm -> mm.notifiers().notifierCount());
-    private final Processes processes = machine;
+    private final TestMachine machine = TestMachine.create(TestMachine.settings().driver("org.mmunotifier.drivers.gru").contract("2.6.27"));
+    private final GruDriver gru = new GruDriver(machine.oracle(), machine.notifiers(), 16, 8, 0);
+    private final Processes processes = machine.processes();
     private final GruCommands commands = new GruCommands(gru, processes);
-    private final Process p = machine.spawn();
+    private final TestProcess p = machine.spawnDemo();
+
+    /** The state of a driver with no context anywhere and no registration on {@code p}. */
+    private static final List<?> NOTHING = List.of(List.of(), 0);
 
     /** What a refused command must leave as it was: the contexts, and the registrations on {@code p}. */
-    private final Supplier<DriverView.State> state = () -> driver.state(p.mm());
-
-    GruCommandsTest() {
-        Workload.mapRegions(p);
-    }
+    private final Supplier<List<?>> state = () -> List.of(List.copyOf(gru.contexts()), machine.registrationsOn(p.mm()));
 
     @AfterEach
     void close() {
@@ -47,16 +41,15 @@ class GruCommandsTest {
         GruContext opened = gru.context(1);
         assertEquals(new ContextInfo(1, p.mm().id(), opened.asid(), "0x60000000", "0x60020000"), ctx);
         assertEquals(p.mm(), opened.mm());
-        assertEquals(1, p.mm().notifiers().notifierCount());
+        assertEquals(1, machine.registrationsOn(p.mm()));
         ContextInfo decimal = commands.open(p.pid(), "1073741824", "1073750016");
         assertEquals(new ContextInfo(2, p.mm().id(), opened.asid(), "0x40000000", "0x40002000"), decimal);
-        assertEquals(1, p.mm().notifiers().notifierCount(), "contexts of one mm share one registration");
+        assertEquals(1, machine.registrationsOn(p.mm()), "contexts of one mm share one registration");
     }
 
     @Test
     void contextsListsEveryContextById() {
-        Process q = machine.spawn();
-        Workload.mapRegions(q);
+        TestProcess q = machine.spawnDemo();
         commands.open(p.pid(), "0x4000_0000", "0x4000_4000");
         commands.open(q.pid(), "0x6000_0000", "0x6002_0000");
         int asidP = gru.context(1).asid();
@@ -75,7 +68,7 @@ class GruCommandsTest {
         assertEquals(new ContextInfo(1, p.mm().id(), ctx.asid(), "0x40000000", "0x40004000"), gone);
         assertEquals(List.of(), commands.contexts());
         assertEquals(0, gru.tlbSize(ctx.asid()));
-        assertEquals(0, p.mm().notifiers().notifierCount());
+        assertEquals(0, machine.registrationsOn(p.mm()));
     }
 
     @Test
@@ -83,12 +76,12 @@ class GruCommandsTest {
         commands.open(p.pid(), "0x4000_0000", "0x4000_4000");
         gru.context(1).execute(GruContext.STORE, 0x4000_0000L, 5);
         ShellChecks.assertCountersFollowOneWriteAndItsUnmap(commands::counters,
-                () -> p.mm().munmap(0x4000_0000L, 0x4000));
+                () -> p.munmap(0x4000_0000L, 0x4000));
     }
 
     @Test
     void badInputIsRefusedWithAClearMessageAndChangesNothing() {
-        assertEquals(DriverView.NOTHING, state.get());
+        assertEquals(NOTHING, state.get());
         refused(NoSuchProcessException.class, "no process 99", state, () -> commands.open(99, "0x4000_0000", "0x4000_1000"));
         refused(IllegalArgumentException.class, "malformed address '0x4000_000g'", state,
                 () -> commands.open(p.pid(), "0x4000_000g", "0x4000_1000"));
@@ -107,7 +100,7 @@ class GruCommandsTest {
     void closingTwiceIsRefused() {
         commands.open(p.pid(), "0x4000_0000", "0x4000_1000");
         commands.close(1);
-        assertEquals(DriverView.NOTHING, state.get());
+        assertEquals(NOTHING, state.get());
         refused(IllegalArgumentException.class, "no GRU context 1", state, () -> commands.close(1));
     }
 

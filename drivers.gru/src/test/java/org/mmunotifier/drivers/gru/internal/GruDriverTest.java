@@ -19,28 +19,27 @@ import org.mmunotifier.api.MmBusyException;
 import java.util.concurrent.TimeUnit;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.MappedFrame;
+import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuNotifierRange;
-import org.mmunotifier.api.page.PageLayout;
-import org.mmunotifier.core.internal.mm.AddressSpace;
-import org.mmunotifier.core.internal.mm.Machine;
-import org.mmunotifier.core.internal.mm.Process;
-import org.mmunotifier.core.internal.mm.Vma;
-import org.mmunotifier.core.internal.mm.Workload;
 import org.mmunotifier.testkit.ContextsPerProcess;
 import org.mmunotifier.testkit.Refusals;
 import org.mmunotifier.testkit.TestConfigs;
 import org.mmunotifier.testkit.Waits;
-import org.mmunotifier.core.internal.testing.Whiteboard;
+import org.mmunotifier.testkit.DemoLayout;
+import org.mmunotifier.testkit.RunningWorkload;
+import org.mmunotifier.testkit.TestMachine;
+import org.mmunotifier.testkit.TestProcess;
 
 /** The GRU driver against the real memory manager. */
 class GruDriverTest {
     static final long P = Addresses.PAGE_SIZE;
     static final long BASE = 0x4000_0000L; // the workload's region 0
-    static final long LEN = Workload.REGION_PAGES * P;
+    static final long LEN = DemoLayout.REGION_PAGES * P;
 
-    private final Machine machine = new Machine(512, PageLayout.BITS_64);
-    private final GruDriver gru = new GruDriver(machine.oracle(), machine.notifierCore(), 16, 8, 2);
+    private final TestMachine machine = TestMachine.create(TestMachine.settings().driver("org.mmunotifier.drivers.gru")
+            .contract("2.6.27"));
+    private final GruDriver gru = new GruDriver(machine.oracle(), machine.notifiers(), 16, 8, 2);
 
     @AfterEach
     void close() {
@@ -60,38 +59,38 @@ class GruDriverTest {
 
     /** The workload with two contexts on every process and instructions running, then every process exits. */
     private void runWithInstructions(ContextsPerProcess<GruContext> ctxs, long seed, int seconds) throws Exception {
-        new Whiteboard(ctxs).run(machine, new Workload.Config(seed, 2, 3, 2), Long.MAX_VALUE,
-                Duration.ofSeconds(seconds), () -> gru.startInstructions(seed), gru::stopInstructions);
+        machine.attach(ctxs);
+        machine.runWorkload(seed, 2, 3, Long.MAX_VALUE, Duration.ofSeconds(seconds), () -> gru.startInstructions(seed), gru::stopInstructions);
     }
 
-    private AddressSpace processWithBuffer() {
-        AddressSpace mm = machine.spawn().mm();
-        mm.mmap(BASE, LEN, Vma.PROT_READ | Vma.PROT_WRITE, false);
-        return mm;
+    private TestProcess processWithBuffer() {
+        TestProcess p = machine.spawn();
+        p.mmap(BASE, LEN, TestProcess.PROT_READ | TestProcess.PROT_WRITE);
+        return p;
     }
 
     @Test
     void contextsUnderTheWorkloadNeverTouchAFreedPage() throws Exception {
         runWithInstructions(contextsPerProcess(false), 1, 3);
-        machine.notifierCore().synchronize(); // the puts' frees
+        machine.notifiers().synchronize(); // the puts' frees
         var c = gru.counters().snapshot();
         assertTrue(c.accesses() > 1_000 && c.faults() > 100 && c.invalidations() > 100, c.toString());
-        assertEquals(List.of(), machine.oracle().violations());
+        machine.assertCoherent();
         assertEquals(List.of(), gru.contexts());
         assertEquals(0, gru.tlbSize(), "TLB entries outlived their contexts");
-        assertEquals(0, machine.memory().usedCount());
+        assertEquals(0, machine.framesInUse());
     }
 
     /** The adversary races every third drop-in and stalls invalidations: the ms_range_active wait holds. */
     @Test
     void underTheAdversaryContextsStayCoherent() throws Exception {
-        machine.adversary().configure(0.3, 0.25, 5);
+        machine.adversary(0.3, 0.25, 5);
         runWithInstructions(contextsPerProcess(false), 5, 3);
-        machine.notifierCore().synchronize(); // the puts' frees
+        machine.notifiers().synchronize(); // the puts' frees
         var c = gru.counters().snapshot();
-        assertTrue(machine.adversary().strikes() > 100 && c.retries() > 10, machine.adversary().strikes() + " " + c);
-        assertEquals(List.of(), machine.oracle().violations());
-        assertEquals(0, machine.memory().usedCount());
+        assertTrue(machine.adversaryStrikes() > 100 && c.retries() > 10, machine.adversaryStrikes() + " " + c);
+        machine.assertCoherent();
+        assertEquals(0, machine.framesInUse());
     }
 
     @Test
@@ -102,23 +101,24 @@ class GruDriverTest {
 
     @Test
     void contextsOfOneMmShareOneRegistrationAndOneAsid() {
-        AddressSpace mm = processWithBuffer();
+        TestProcess p = processWithBuffer();
+        MmStruct mm = p.mm();
         GruContext a = gru.open(mm, BASE, BASE + LEN);
         GruContext b = gru.open(mm, BASE, BASE + LEN);
         assertSame(a.gms, b.gms);
         assertEquals(a.asid(), b.asid());
-        assertEquals(1, mm.notifiers().notifierCount());
-        AddressSpace other = processWithBuffer();
+        assertEquals(1, machine.registrationsOn(mm));
+        MmStruct other = processWithBuffer().mm();
         GruContext c = gru.open(other, BASE, BASE + LEN);
         assertFalse(c.asid() == a.asid());
 
         a.execute(GruContext.STORE, BASE, 5);
         assertEquals(5, b.execute(GruContext.LOAD, BASE, 0), "contexts of one mm see the same memory");
         gru.close(a);
-        assertEquals(1, mm.notifiers().notifierCount(), "the registration went with the first context");
+        assertEquals(1, machine.registrationsOn(mm), "the registration went with the first context");
         assertEquals(1, gru.tlbSize(a.asid()), "closing one context flushed the other's translations");
         gru.close(b);
-        assertEquals(0, mm.notifiers().notifierCount());
+        assertEquals(0, machine.registrationsOn(mm));
         assertEquals(0, gru.tlbSize(a.asid()));
         assertThrows(ContextGoneException.class, () -> a.execute(GruContext.LOAD, BASE, 0));
     }
@@ -126,7 +126,8 @@ class GruDriverTest {
     /** A miss while a range invalidation is active waits for its end, then drops the new page in. */
     @Test
     void aMissWaitsWhileARangeInvalidationIsActive() throws Exception {
-        AddressSpace mm = processWithBuffer();
+        TestProcess p = processWithBuffer();
+        MmStruct mm = p.mm();
         GruContext ctx = gru.open(mm, BASE, BASE + LEN);
         ctx.execute(GruContext.STORE, BASE, 1);
         CountDownLatch inInvalidation = new CountDownLatch(1);
@@ -139,7 +140,7 @@ class GruDriverTest {
                 return true;
             }
         });
-        Thread munmap = new Thread(() -> mm.madviseDontNeed(BASE, P));
+        Thread munmap = new Thread(() -> p.madviseDontNeed(BASE, P));
         munmap.start();
         await(inInvalidation);
         long[] loaded = {-1};
@@ -165,7 +166,8 @@ class GruDriverTest {
 
     @Test
     void theTlbHoldsNoMoreThanItsEntriesAndFlushesPastTheThreshold() {
-        AddressSpace mm = processWithBuffer();
+        TestProcess p = processWithBuffer();
+        MmStruct mm = p.mm();
         GruContext ctx = gru.open(mm, BASE, BASE + LEN);
         for (int i = 0; i < 32; i++) {
             ctx.execute(GruContext.STORE, BASE + i * P, i);
@@ -177,36 +179,34 @@ class GruDriverTest {
         }
         // 2 pages: within the threshold, only those go
         int before = gru.tlbSize(ctx.asid());
-        mm.madviseDontNeed(BASE + 30 * P, 2 * P);
+        p.madviseDontNeed(BASE + 30 * P, 2 * P);
         assertEquals(before - 2, gru.tlbSize(ctx.asid()));
         // 9 pages: past the threshold of 8, the whole ASID goes
-        mm.mprotect(BASE, 9 * P, Vma.PROT_READ);
+        p.mprotect(BASE, 9 * P, TestProcess.PROT_READ);
         assertEquals(0, gru.tlbSize(ctx.asid()));
         assertEquals(0, machine.oracle().violationCount());
     }
 
     @Test
     void closingTheLastContextWhileTheWorkloadRunsLeavesNoCallbackBehind() throws Exception {
-        Workload w = new Workload(machine, new Workload.Config(3, 2, 2, 0), new Workload.Listener() { });
-        Process p = w.processes().get(0);
+        RunningWorkload load = machine.startWorkload(3, 2, 2, Long.MAX_VALUE, Duration.ofSeconds(2));
+        TestProcess p = load.processes().get(0);
         GruContext ctx = gru.open(p.mm(), BASE, BASE + LEN);
         gru.startInstructions(3);
-        Workload.Running load = w.start(Long.MAX_VALUE, Duration.ofSeconds(2));
         Thread.sleep(500);
         gru.close(ctx);
         long after = ctx.gms.callbacks();
+        assertEquals(0, machine.registrationsOn(p.mm()));
         load.join();
         gru.stopInstructions();
         assertEquals(after, ctx.gms.callbacks(), "a callback reached the GRU after its last context closed");
-        assertEquals(0, p.mm().notifiers().notifierCount());
-        w.close();
         assertEquals(0, machine.oracle().violationCount());
     }
 
     @Test
     void processExitWhileInstructionsRun() throws Exception {
-        Process p = machine.spawn();
-        p.mm().mmap(BASE, LEN, Vma.PROT_READ | Vma.PROT_WRITE, false);
+        TestProcess p = machine.spawn();
+        p.mmap(BASE, LEN, TestProcess.PROT_READ | TestProcess.PROT_WRITE);
         GruContext ctx = gru.open(p.mm(), BASE, BASE + LEN);
         gru.startInstructions(4);
         Thread.sleep(200);
@@ -216,40 +216,42 @@ class GruDriverTest {
         assertEquals(0, gru.tlbSize(ctx.asid()));
         assertThrows(ContextGoneException.class, () -> ctx.execute(GruContext.LOAD, BASE, 0));
         gru.close(ctx);
-        machine.notifierCore().synchronize();
-        assertEquals(0, machine.memory().usedCount());
+        machine.notifiers().synchronize();
+        assertEquals(0, machine.framesInUse());
         assertEquals(0, machine.oracle().violationCount());
     }
 
     @Test
     void badArgumentsAreRefused() {
-        AddressSpace mm = processWithBuffer();
+        TestProcess p = processWithBuffer();
+        MmStruct mm = p.mm();
         assertThrows(IllegalArgumentException.class,
-                () -> new GruDriver(machine.oracle(), machine.notifierCore(), 0, 8, 1));
+                () -> new GruDriver(machine.oracle(), machine.notifiers(), 0, 8, 1));
         assertThrows(IllegalArgumentException.class,
-                () -> new GruDriver(machine.oracle(), machine.notifierCore(), 16, 0, 1));
+                () -> new GruDriver(machine.oracle(), machine.notifiers(), 16, 0, 1));
         assertThrows(org.mmunotifier.api.InvalidRangeException.class, () -> gru.open(mm, BASE, BASE));
         GruContext ctx = gru.open(mm, BASE, BASE + P);
         gru.close(ctx);
         assertThrows(IllegalArgumentException.class, () -> gru.close(ctx));
         assertThrows(IllegalArgumentException.class, () -> gru.context(ctx.id()));
-        assertEquals(0, mm.notifiers().notifierCount());
+        assertEquals(0, machine.registrationsOn(mm));
     }
 
     @Test
     void deactivateClosesEveryContextAndRefusesNewOnes() {
-        AddressSpace mm = processWithBuffer();
+        TestProcess p = processWithBuffer();
+        MmStruct mm = p.mm();
         GruContext ctx = gru.open(mm, BASE, BASE + LEN);
         ctx.execute(GruContext.STORE, BASE, 1);
         gru.deactivate();
         assertEquals(List.of(), gru.contexts());
         assertThrows(ContextGoneException.class, () -> ctx.execute(GruContext.LOAD, BASE, 0));
         assertEquals(0, gru.tlbSize());
-        assertEquals(0, mm.notifiers().notifierCount());
+        assertEquals(0, machine.registrationsOn(mm));
 
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> gru.open(mm, BASE, BASE + LEN));
         assertEquals("GRU driver is deactivated", e.getMessage());
-        assertEquals(0, mm.notifiers().notifierCount());
+        assertEquals(0, machine.registrationsOn(mm));
         gru.deactivate(); // again: nothing to do
     }
 
@@ -260,25 +262,27 @@ class GruDriverTest {
      */
     @Test
     void deactivateWaitsForTheFreesItsPutsScheduled() throws Exception {
-        List<AddressSpace> mms = List.of(processWithBuffer(), processWithBuffer(), processWithBuffer());
-        List<Integer> before = mms.stream().map(AddressSpace::mmCount).toList();
-        for (AddressSpace mm : mms) {
+        List<MmStruct> mms = List.of(processWithBuffer().mm(), processWithBuffer().mm(), processWithBuffer().mm());
+        List<Integer> before = mms.stream().map(machine::mmCount).toList();
+        for (MmStruct mm : mms) {
             gru.open(mm, BASE, BASE + LEN);
         }
         CountDownLatch reading = new CountDownLatch(1);
         CountDownLatch stopReading = new CountDownLatch(1);
         Thread reader = new Thread(() -> {
-            var slot = machine.notifierCore().srcu().enter();
-            reading.countDown();
-            await(stopReading);
-            machine.notifierCore().srcu().exit(slot);
+            try (AutoCloseable section = machine.readSection()) {
+                reading.countDown();
+                await(stopReading);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
         });
         reader.start();
         await(reading);
         AtomicReference<List<Integer>> whenDeactivated = new AtomicReference<>();
         Thread deactivate = new Thread(() -> {
             gru.deactivate();
-            whenDeactivated.set(mms.stream().map(AddressSpace::mmCount).toList());
+            whenDeactivated.set(mms.stream().map(machine::mmCount).toList());
         });
         deactivate.start();
         deactivate.join(500); // returns early only if deactivate does not wait for the frees
@@ -292,18 +296,20 @@ class GruDriverTest {
     /** Every open racing deactivation either finished before it (and was closed) or was refused. */
     @Test
     void opensRacingDeactivationLeaveNoContextBehind() throws Exception {
-        AddressSpace mm = processWithBuffer();
+        TestProcess p = processWithBuffer();
+        MmStruct mm = p.mm();
         RuntimeException refused = Refusals.refusalOfLoopRacing(() -> gru.open(mm, BASE, BASE + LEN), gru::deactivate);
         assertEquals("GRU driver is deactivated", refused.getMessage());
         assertEquals(List.of(), gru.contexts());
-        assertEquals(0, mm.notifiers().notifierCount(), "a context opened during deactivation kept the registration");
+        assertEquals(0, machine.registrationsOn(mm), "a context opened during deactivation kept the registration");
     }
 
     /** Under DS (the @Activate constructor) the instruction threads start by themselves; deactivate stops them. */
     @Test
     void activatedByDsTheInstructionThreadsWorkOnTheContextsUntilDeactivate() throws Exception {
-        AddressSpace mm = processWithBuffer();
-        GruDriver ds = new GruDriver(machine.oracle(), machine.notifierCore(),
+        TestProcess p = processWithBuffer();
+        MmStruct mm = p.mm();
+        GruDriver ds = new GruDriver(machine.oracle(), machine.notifiers(),
                 TestConfigs.of(GruDriver.Config.class, Map.of("instructionThreads", 1)));
         try {
             ds.open(mm, BASE, BASE + LEN);
@@ -313,9 +319,9 @@ class GruDriverTest {
             ds.deactivate();
         }
         long accesses = ds.counters().snapshot().accesses();
-        mm.write(BASE, 1); // the process goes on; the device does not
+        p.write(BASE, 1); // the process goes on; the device does not
         assertEquals(accesses, ds.counters().snapshot().accesses(), "an instruction thread outlived deactivate");
-        assertEquals(0, mm.notifiers().notifierCount());
+        assertEquals(0, machine.registrationsOn(mm));
         assertEquals(0, machine.oracle().violationCount());
     }
 

@@ -14,29 +14,24 @@ import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.InvalidRangeException;
 import org.mmunotifier.api.NoSuchProcessException;
 import org.mmunotifier.api.Processes;
-import org.mmunotifier.api.page.PageLayout;
-import org.mmunotifier.core.internal.mm.Machine;
-import org.mmunotifier.core.internal.mm.Process;
-import org.mmunotifier.core.internal.mm.Workload;
-import org.mmunotifier.core.internal.testing.DriverView;
 import org.mmunotifier.testkit.ShellChecks;
 import org.mmunotifier.testkit.TestConfigs;
+import org.mmunotifier.testkit.TestMachine;
+import org.mmunotifier.testkit.TestProcess;
 
 /** The kvm shell scope against the real memory manager. */
 class KvmCommandsTest {
-    private final Machine machine = new Machine(512, PageLayout.BITS_64);
+    private final TestMachine machine = TestMachine.create(TestMachine.settings().driver("org.mmunotifier.drivers.kvm"));
     private final KvmDriver kvm = new KvmDriver(machine.oracle(), 1);
-    private final DriverView<Vm> driver = new DriverView<>(kvm::vms, Vm::mm, mm -> mm.notifiers().notifierCount());
-    private final Processes processes = machine;
+    private final Processes processes = machine.processes();
     private final KvmCommands commands = commands(Map.of());
-    private final Process p = machine.spawn();
+    private final TestProcess p = machine.spawnDemo();
+
+    /** The state of a driver with no context anywhere and no registration on {@code p}. */
+    private static final List<?> NOTHING = List.of(List.of(), 0);
 
     /** What a refused command must leave as it was: the VMs, and the registrations on {@code p}. */
-    private final Supplier<DriverView.State> state = () -> driver.state(p.mm());
-
-    KvmCommandsTest() {
-        Workload.mapRegions(p);
-    }
+    private final Supplier<List<?>> state = () -> List.of(List.copyOf(kvm.vms()), machine.registrationsOn(p.mm()));
 
     private KvmCommands commands(Map<String, Object> config) {
         return new KvmCommands(kvm, processes, TestConfigs.of(KvmDriver.Config.class, config));
@@ -58,7 +53,7 @@ class KvmCommandsTest {
         assertEquals(1, vm.vcpus());
         assertFalse(vm.released());
         assertSame(p.mm(), kvm.vm(1).mm());
-        assertEquals(1, p.mm().notifiers().notifierCount());
+        assertEquals(1, machine.registrationsOn(p.mm()));
     }
 
     @Test
@@ -69,13 +64,12 @@ class KvmCommandsTest {
         assertEquals(8, a.pages());
         VmInfo b = commands.create(p.pid(), "1610612736");
         assertEquals(new Memslot(0, 32, 0x6000_0000L), kvm.vm(b.id()).memslot());
-        assertEquals(2, p.mm().notifiers().notifierCount());
+        assertEquals(2, machine.registrationsOn(p.mm()));
     }
 
     @Test
     void vmsListsEveryVmByIdAndDestroyRemovesOne() {
-        Process q = machine.spawn();
-        Workload.mapRegions(q);
+        TestProcess q = machine.spawnDemo();
         commands.create(p.pid());
         commands.create(q.pid(), "0x7000_0000", 4);
         List<VmInfo> vms = commands.vms();
@@ -89,8 +83,8 @@ class KvmCommandsTest {
         assertEquals(0, gone.vcpus());
         assertEquals(0, gone.mapped());
         assertEquals(List.of(2), commands.vms().stream().map(VmInfo::id).toList());
-        assertEquals(0, p.mm().notifiers().notifierCount());
-        assertEquals(1, q.mm().notifiers().notifierCount());
+        assertEquals(0, machine.registrationsOn(p.mm()));
+        assertEquals(1, machine.registrationsOn(q.mm()));
     }
 
     @Test
@@ -106,12 +100,12 @@ class KvmCommandsTest {
         Vm vm = kvm.createVm(p.mm(), 0x4000_0000L, 32);
         vm.guestAccess(0, Vm.GUEST_WRITE, 5);
         ShellChecks.assertCountersFollowOneWriteAndItsUnmap(commands::counters,
-                () -> p.mm().munmap(0x4000_0000L, 32 * 4096L));
+                () -> p.munmap(0x4000_0000L, 32 * 4096L));
     }
 
     @Test
     void badInputIsRefusedWithAClearMessageAndChangesNothing() {
-        assertEquals(DriverView.NOTHING, state.get());
+        assertEquals(NOTHING, state.get());
         refused(NoSuchProcessException.class, "no process 99", state, () -> commands.create(99));
         refused(NoSuchProcessException.class, "no process 99", state, () -> commands.create(99, "0x4000_0000", 4));
         refused(IllegalArgumentException.class, "malformed address '0x4000_00zz'", state,
@@ -130,7 +124,7 @@ class KvmCommandsTest {
     void destroyingAVmTwiceIsRefused() {
         commands.create(p.pid());
         commands.destroy(1);
-        assertEquals(DriverView.NOTHING, state.get());
+        assertEquals(NOTHING, state.get());
         refused(IllegalArgumentException.class, "no VM 1", state, () -> commands.destroy(1));
     }
 

@@ -12,24 +12,23 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.mmunotifier.api.Addresses;
-import org.mmunotifier.api.page.PageLayout;
-import org.mmunotifier.core.internal.mm.AddressSpace;
-import org.mmunotifier.core.internal.mm.Machine;
-import org.mmunotifier.core.internal.mm.Process;
-import org.mmunotifier.core.internal.mm.Vma;
-import org.mmunotifier.core.internal.mm.Violation;
-import org.mmunotifier.core.internal.mm.Workload;
+import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.testkit.ContextsPerProcess;
+import org.mmunotifier.testkit.DemoLayout;
 import org.mmunotifier.testkit.Refusals;
-import org.mmunotifier.core.internal.testing.Whiteboard;
+import org.mmunotifier.testkit.RunningWorkload;
+import org.mmunotifier.testkit.TestMachine;
+import org.mmunotifier.testkit.TestProcess;
+import org.mmunotifier.testkit.Verdict;
+import org.mmunotifier.testkit.WorkloadRun;
 
 /** The KVM driver against the real memory manager. */
 class KvmDriverTest {
     static final long P = Addresses.PAGE_SIZE;
     static final long GUEST = 0x4000_0000L; // the workload's region 0
-    static final int PAGES = Workload.REGION_PAGES;
+    static final int PAGES = DemoLayout.REGION_PAGES;
 
-    private final Machine machine = new Machine(512, PageLayout.BITS_64);
+    private final TestMachine machine = TestMachine.create(TestMachine.settings().driver("org.mmunotifier.drivers.kvm"));
     private final KvmDriver kvm = new KvmDriver(machine.oracle(), 1);
 
     @AfterEach
@@ -55,84 +54,86 @@ class KvmDriverTest {
     }
 
     /** A process whose region 0 is mapped and its first page written (resident). */
-    private AddressSpace guestMemory() {
-        AddressSpace mm = machine.spawn().mm();
-        mm.mmap(GUEST, PAGES * P, Vma.PROT_READ | Vma.PROT_WRITE, false);
-        mm.write(GUEST, 11);
-        return mm;
+    private TestProcess guestMemory() {
+        TestProcess p = machine.spawn();
+        p.mmap(GUEST, PAGES * P, TestProcess.PROT_READ | TestProcess.PROT_WRITE);
+        p.write(GUEST, 11);
+        return p;
+    }
+
+    /** Runs the workload with a VM per process (as {@code vms} makes them), for {@code budget}. */
+    private WorkloadRun run(ContextsPerProcess<Vm> vms, long seed, Duration budget) {
+        machine.attach(vms);
+        return machine.runWorkload(seed, 2, 3, budget);
     }
 
     @Test
     void vmsUnderTheWorkloadNeverTouchAFreedPage() throws Exception {
-        Workload.Result r = new Whiteboard(vmPerProcess(false))
-                .run(machine, new Workload.Config(1, 2, 3, 2), Long.MAX_VALUE, Duration.ofSeconds(3));
+        WorkloadRun r = run(vmPerProcess(false), 1, Duration.ofSeconds(3));
         var c = kvm.counters().snapshot();
         assertTrue(c.accesses() > 1_000 && c.faults() > 100 && c.invalidations() > 100 && c.zapped() > 0, c.toString());
-        assertEquals(List.of(), machine.oracle().violations());
+        machine.assertCoherent();
         assertEquals(List.of(), kvm.vms(), "a VM outlived its process");
-        assertEquals(0, machine.memory().usedCount());
+        assertEquals(0, machine.framesInUse());
         assertTrue(r.total() > 1_000, r.toString());
     }
 
     @Test
     void aVmThatForgetsToZapIsCaughtByTheOracle() throws Exception {
-        new Whiteboard(vmPerProcess(true)).run(machine, new Workload.Config(2, 2, 3, 2), Long.MAX_VALUE,
-                Duration.ofSeconds(2));
+        run(vmPerProcess(true), 2, Duration.ofSeconds(2));
         assertTrue(machine.oracle().violationCount() > 0, "the oracle missed a VM that keeps stale sptes");
-        var v = machine.oracle().violations().get(0);
+        var v = machine.verdicts().get(0);
         assertTrue(v.notifier().startsWith("kvm-vm"), v.toString());
         assertEquals("6.x", v.contract(), v.toString());
-        assertTrue(v.rule() == Violation.Rule.STALE_TRANSLATION || v.rule() == Violation.Rule.USE_AFTER_FREE
-                || v.rule() == Violation.Rule.UNMAPPED || v.rule() == Violation.Rule.WRITE_PROTECTED, v.toString());
+        assertTrue(v.rule().equals("STALE_TRANSLATION") || v.rule().equals("USE_AFTER_FREE")
+                || v.rule().equals("UNMAPPED") || v.rule().equals("WRITE_PROTECTED"), v.toString());
     }
 
     /** The adversary races every third fault and stalls invalidations: the retry check holds. */
     @Test
     void underTheAdversaryVmsStayCoherent() throws Exception {
-        machine.adversary().configure(0.3, 0.25, 3);
-        new Whiteboard(vmPerProcess(false, false)).run(machine, new Workload.Config(3, 2, 3, 2), Long.MAX_VALUE,
-                Duration.ofSeconds(3));
+        machine.adversary(0.3, 0.25, 3);
+        run(vmPerProcess(false, false), 3, Duration.ofSeconds(3));
         var c = kvm.counters().snapshot();
-        assertTrue(machine.adversary().strikes() > 100 && c.retries() > 10, machine.adversary().strikes() + " " + c);
-        assertEquals(List.of(), machine.oracle().violations());
-        assertEquals(0, machine.memory().usedCount());
+        assertTrue(machine.adversaryStrikes() > 100 && c.retries() > 10, machine.adversaryStrikes() + " " + c);
+        machine.assertCoherent();
+        assertEquals(0, machine.framesInUse());
     }
 
     /** A VM without mmu_invalidate_retry maps a page the adversary just took away: caught in every run. */
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {1, 2, 3})
     void aVmThatSkipsTheRetryIsCaughtInEveryRunWithinASecond(long seed) throws Exception {
-        machine.adversary().configure(0.3, 0.25, seed);
-        new Whiteboard(vmPerProcess(false, true)).run(machine, new Workload.Config(seed, 2, 3, 2), Long.MAX_VALUE,
-                Duration.ofSeconds(1));
+        machine.adversary(0.3, 0.25, seed);
+        run(vmPerProcess(false, true), seed, Duration.ofSeconds(1));
         assertTrue(machine.oracle().violationCount() > 0, "the oracle missed a VM that skips the retry check");
-        Violation v = machine.oracle().violations().get(0);
-        assertTrue(v.notifier().startsWith("kvm-vm") && v.rule() != Violation.Rule.AFTER_RELEASE, v.toString());
+        Verdict v = machine.verdicts().get(0);
+        assertTrue(v.notifier().startsWith("kvm-vm") && !v.rule().equals("AFTER_RELEASE"), v.toString());
     }
 
     /** Forces the race: between GUP and the retry check, the host unmaps the page. */
     @Test
     void aFaultThatRacedAnInvalidationRetriesInsteadOfMappingTheOldPage() {
-        AddressSpace mm = guestMemory();
-        Vm vm = kvm.createVm(mm, GUEST, PAGES);
-        long stale = mm.frameAt(GUEST).pfn();
+        TestProcess p = guestMemory();
+        Vm vm = kvm.createVm(p.mm(), GUEST, PAGES);
+        long stale = p.pfnAt(GUEST);
         vm.afterFault = () -> {
             vm.afterFault = null; // once
-            mm.madviseDontNeed(GUEST, P); // the page GUP just returned is freed
+            p.madviseDontNeed(GUEST, P); // the page GUP just returned is freed
         };
         assertEquals(0, vm.guestAccess(0, Vm.GUEST_READ, 0), "the guest read the page that was dropped");
         assertEquals(1, kvm.counters().snapshot().retries());
         assertEquals(0, machine.oracle().violationCount());
-        assertEquals(1, machine.memory().frame(stale).generation(), "the page GUP returned was not freed");
+        assertEquals(1, machine.generationOf(stale), "the page GUP returned was not freed");
         assertEquals(1, vm.mappedPages());
     }
 
     /** A fault that loses every race gives up with a bounded number of retries, and maps nothing. */
     @Test
     void aFaultThatAlwaysRacesGivesUpWithFaultRetryException() {
-        AddressSpace mm = guestMemory();
-        Vm vm = kvm.createVm(mm, GUEST, PAGES);
-        vm.afterFault = () -> mm.madviseDontNeed(GUEST, P); // every fault races an invalidation
+        TestProcess p = guestMemory();
+        Vm vm = kvm.createVm(p.mm(), GUEST, PAGES);
+        vm.afterFault = () -> p.madviseDontNeed(GUEST, P); // every fault races an invalidation
         org.mmunotifier.api.FaultRetryException e = assertThrows(org.mmunotifier.api.FaultRetryException.class,
                 () -> vm.guestAccess(0, Vm.GUEST_READ, 0));
         assertTrue(e.getMessage().contains("0x40000000"), e.getMessage());
@@ -146,11 +147,11 @@ class KvmDriverTest {
     /** The same race against reclaim's per-page invalidate: it must bump the sequence too. */
     @Test
     void aFaultThatRacedAPerPageInvalidateRetries() {
-        AddressSpace mm = guestMemory();
-        Vm vm = kvm.createVm(mm, GUEST, PAGES);
+        TestProcess p = guestMemory();
+        Vm vm = kvm.createVm(p.mm(), GUEST, PAGES);
         vm.afterFault = () -> {
             vm.afterFault = null;
-            assertTrue(machine.reclaimer().reclaimPage(mm, GUEST)); // frees the page GUP returned
+            assertTrue(p.reclaim(GUEST)); // frees the page GUP returned
         };
         vm.guestAccess(0, Vm.GUEST_READ, 0);
         assertEquals(1, kvm.counters().snapshot().retries());
@@ -159,12 +160,12 @@ class KvmDriverTest {
 
     @Test
     void theSequenceAloneProtectsAFaultInFlightEvenWithoutZapping() {
-        AddressSpace mm = guestMemory();
-        Vm vm = kvm.createVm(mm, GUEST, PAGES);
+        TestProcess p = guestMemory();
+        Vm vm = kvm.createVm(p.mm(), GUEST, PAGES);
         vm.skipZapOnStart = true; // a zap cannot help: the spte is not there yet
         vm.afterFault = () -> {
             vm.afterFault = null;
-            mm.madviseDontNeed(GUEST, P);
+            p.madviseDontNeed(GUEST, P);
         };
         // The retry check still saves it: only the sequence protects a fault in flight.
         vm.guestAccess(0, Vm.GUEST_READ, 0);
@@ -174,8 +175,9 @@ class KvmDriverTest {
 
     @Test
     void agingClearsTheAccessedBitsAndReportsYoungToReclaim() {
-        AddressSpace mm = machine.spawn().mm();
-        mm.mmap(GUEST, PAGES * P, Vma.PROT_READ | Vma.PROT_WRITE, false);
+        TestProcess p = machine.spawn();
+        p.mmap(GUEST, PAGES * P, TestProcess.PROT_READ | TestProcess.PROT_WRITE);
+        MmStruct mm = p.mm();
         Vm vm = kvm.createVm(mm, GUEST, PAGES);
         vm.guestAccess(3, Vm.GUEST_WRITE, 5);
         assertTrue(vm.testYoung(mm, GUEST + 3 * P));
@@ -183,41 +185,39 @@ class KvmDriverTest {
         assertFalse(vm.agePage(mm, GUEST + 3 * P), "agePage did not clear the accessed bit");
 
         // Only the guest uses the page: each reclaim pass finds it young in the EPT and keeps it.
-        long pfn = mm.frameAt(GUEST + 3 * P).pfn();
+        long pfn = p.pfnAt(GUEST + 3 * P);
         for (int pass = 0; pass < 3; pass++) {
             vm.guestAccess(3, Vm.GUEST_READ, 0);
-            machine.reclaimer().shrink(512);
-            assertEquals(pfn, mm.frameAt(GUEST + 3 * P).pfn(), "reclaim took a page the guest keeps using");
+            machine.reclaim(512);
+            assertEquals(pfn, p.pfnAt(GUEST + 3 * P), "reclaim took a page the guest keeps using");
         }
         // Once the guest stops, the next passes take it (and the VM hears of it).
-        machine.reclaimer().shrink(512);
-        machine.reclaimer().shrink(512);
-        assertEquals(null, mm.frameAt(GUEST + 3 * P));
+        machine.reclaim(512);
+        machine.reclaim(512);
+        assertEquals(-1, p.pfnAt(GUEST + 3 * P));
         assertEquals(0, vm.mappedPages());
         assertEquals(0, machine.oracle().violationCount());
     }
 
     @Test
     void destroyingAVmWhileTheWorkloadRunsLeavesNoCallbackBehind() throws Exception {
-        Workload w = new Workload(machine, new Workload.Config(3, 2, 2, 0), new Workload.Listener() { });
-        Process p = w.processes().get(0);
+        RunningWorkload load = machine.startWorkload(3, 2, 2, Long.MAX_VALUE, Duration.ofSeconds(2));
+        TestProcess p = load.processes().get(0);
         Vm vm = kvm.createVm(p.mm(), GUEST, PAGES);
         kvm.run(vm, 1);
-        Workload.Running load = w.start(Long.MAX_VALUE, Duration.ofSeconds(2));
         Thread.sleep(500);
         kvm.destroyVm(vm);
         long after = vm.callbacks();
+        assertEquals(0, machine.registrationsOn(p.mm()));
         load.join();
         assertEquals(after, vm.callbacks(), "a callback reached the VM after destroyVm returned");
-        assertEquals(0, p.mm().notifiers().notifierCount());
-        w.close();
         assertEquals(0, machine.oracle().violationCount());
     }
 
     @Test
     void processExitWhileVcpusRunReleasesTheVm() throws Exception {
-        Process p = machine.spawn();
-        p.mm().mmap(GUEST, PAGES * P, Vma.PROT_READ | Vma.PROT_WRITE, false);
+        TestProcess p = machine.spawn();
+        p.mmap(GUEST, PAGES * P, TestProcess.PROT_READ | TestProcess.PROT_WRITE);
         Vm vm = kvm.createVm(p.mm(), GUEST, PAGES);
         kvm.run(vm, 7);
         Thread.sleep(200);
@@ -226,14 +226,14 @@ class KvmDriverTest {
         assertEquals(0, vm.mappedPages());
         assertThrows(VmReleasedException.class, () -> vm.guestAccess(0, Vm.GUEST_READ, 0));
         kvm.destroyVm(vm); // unregister after exit, as KVM does
-        assertEquals(0, machine.memory().usedCount());
+        assertEquals(0, machine.framesInUse());
         assertEquals(0, machine.oracle().violationCount());
-        assertEquals(0, ((AddressSpace) vm.mm()).mmCount(), "a registration still holds the mm");
+        assertEquals(0, machine.mmCount(vm.mm()), "a registration still holds the mm");
     }
 
     @Test
     void badArgumentsAreRefused() {
-        AddressSpace mm = machine.spawn().mm();
+        MmStruct mm = machine.spawn().mm();
         assertThrows(org.mmunotifier.api.InvalidRangeException.class, () -> kvm.createVm(mm, GUEST + 1, 4));
         assertThrows(IllegalArgumentException.class, () -> kvm.createVm(mm, GUEST, 0));
         assertThrows(IllegalArgumentException.class, () -> new KvmDriver(machine.oracle(), 0));
@@ -242,34 +242,34 @@ class KvmDriverTest {
         assertThrows(IllegalArgumentException.class, () -> kvm.vm(999));
         kvm.destroyVm(vm);
         assertThrows(IllegalArgumentException.class, () -> kvm.destroyVm(vm));
-        assertEquals(0, mm.notifiers().notifierCount());
+        assertEquals(0, machine.registrationsOn(mm));
     }
 
     @Test
     void deactivateDestroysEveryVmAndRefusesNewOnes() {
-        AddressSpace mm = guestMemory();
-        Vm vm = kvm.createVm(mm, GUEST, PAGES);
+        TestProcess p = guestMemory();
+        Vm vm = kvm.createVm(p.mm(), GUEST, PAGES);
         kvm.run(vm, 1);
         kvm.deactivate();
         assertEquals(List.of(), kvm.vms());
         assertTrue(vm.isReleased());
         assertEquals(0, vm.vcpuCount());
-        assertEquals(0, mm.notifiers().notifierCount());
+        assertEquals(0, machine.registrationsOn(p.mm()));
 
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> kvm.createVm(mm, GUEST, PAGES));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> kvm.createVm(p.mm(), GUEST, PAGES));
         assertEquals("KVM driver is deactivated", e.getMessage());
         assertThrows(IllegalStateException.class, () -> kvm.run(vm, 1));
-        assertEquals(0, mm.notifiers().notifierCount());
+        assertEquals(0, machine.registrationsOn(p.mm()));
         kvm.deactivate(); // again: nothing to do
     }
 
     /** Every create racing deactivation either finished before it (and was destroyed) or was refused. */
     @Test
     void createsRacingDeactivationLeaveNoVmBehind() throws Exception {
-        AddressSpace mm = guestMemory();
-        RuntimeException refused = Refusals.refusalOfLoopRacing(() -> kvm.createVm(mm, GUEST, PAGES), kvm::deactivate);
+        TestProcess p = guestMemory();
+        RuntimeException refused = Refusals.refusalOfLoopRacing(() -> kvm.createVm(p.mm(), GUEST, PAGES), kvm::deactivate);
         assertEquals("KVM driver is deactivated", refused.getMessage());
         assertEquals(List.of(), kvm.vms());
-        assertEquals(0, mm.notifiers().notifierCount(), "a VM created during deactivation stayed registered");
+        assertEquals(0, machine.registrationsOn(p.mm()), "a VM created during deactivation stayed registered");
     }
 }

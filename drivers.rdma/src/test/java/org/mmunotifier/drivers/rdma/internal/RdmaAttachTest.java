@@ -9,20 +9,16 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.Addresses;
-import org.mmunotifier.api.page.PageLayout;
-import org.mmunotifier.core.internal.mm.Machine;
-import org.mmunotifier.core.internal.mm.Process;
-import org.mmunotifier.core.internal.mm.Workload;
-import org.mmunotifier.core.internal.testing.DriverView;
+import org.mmunotifier.testkit.AttachChecks;
+import org.mmunotifier.testkit.AttachRecorder;
 import org.mmunotifier.testkit.TestConfigs;
-import org.mmunotifier.core.internal.testing.Whiteboard;
+import org.mmunotifier.testkit.TestMachine;
+import org.mmunotifier.testkit.TestProcess;
 
 /** RdmaAttach: a memory region over every new process, gone when the process exits. */
 class RdmaAttachTest {
-    private final Machine machine = new Machine(512, PageLayout.BITS_64);
-    private final RdmaDriver rdma = new RdmaDriver(machine.oracle(), machine.notifierCore(), machine.memory(), 2);
-    private final DriverView<MemoryRegion> driver = new DriverView<>(rdma::mrs, MemoryRegion::mm,
-            mm -> mm.notifiers().intervalCount());
+    private final TestMachine machine = TestMachine.create(TestMachine.settings().driver("org.mmunotifier.drivers.rdma"));
+    private final RdmaDriver rdma = new RdmaDriver(machine.oracle(), machine.notifiers(), machine.frames(), 2);
     private final RdmaAttach attach = attach(Map.of());
 
     @AfterEach
@@ -35,25 +31,25 @@ class RdmaAttachTest {
         return new RdmaAttach(rdma, TestConfigs.of(RdmaDriver.Config.class, config));
     }
 
-    /** A process with the demo's memory layout, announced as the core's whiteboard does. */
-    private Process spawn(RdmaAttach listener) {
-        return Whiteboard.spawn(machine, listener);
+    /** A process with the demo's memory layout, announced to {@code listener} as the core's whiteboard does. */
+    private TestProcess spawn(RdmaAttach listener) {
+        return machine.spawnDemoFor(listener);
     }
 
-    private List<MemoryRegion> mrsOf(Process p) {
-        return driver.contextsOn(p.mm());
+    private List<MemoryRegion> mrsOf(TestProcess p) {
+        return AttachChecks.on(p.mm(), rdma.mrs(), MemoryRegion::mm);
     }
 
     @Test
     void aNewProcessGetsARegionOverRegion1AndLosesItWhenItExits() {
-        Process p = spawn(attach);
-        Process other = spawn(attach);
+        TestProcess p = spawn(attach);
+        TestProcess other = spawn(attach);
         List<MemoryRegion> mrs = mrsOf(p);
         assertEquals(1, mrs.size());
         MemoryRegion mr = mrs.get(0);
         assertEquals(0x5000_0000L, mr.start());
         assertEquals(0x5000_0000L + 32 * Addresses.PAGE_SIZE, mr.end());
-        assertEquals(1, p.mm().notifiers().intervalCount());
+        assertEquals(1, machine.registrationsOn(p.mm()));
         mr.dma(0x5000_0000L, MemoryRegion.DMA_WRITE, 7); // the region works
         assertEquals(1, mr.mappedPages());
 
@@ -61,30 +57,30 @@ class RdmaAttachTest {
         p.exit();
         assertEquals(List.of(), mrsOf(p));
         assertThrows(MrGoneException.class, () -> mr.dma(0x5000_0000L, MemoryRegion.DMA_READ, 0));
-        assertEquals(0, p.mm().notifiers().intervalCount());
+        assertEquals(0, machine.registrationsOn(p.mm()));
         assertEquals(1, mrsOf(other).size(), "another process's region went too");
-        assertEquals(1, other.mm().notifiers().intervalCount());
+        assertEquals(1, machine.registrationsOn(other.mm()));
     }
 
     @Test
     void exitDeregistersEveryRegionOfTheProcessAndToleratesOnesDeregisteredAlready() {
-        Process p = spawn(attach);
+        TestProcess p = spawn(attach);
         MemoryRegion attached = mrsOf(p).get(0);
         rdma.registerMr(p.mm(), 0x4000_0000L, 4 * Addresses.PAGE_SIZE); // e.g. rdma:reg
         rdma.deregisterMr(attached); // e.g. rdma:dereg, before the process exits
         attach.exiting(p.pid(), p.mm());
         assertEquals(List.of(), rdma.mrs());
-        assertEquals(0, p.mm().notifiers().intervalCount());
+        assertEquals(0, machine.registrationsOn(p.mm()));
         attach.exiting(p.pid(), p.mm()); // told twice: nothing left to do
     }
 
     @Test
     void aProcessThatExitedBeforeTheRegionCouldBeRegisteredGetsNone() {
-        Process p = Whiteboard.mapped(machine);
+        TestProcess p = machine.spawnDemo();
         p.exit();
         attach.spawned(p.pid(), p.mm());
         assertEquals(List.of(), rdma.mrs());
-        assertEquals(0, p.mm().notifiers().intervalCount());
+        assertEquals(0, machine.registrationsOn(p.mm()));
     }
 
     @Test
@@ -98,9 +94,9 @@ class RdmaAttachTest {
     @Test
     void withAttachOffNewProcessesGetNoRegion() {
         RdmaAttach off = attach(Map.of("attach", false));
-        Process p = spawn(off);
+        TestProcess p = spawn(off);
         assertEquals(List.of(), rdma.mrs());
-        assertEquals(0, p.mm().notifiers().intervalCount());
+        assertEquals(0, machine.registrationsOn(p.mm()));
     }
 
     /**
@@ -117,19 +113,19 @@ class RdmaAttachTest {
 
     @Test
     void afterTheDriverIsDeactivatedASpawnIsRefusedAndNothingIsRegistered() {
-        Whiteboard.assertSpawnRefusedOnceDeactivated(machine, attach, driver, rdma::deactivate,
+        AttachChecks.assertSpawnRefusedOnceDeactivated(machine, attach, rdma::mrs, rdma::deactivate,
                 "RDMA driver is deactivated");
     }
 
     /** The whiteboard's calls under the demo workload with the DMA engines busy. */
     @Test
     void everyWorkloadProcessHasARegionWhileItLivesAndNoneAfter() throws Exception {
-        Whiteboard whiteboard = new Whiteboard(attach, driver);
-        whiteboard.run(machine, new Workload.Config(5, 2, 3, 2), 20_000, Duration.ofSeconds(30),
-                () -> rdma.startDma(5), rdma::stopDma);
+        AttachRecorder whiteboard = new AttachRecorder(attach, mm -> AttachChecks.on(mm, rdma.mrs(), MemoryRegion::mm));
+        machine.attach(whiteboard);
+        machine.runWorkload(5, 2, 3, 20_000, Duration.ofSeconds(30), () -> rdma.startDma(5), rdma::stopDma);
         whiteboard.assertOneContextPerProcessWhileItLived(3);
         assertEquals(List.of(), rdma.mrs(), "a region outlived its process");
-        assertEquals(0, machine.oracle().violationCount());
-        assertEquals(0, machine.memory().usedCount());
+        machine.assertCoherent();
+        assertEquals(0, machine.framesInUse());
     }
 }

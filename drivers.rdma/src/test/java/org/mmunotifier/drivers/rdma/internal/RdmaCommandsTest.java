@@ -10,29 +10,23 @@ import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.InvalidRangeException;
 import org.mmunotifier.api.NoSuchProcessException;
 import org.mmunotifier.api.Processes;
-import org.mmunotifier.api.page.PageLayout;
-import org.mmunotifier.core.internal.mm.Machine;
-import org.mmunotifier.core.internal.mm.Process;
-import org.mmunotifier.core.internal.mm.Workload;
-import org.mmunotifier.core.internal.testing.DriverView;
 import org.mmunotifier.testkit.ShellChecks;
+import org.mmunotifier.testkit.TestMachine;
+import org.mmunotifier.testkit.TestProcess;
 
 /** The rdma shell scope against the real memory manager. */
 class RdmaCommandsTest {
-    private final Machine machine = new Machine(512, PageLayout.BITS_64);
-    private final RdmaDriver rdma = new RdmaDriver(machine.oracle(), machine.notifierCore(), machine.memory(), 0);
-    private final DriverView<MemoryRegion> driver = new DriverView<>(rdma::mrs, MemoryRegion::mm,
-            mm -> mm.notifiers().intervalCount());
-    private final Processes processes = machine;
+    private final TestMachine machine = TestMachine.create(TestMachine.settings().driver("org.mmunotifier.drivers.rdma"));
+    private final RdmaDriver rdma = new RdmaDriver(machine.oracle(), machine.notifiers(), machine.frames(), 0);
+    private final Processes processes = machine.processes();
     private final RdmaCommands commands = new RdmaCommands(rdma, processes);
-    private final Process p = machine.spawn();
+    private final TestProcess p = machine.spawnDemo();
+
+    /** The state of a driver with no context anywhere and no registration on {@code p}. */
+    private static final List<?> NOTHING = List.of(List.of(), 0);
 
     /** What a refused command must leave as it was: the regions, and the registrations on {@code p}. */
-    private final Supplier<DriverView.State> state = () -> driver.state(p.mm());
-
-    RdmaCommandsTest() {
-        Workload.mapRegions(p);
-    }
+    private final Supplier<List<?>> state = () -> List.of(List.copyOf(rdma.mrs()), machine.registrationsOn(p.mm()));
 
     @AfterEach
     void close() {
@@ -46,15 +40,14 @@ class RdmaCommandsTest {
         assertEquals(new MrInfo(1, p.mm().id(), "0x50000000", "0x50020000", 0), mr);
         MemoryRegion region = rdma.mr(1);
         assertEquals(p.mm(), region.mm());
-        assertEquals(1, p.mm().notifiers().intervalCount());
+        assertEquals(1, machine.registrationsOn(p.mm()));
         MrInfo decimal = commands.reg(p.pid(), "1073741824", "8192");
         assertEquals(new MrInfo(2, p.mm().id(), "0x40000000", "0x40002000", 0), decimal);
     }
 
     @Test
     void mrsListsEveryRegionByIdWithWhatTheDeviceMapped() {
-        Process q = machine.spawn();
-        Workload.mapRegions(q);
+        TestProcess q = machine.spawnDemo();
         commands.reg(p.pid(), "0x4000_0000", "0x4000");
         commands.reg(q.pid(), "0x5000_0000", "0x20000");
         rdma.mr(2).dma(0x5000_0008L, MemoryRegion.DMA_WRITE, 3);
@@ -69,7 +62,7 @@ class RdmaCommandsTest {
         MrInfo gone = commands.dereg(1);
         assertEquals(new MrInfo(1, p.mm().id(), "0x40000000", "0x40004000", 0), gone);
         assertEquals(List.of(), commands.mrs());
-        assertEquals(0, p.mm().notifiers().intervalCount());
+        assertEquals(0, machine.registrationsOn(p.mm()));
     }
 
     @Test
@@ -77,12 +70,12 @@ class RdmaCommandsTest {
         commands.reg(p.pid(), "0x4000_0000", "0x4000");
         rdma.mr(1).dma(0x4000_0000L, MemoryRegion.DMA_WRITE, 5);
         ShellChecks.assertCountersFollowOneWriteAndItsUnmap(commands::counters,
-                () -> p.mm().munmap(0x4000_0000L, 0x4000));
+                () -> p.munmap(0x4000_0000L, 0x4000));
     }
 
     @Test
     void badInputIsRefusedWithAClearMessageAndChangesNothing() {
-        assertEquals(DriverView.NOTHING, state.get());
+        assertEquals(NOTHING, state.get());
         refused(NoSuchProcessException.class, "no process 99", state, () -> commands.reg(99, "0x4000_0000", "0x1000"));
         refused(IllegalArgumentException.class, "malformed address 'x4000'", state,
                 () -> commands.reg(p.pid(), "x4000", "4096"));
@@ -101,7 +94,7 @@ class RdmaCommandsTest {
     void deregisteringTwiceIsRefused() {
         commands.reg(p.pid(), "0x4000_0000", "0x1000");
         commands.dereg(1);
-        assertEquals(DriverView.NOTHING, state.get());
+        assertEquals(NOTHING, state.get());
         refused(IllegalArgumentException.class, "no memory region 1", state, () -> commands.dereg(1));
     }
 

@@ -18,29 +18,26 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.MmuIntervalSubscription;
+import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifierEvent;
-import org.mmunotifier.api.page.PageLayout;
-import org.mmunotifier.core.internal.mm.AddressSpace;
-import org.mmunotifier.core.internal.mm.Machine;
-import org.mmunotifier.core.internal.mm.Process;
-import org.mmunotifier.core.internal.mm.Violation;
-import org.mmunotifier.core.internal.mm.Vma;
-import org.mmunotifier.core.internal.mm.Workload;
-import org.mmunotifier.core.internal.notifier.InvalidationRange;
+import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.testkit.ContextsPerProcess;
 import org.mmunotifier.testkit.Refusals;
 import org.mmunotifier.testkit.TestConfigs;
 import org.mmunotifier.testkit.Waits;
-import org.mmunotifier.core.internal.testing.Whiteboard;
+import org.mmunotifier.testkit.DemoLayout;
+import org.mmunotifier.testkit.RunningWorkload;
+import org.mmunotifier.testkit.TestMachine;
+import org.mmunotifier.testkit.TestProcess;
 
 /** The RDMA driver against the real memory manager. */
 class RdmaDriverTest {
     static final long P = Addresses.PAGE_SIZE;
     static final long BASE = 0x4000_0000L; // the workload's region 0
-    static final long LEN = Workload.REGION_PAGES * P;
+    static final long LEN = DemoLayout.REGION_PAGES * P;
 
-    private final Machine machine = new Machine(512, PageLayout.BITS_64);
-    private final RdmaDriver rdma = new RdmaDriver(machine.oracle(), machine.notifierCore(), machine.memory(), 2);
+    private final TestMachine machine = TestMachine.create(TestMachine.settings().driver("org.mmunotifier.drivers.rdma"));
+    private final RdmaDriver rdma = new RdmaDriver(machine.oracle(), machine.notifiers(), machine.frames(), 2);
 
     @AfterEach
     void close() {
@@ -68,35 +65,35 @@ class RdmaDriverTest {
 
     /** The workload with a region pair on every process and the DMA engines busy, then every process exits. */
     private void runWithDma(ContextsPerProcess<MemoryRegion> mrs, long seed, int seconds) throws Exception {
-        new Whiteboard(mrs).run(machine, new Workload.Config(seed, 2, 3, 2), Long.MAX_VALUE,
-                Duration.ofSeconds(seconds), () -> rdma.startDma(seed), rdma::stopDma);
+        machine.attach(mrs);
+        machine.runWorkload(seed, 2, 3, Long.MAX_VALUE, Duration.ofSeconds(seconds), () -> rdma.startDma(seed), rdma::stopDma);
     }
 
     /** The adversary races every third fault and stalls invalidations: readRetry holds. */
     @Test
     void underTheAdversaryRegionsStayCoherent() throws Exception {
-        machine.adversary().configure(0.3, 0.25, 4);
+        machine.adversary(0.3, 0.25, 4);
         runWithDma(mrsPerProcess(false, false), 4, 3);
         var c = rdma.counters().snapshot();
-        assertTrue(machine.adversary().strikes() > 100 && c.retries() > 10, machine.adversary().strikes() + " " + c);
-        assertEquals(List.of(), machine.oracle().violations());
-        assertEquals(0, machine.memory().usedCount());
+        assertTrue(machine.adversaryStrikes() > 100 && c.retries() > 10, machine.adversaryStrikes() + " " + c);
+        machine.assertCoherent();
+        assertEquals(0, machine.framesInUse());
     }
 
     /** A region without readRetry maps a page the adversary just took away: caught in every run. */
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {1, 2, 3})
     void aRegionThatSkipsReadRetryIsCaughtInEveryRunWithinASecond(long seed) throws Exception {
-        machine.adversary().configure(0.3, 0.25, seed);
+        machine.adversary(0.3, 0.25, seed);
         runWithDma(mrsPerProcess(false, true), seed, 1);
         assertTrue(machine.oracle().violationCount() > 0, "the oracle missed a region that skips readRetry");
-        assertNotEquals(Violation.Rule.AFTER_RELEASE, machine.oracle().violations().get(0).rule());
+        assertNotEquals("AFTER_RELEASE", machine.verdicts().get(0).rule());
     }
 
-    private AddressSpace processWithRegion() {
-        AddressSpace mm = machine.spawn().mm();
-        mm.mmap(BASE, LEN, Vma.PROT_READ | Vma.PROT_WRITE, false);
-        return mm;
+    private TestProcess processWithRegion() {
+        TestProcess p = machine.spawn();
+        p.mmap(BASE, LEN, TestProcess.PROT_READ | TestProcess.PROT_WRITE);
+        return p;
     }
 
     @Test
@@ -104,10 +101,10 @@ class RdmaDriverTest {
         runWithDma(mrsPerProcess(false), 1, 3);
         var c = rdma.counters().snapshot();
         assertTrue(c.accesses() > 1_000 && c.faults() > 100 && c.invalidations() > 100, c.toString());
-        assertEquals(List.of(), machine.oracle().violations());
+        machine.assertCoherent();
         assertEquals(List.of(), rdma.mrs(), "a region outlived its process");
         assertEquals(0, rdma.exportedPfns().length, "the peer still maps frames of exited processes");
-        assertEquals(0, machine.memory().usedCount());
+        assertEquals(0, machine.framesInUse());
     }
 
     @Test
@@ -118,7 +115,8 @@ class RdmaDriverTest {
 
     @Test
     void anInvalidationReturnsOnlyAfterDmaInFlightHasDrained() throws Exception {
-        AddressSpace mm = processWithRegion();
+        TestProcess p = processWithRegion();
+        MmStruct mm = p.mm();
         MemoryRegion mr = rdma.registerMr(mm, BASE, LEN);
         CountDownLatch inDma = new CountDownLatch(1);
         CountDownLatch finishDma = new CountDownLatch(1);
@@ -134,7 +132,7 @@ class RdmaDriverTest {
         dma.start();
         await(inDma);
         Thread unmap = new Thread(() -> {
-            mm.munmap(BASE, P);
+            p.munmap(BASE, P);
             doneWhenUnmapReturned.set(dmaDone.get());
         });
         unmap.start();
@@ -150,11 +148,12 @@ class RdmaDriverTest {
 
     @Test
     void aNonBlockableInvalidationIsRefusedWhenTheRegionIsBusy() throws Exception {
-        AddressSpace mm = processWithRegion();
+        TestProcess p = processWithRegion();
+        MmStruct mm = p.mm();
         MemoryRegion mr = rdma.registerMr(mm, BASE, LEN);
         mr.dma(BASE, MemoryRegion.DMA_WRITE, 1);
         MmuIntervalSubscription sub = mr.subscription();
-        InvalidationRange oom = new InvalidationRange(mm, BASE, BASE + P, MmuNotifierEvent.UNMAP).nonBlocking();
+        MmuNotifierRange oom = machine.range(mm, BASE, BASE + P, MmuNotifierEvent.UNMAP, false);
 
         // umem_mutex held by a fault on another thread
         CountDownLatch held = new CountDownLatch(1);
@@ -195,13 +194,14 @@ class RdmaDriverTest {
 
     @Test
     void anExportedPageIsTornDownAtTheRemotePeerWhenReclaimTakesIt() {
-        AddressSpace mm = processWithRegion();
+        TestProcess p = processWithRegion();
+        MmStruct mm = p.mm();
         MemoryRegion mr = rdma.registerMr(mm, BASE, LEN);
-        mm.write(BASE + P, 3);
+        p.write(BASE + P, 3);
         long pfn = rdma.exportPage(mr, BASE + P);
-        assertTrue(machine.memory().frame(pfn).isExternalRmap());
+        assertTrue(machine.frames().page(pfn).isExternalRmap());
         assertTrue(rdma.remoteRead(pfn));
-        assertTrue(machine.reclaimer().reclaimPage(mm, BASE + P));
+        assertTrue(p.reclaim(BASE + P));
         assertFalse(rdma.remoteRead(pfn), "the peer still maps a reclaimed page");
         assertEquals(0, rdma.exportedPfns().length);
         assertEquals(0, machine.oracle().violationCount());
@@ -209,36 +209,35 @@ class RdmaDriverTest {
 
     @Test
     void anExportedPageIsTornDownWhenTheProcessUnmapsIt() {
-        AddressSpace mm = processWithRegion();
+        TestProcess p = processWithRegion();
+        MmStruct mm = p.mm();
         MemoryRegion mr = rdma.registerMr(mm, BASE, LEN);
         long pfn = rdma.exportPage(mr, BASE);
-        mm.munmap(BASE, LEN);
+        p.munmap(BASE, LEN);
         assertFalse(rdma.remoteRead(pfn));
-        assertFalse(machine.memory().frame(pfn).isExternalRmap());
+        assertFalse(machine.frames().page(pfn).isExternalRmap());
     }
 
     @Test
     void deregisteringWhileTheWorkloadRunsLeavesNoCallbackBehind() throws Exception {
-        Workload w = new Workload(machine, new Workload.Config(3, 2, 2, 0), new Workload.Listener() { });
-        Process p = w.processes().get(0);
+        RunningWorkload load = machine.startWorkload(3, 2, 2, Long.MAX_VALUE, Duration.ofSeconds(2));
+        TestProcess p = load.processes().get(0);
         MemoryRegion mr = rdma.registerMr(p.mm(), BASE, LEN);
         rdma.startDma(3);
-        Workload.Running load = w.start(Long.MAX_VALUE, Duration.ofSeconds(2));
         Thread.sleep(500);
         rdma.deregisterMr(mr);
         long after = mr.callbacks();
+        assertEquals(0, machine.registrationsOn(p.mm()));
         load.join();
         rdma.stopDma();
         assertEquals(after, mr.callbacks(), "an invalidation reached the region after it was deregistered");
-        assertEquals(0, p.mm().notifiers().intervalCount());
-        w.close();
         assertEquals(0, machine.oracle().violationCount());
     }
 
     @Test
     void processExitWhileDmaIsBusy() throws Exception {
-        Process p = machine.spawn();
-        p.mm().mmap(BASE, LEN, Vma.PROT_READ | Vma.PROT_WRITE, false);
+        TestProcess p = machine.spawn();
+        p.mmap(BASE, LEN, TestProcess.PROT_READ | TestProcess.PROT_WRITE);
         MemoryRegion mr = rdma.registerMr(p.mm(), BASE, LEN);
         rdma.startDma(4);
         Thread.sleep(200);
@@ -247,32 +246,33 @@ class RdmaDriverTest {
         rdma.stopDma();
         assertEquals(0, mr.mappedPages());
         rdma.deregisterMr(mr);
-        assertEquals(0, machine.memory().usedCount());
+        assertEquals(0, machine.framesInUse());
         assertEquals(0, machine.oracle().violationCount());
         assertTrue(rdma.counters().snapshot().accesses() > 0);
     }
 
     @Test
     void badArgumentsAreRefused() {
-        AddressSpace mm = processWithRegion();
+        TestProcess p = processWithRegion();
+        MmStruct mm = p.mm();
         assertThrows(org.mmunotifier.api.InvalidRangeException.class, () -> rdma.registerMr(mm, BASE + 1, P));
-        assertThrows(IllegalArgumentException.class, () -> new RdmaDriver(machine.oracle(), machine.notifierCore(),
-                machine.memory(), 17));
+        assertThrows(IllegalArgumentException.class, () -> new RdmaDriver(machine.oracle(), machine.notifiers(),
+                machine.frames(), 17));
         MemoryRegion mr = rdma.registerMr(mm, BASE, P);
         assertThrows(IllegalArgumentException.class, () -> mr.dma(BASE + P, MemoryRegion.DMA_READ, 0));
         rdma.deregisterMr(mr);
         assertThrows(IllegalArgumentException.class, () -> rdma.deregisterMr(mr));
         assertThrows(MrGoneException.class, () -> mr.dma(BASE, MemoryRegion.DMA_READ, 0));
-        assertEquals(0, mm.notifiers().intervalCount());
+        assertEquals(0, machine.registrationsOn(mm));
     }
 
     @Test
     void onThe32BitLayoutThereIsNoRemoteExport() {
-        try (Machine m32 = new Machine(16, PageLayout.BITS_32)) {
-            RdmaDriver d = new RdmaDriver(m32.oracle(), m32.notifierCore(), m32.memory(), 0);
-            AddressSpace mm = m32.spawn().mm();
-            mm.mmap(BASE, P, Vma.PROT_READ | Vma.PROT_WRITE, false);
-            MemoryRegion mr = d.registerMr(mm, BASE, P);
+        try (TestMachine m32 = TestMachine.create(TestMachine.settings().frames(16).layoutBits(32))) {
+            RdmaDriver d = new RdmaDriver(m32.oracle(), m32.notifiers(), m32.frames(), 0);
+            TestProcess p = m32.spawn();
+            p.mmap(BASE, P, TestProcess.PROT_READ | TestProcess.PROT_WRITE);
+            MemoryRegion mr = d.registerMr(p.mm(), BASE, P);
             assertThrows(UnsupportedOperationException.class, () -> d.exportPage(mr, BASE));
             assertEquals(0, mr.dma(BASE, MemoryRegion.DMA_READ, 0));
             d.deactivate();
@@ -281,35 +281,38 @@ class RdmaDriverTest {
 
     @Test
     void deactivateDeregistersEveryRegionAndRefusesNewOnes() {
-        AddressSpace mm = processWithRegion();
+        TestProcess p = processWithRegion();
+        MmStruct mm = p.mm();
         MemoryRegion mr = rdma.registerMr(mm, BASE, LEN);
         rdma.deactivate();
         assertEquals(List.of(), rdma.mrs());
         assertThrows(MrGoneException.class, () -> mr.dma(BASE, MemoryRegion.DMA_READ, 0));
-        assertEquals(0, mm.notifiers().intervalCount());
+        assertEquals(0, machine.registrationsOn(mm));
 
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> rdma.registerMr(mm, BASE, LEN));
         assertEquals("RDMA driver is deactivated", e.getMessage());
-        assertEquals(0, mm.notifiers().intervalCount());
+        assertEquals(0, machine.registrationsOn(mm));
         rdma.deactivate(); // again: nothing to do (the peer is not unregistered twice)
     }
 
     /** Every registration racing deactivation either finished before it (and was undone) or was refused. */
     @Test
     void registrationsRacingDeactivationLeaveNoRegionBehind() throws Exception {
-        AddressSpace mm = processWithRegion();
+        TestProcess p = processWithRegion();
+        MmStruct mm = p.mm();
         RuntimeException refused = Refusals.refusalOfLoopRacing(() -> rdma.registerMr(mm, BASE, LEN),
                 rdma::deactivate);
         assertEquals("RDMA driver is deactivated", refused.getMessage());
         assertEquals(List.of(), rdma.mrs());
-        assertEquals(0, mm.notifiers().intervalCount(), "a region registered during deactivation stayed subscribed");
+        assertEquals(0, machine.registrationsOn(mm), "a region registered during deactivation stayed subscribed");
     }
 
     /** Under DS (the @Activate constructor) the DMA engines start by themselves; deactivate stops them. */
     @Test
     void activatedByDsTheDmaEnginesWorkOnTheRegionsUntilDeactivate() throws Exception {
-        AddressSpace mm = processWithRegion();
-        RdmaDriver ds = new RdmaDriver(machine.oracle(), machine.notifierCore(), machine.memory(),
+        TestProcess p = processWithRegion();
+        MmStruct mm = p.mm();
+        RdmaDriver ds = new RdmaDriver(machine.oracle(), machine.notifiers(), machine.frames(),
                 TestConfigs.of(RdmaDriver.Config.class, Map.of("dmaThreads", 1)));
         try {
             ds.registerMr(mm, BASE, LEN);
@@ -318,9 +321,9 @@ class RdmaDriverTest {
             ds.deactivate();
         }
         long accesses = ds.counters().snapshot().accesses();
-        mm.write(BASE, 1); // the process goes on; the device does not
+        p.write(BASE, 1); // the process goes on; the device does not
         assertEquals(accesses, ds.counters().snapshot().accesses(), "a DMA engine outlived deactivate");
-        assertEquals(0, mm.notifiers().intervalCount());
+        assertEquals(0, machine.registrationsOn(mm));
         assertEquals(0, machine.oracle().violationCount());
     }
 }
