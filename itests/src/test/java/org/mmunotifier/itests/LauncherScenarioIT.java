@@ -1,6 +1,7 @@
 package org.mmunotifier.itests;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
@@ -14,10 +15,13 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.Test;
+import org.mmunotifier.itests.tiny.attaching.AttachingDriver;
+import org.mmunotifier.itests.tiny.attaching.AttachingNotifier;
 import org.mmunotifier.itests.tiny.faulty.FaultyDriver;
 
 /**
@@ -34,6 +38,7 @@ import org.mmunotifier.itests.tiny.faulty.FaultyDriver;
 public class LauncherScenarioIT {
     static final String JAR_PROPERTY = "itests.launcher.jar";
     private static final String FAULTY_BSN = "itests.faulty.stuck";
+    private static final String ATTACHING_BSN = "itests.attaching";
     /** Past the run's own seconds: startup, the report, and a shutdown the core bounds. */
     private static final Duration GRACE = Duration.ofSeconds(40);
     private static final Pattern FRAME = Pattern.compile("\tat |\t\\.\\.\\. |Caused by: |\tSuppressed: ");
@@ -77,6 +82,64 @@ public class LauncherScenarioIT {
         assertEquals("stack traces: " + run.describe(), List.of(), run.unloggedStackTraces());
         assertCfgUntouched(watchdog, "stallMillis=1000", "giveUpMillis=5000");
         assertCfgUntouched(kvm, "vcpus=2");
+    }
+
+    /**
+     * {@code --drivers} with a third-party driver jar from {@code deploy/} and KVM: the hotswap swaps both (the
+     * deploy/ one re-attaching to the processes it finds), reports each, and passes; the same driver forgetting its
+     * registrations when it stops makes the run fail on the forced cleanups.
+     */
+    @Test
+    public void hotswapOfADeployDriverAndKvmPassesAndFailsWhenTheDriverLeaks() throws Exception {
+        for (boolean leak : new boolean[] {false, true}) {
+            Path dir = runFolder(leak ? "leaky" : "attaching");
+            Path deploy = Files.createDirectories(dir.resolve("deploy"));
+            try (InputStream jar = ItestSupport.tinyBundle(ATTACHING_BSN, Map.of(AttachingDriver.LEAK_HEADER,
+                    String.valueOf(leak)), AttachingDriver.class, List.of(AttachingNotifier.class),
+                    ItestSupport.API_IMPORT)) {
+                Files.copy(jar, deploy.resolve(ATTACHING_BSN + ".jar"));
+            }
+            Run run = Run.of(dir, 4, "--scenario", "hotswap", "--seconds", "4", "--drivers",
+                    "deploy/" + ATTACHING_BSN + ".jar,kvm");
+            assertTrue(run.describe(), run.stdout.lines().anyMatch(l -> l.startsWith("[mmu] drivers: " + ATTACHING_BSN
+                    + " 1.0.0 [") && l.contains(", org.mmunotifier.drivers.kvm ")));
+            Matcher swaps = Pattern.compile("(?m)^\\s+swaps\\s+(\\d+) ").matcher(run.stdout);
+            assertTrue(run.describe(), swaps.find() && Integer.parseInt(swaps.group(1)) >= 2);
+            // its row: accesses / violations / faults / stalls / forced cleanups
+            Matcher row = Pattern.compile("(?m)^\\s+" + Pattern.quote(ATTACHING_BSN)
+                    + " 1\\.0\\.0 \\[\\d+\\]: \\d+ / 0 / 0 / 0 / (\\d+)").matcher(run.stdout);
+            assertTrue("a row for the deploy/ driver: " + run.describe(), row.find());
+            if (leak) {
+                assertEquals(run.describe(), 1, run.status);
+                assertTrue(run.describe(), run.stdout.contains("scenario hotswap: FAILED"));
+                assertTrue(run.describe(), Integer.parseInt(row.group(1)) >= 1);
+            } else {
+                assertEquals(run.describe(), 0, run.status);
+                assertTrue(run.describe(), run.stdout.contains("scenario hotswap: PASSED"));
+                assertEquals(run.describe(), "0", row.group(1));
+            }
+            assertTrue(run.describe(), run.stdout.contains("replay                      java -jar mmunotifier.jar"
+                    + " --scenario hotswap --seconds 4 --threads 2 --processes 4 --seed 1 --drivers deploy/"
+                    + ATTACHING_BSN + ".jar,kvm"));
+        }
+    }
+
+    /** {@code --drivers none}: the built-in drivers are stopped before the workload starts; the primary runs alone. */
+    @Test
+    public void driversNoneRunsThePrimaryAlone() throws Exception {
+        Run run = Run.of(runFolder("none"), 3, "--scenario", "demo", "--seconds", "3", "--drivers", "none");
+        assertEquals(run.describe(), 0, run.status);
+        assertTrue(run.describe(), run.stdout.contains("[mmu] drivers: none (the primary alone)"));
+        assertTrue(run.describe(), run.stdout.contains("scenario demo: PASSED"));
+        assertFalse("no driver row: " + run.describe(), run.stdout.contains("org.mmunotifier.drivers.kvm 0."));
+    }
+
+    /** A driver that does not exist is bad input: one line, status 2. */
+    @Test
+    public void anUnknownDriverIsRefused() throws Exception {
+        Run run = Run.of(runFolder("unknown"), 3, "--scenario", "demo", "--seconds", "3", "--drivers", "kvm,nosuch");
+        assertEquals(run.describe(), 2, run.status);
+        assertTrue(run.describe(), run.stderr.contains("error: --drivers: no bundle 'nosuch'"));
     }
 
     private static Path writeCfg(Path deploy, String pid, String... lines) throws IOException {

@@ -134,6 +134,7 @@ public final class Oracle implements CoherenceOracle {
 
         private long access(String op, MappedFrame frame, boolean write, LongUnaryOperator update) {
             Objects.requireNonNull(frame, "frame");
+            who.owner().accessed();
             Frame f = memory.frame(frame.pfn());
             Violation v = check(mm, who, f, frame, write, op);
             if (v != null) {

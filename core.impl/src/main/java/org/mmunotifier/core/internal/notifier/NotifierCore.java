@@ -35,6 +35,7 @@ public final class NotifierCore implements MmuNotifiers, AutoCloseable {
     private final AtomicLong ids = new AtomicLong();
     private final Map<Long, Lease> registrations = new ConcurrentHashMap<>();
     private final Set<String> contractWarnings = ConcurrentHashMap.newKeySet();
+    private final Map<Long, LongAdder> accesses = new ConcurrentHashMap<>();
     private final StallWatchdog watchdog = new StallWatchdog(srcu, registrations::get);
     private volatile OwnerResolver owners = OwnerResolver.NONE;
 
@@ -128,7 +129,14 @@ public final class NotifierCore implements MmuNotifiers, AutoCloseable {
      * default, {@link MmuNotifierContract#V6}).
      */
     public Owner newOwner(String name, long bundleId, MmuNotifierContract contract) {
-        return new Owner(name, bundleId, lateCalls, srcu, contract);
+        return new Owner(name, bundleId, lateCalls, srcu, contract,
+                accesses.computeIfAbsent(bundleId, id -> new LongAdder()));
+    }
+
+    /** Device accesses the coherence oracle checked for bundle {@code bundleId}'s registrations, every revision of it. */
+    public long accessesOf(long bundleId) {
+        LongAdder a = accesses.get(bundleId);
+        return a == null ? 0 : a.sum();
     }
 
     /** Calls refused because their notifier's owner was gone: must stay zero. */

@@ -19,7 +19,7 @@ import org.mmunotifier.api.MmuNotifierContract;
  */
 public final class Owner {
     /** Outside OSGi: code that never goes away. */
-    public static final Owner NONE = new Owner("(no bundle)", -1, new LongAdder(), null, null);
+    public static final Owner NONE = new Owner("(no bundle)", -1, new LongAdder(), null, null, new LongAdder());
     private static final System.Logger LOG = System.getLogger(Owner.class.getName());
 
     private final String name;
@@ -27,6 +27,7 @@ public final class Owner {
     private final LongAdder lateCalls;
     private final Srcu srcu;
     private final MmuNotifierContract contract;
+    private final LongAdder accesses;
     private final Set<Lease> leases = new LinkedHashSet<>(); // guarded by this
     private boolean closing; // guarded by this
     private volatile boolean gone;
@@ -35,13 +36,21 @@ public final class Owner {
      * @param lateCalls where refused calls are counted (shared by every owner of one machine)
      * @param srcu the domain its notifiers are called in
      * @param contract the contract its notifiers get unless they declare one, or null
+     * @param accesses where its devices' accesses are counted (shared by the owners of one bundle)
      */
-    Owner(String name, long bundleId, LongAdder lateCalls, Srcu srcu, MmuNotifierContract contract) {
+    Owner(String name, long bundleId, LongAdder lateCalls, Srcu srcu, MmuNotifierContract contract,
+            LongAdder accesses) {
         this.name = name;
         this.bundleId = bundleId;
         this.lateCalls = lateCalls;
         this.srcu = srcu;
         this.contract = contract;
+        this.accesses = accesses;
+    }
+
+    /** One device access of its registrations went through the coherence oracle. */
+    public void accessed() {
+        accesses.increment();
     }
 
     /** The contract the owner declared (an OSGi requirement of its bundle), or null. */

@@ -2,9 +2,15 @@ package org.mmunotifier.core.internal.osgi;
 
 import java.lang.System.Logger.Level;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import org.mmunotifier.api.ProcessListener;
 import org.mmunotifier.api.runtime.Stall;
+import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Workload;
 import org.mmunotifier.core.internal.notifier.StallPolicy;
@@ -14,6 +20,7 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.FrameworkUtil;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -28,6 +35,11 @@ import org.osgi.service.component.annotations.ReferencePolicy;
  * driver's code: whatever it throws is logged against its bundle and the others are still told,
  * and a call that does not return is reported by the stall watchdog; unbinding waits for such a
  * call at most the give-up time.
+ *
+ * <p>A listener bound while processes already run (a driver started late, restarted or updated)
+ * is told of each live one, on a thread of the core's, as if it had just been spawned: hot-swapped
+ * drivers attach to the processes they find, not only to new ones. Each listener is told of a
+ * process's spawn at most once and of its exit only after its spawn.
  */
 @Component(service = ProcessEvents.class)
 public final class ProcessEvents implements Workload.Listener {
@@ -38,6 +50,8 @@ public final class ProcessEvents implements Workload.Listener {
         final ProcessListener listener;
         final long bundleId;
         final String bundle;
+        /** The pids it has been told were spawned and not yet that they exit. */
+        final Set<Integer> told = ConcurrentHashMap.newKeySet();
         private int calls; // guarded by this
         private boolean gone; // guarded by this
 
@@ -70,18 +84,43 @@ public final class ProcessEvents implements Workload.Listener {
     }
 
     private final List<Slot> slots = new CopyOnWriteArrayList<>();
+    private final Machine machine;
     private final StallWatchdog watchdog;
     private final StallPolicy policy;
+    /** Tells late listeners of the processes already running (never on SCR's thread, which binds them). */
+    private final ExecutorService replay = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "mmunotifier-process-events-replay");
+        t.setDaemon(true);
+        return t;
+    });
 
     @Activate
     public ProcessEvents(@Reference MachineService machine) {
-        this.watchdog = machine.machine().notifierCore().watchdog();
-        this.policy = machine.machine().notifierCore().stallPolicy();
+        this.machine = machine.machine();
+        this.watchdog = this.machine.notifierCore().watchdog();
+        this.policy = this.machine.notifierCore().stallPolicy();
+    }
+
+    @Deactivate
+    void deactivate() {
+        replay.shutdownNow();
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addListener(ProcessListener listener) {
-        slots.add(new Slot(listener));
+        Slot s = new Slot(listener);
+        slots.add(s); // first: a process spawned from now on is told by its spawner
+        try {
+            replay.execute(() -> {
+                for (Process p : machine.processes()) {
+                    if (p.isAlive()) {
+                        call(s, p, true);
+                    }
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // the core is stopping
+        }
     }
 
     void removeListener(ProcessListener listener) {
@@ -114,27 +153,35 @@ public final class ProcessEvents implements Workload.Listener {
 
     private void tell(Process p, boolean spawned) {
         for (Slot s : slots) {
-            if (!s.enter()) {
-                continue;
+            call(s, p, spawned);
+        }
+    }
+
+    /** Tells one listener, at most once per spawn, and of an exit only after the spawn. */
+    private void call(Slot s, Process p, boolean spawned) {
+        if (spawned ? !s.told.add(p.pid()) : !s.told.remove(p.pid())) {
+            return;
+        }
+        if (!s.enter()) {
+            return;
+        }
+        String what = (spawned ? "spawned" : "exiting") + " of process " + p.pid();
+        try (StallWatchdog.Activity call = watchdog.track(Stall.Kind.LISTENER, s.bundleId, s.bundle,
+                s.listener.getClass().getName(), what, p.mm().id())) {
+            if (spawned) {
+                s.listener.spawned(p.pid(), p.mm());
+            } else {
+                s.listener.exiting(p.pid(), p.mm());
             }
-            String what = (spawned ? "spawned" : "exiting") + " of process " + p.pid();
-            try (StallWatchdog.Activity call = watchdog.track(Stall.Kind.LISTENER, s.bundleId, s.bundle,
-                    s.listener.getClass().getName(), what, p.mm().id())) {
-                if (spawned) {
-                    s.listener.spawned(p.pid(), p.mm());
-                } else {
-                    s.listener.exiting(p.pid(), p.mm());
-                }
-            } catch (Throwable e) {
-                try {
-                    LOG.log(Level.WARNING, "process listener " + s.listener.getClass().getName() + " of " + s.bundle
-                            + " failed on " + what + ": " + e, e);
-                } catch (Throwable logFailed) {
-                    // a listener's Error is the listener's: the others are still told
-                }
-            } finally {
-                s.exit();
+        } catch (Throwable e) {
+            try {
+                LOG.log(Level.WARNING, "process listener " + s.listener.getClass().getName() + " of " + s.bundle
+                        + " failed on " + what + ": " + e, e);
+            } catch (Throwable logFailed) {
+                // a listener's Error is the listener's: the others are still told
             }
+        } finally {
+            s.exit();
         }
     }
 }

@@ -7,17 +7,29 @@ import org.mmunotifier.core.internal.mm.Adversary;
 /**
  * A run the launcher is asked for on its command line (or by system properties of the same
  * names, {@code mmunotifier.scenario} …): {@code --scenario demo|hotswap --seconds N
- * [--threads T] [--processes P] [--seed S] [--adversary A]}; {@code A} (0..1, default 0) is
- * the adversary's probability both of racing a device's fault and of stalling an invalidation.
+ * [--threads T] [--processes P] [--seed S] [--adversary A] [--drivers D,…]}; {@code A} (0..1,
+ * default 0) is the adversary's probability both of racing a device's fault and of stalling an
+ * invalidation; {@code D} selects the drivers that run (and, in {@code hotswap}, are swapped):
+ * {@code kvm}, {@code rdma}, {@code gru}, a bundle's symbolic name (one FileInstall installs from
+ * {@code deploy/}, say), or a path to a bundle jar; {@code none} runs the primary alone. Without
+ * it, every driver bundle runs.
+ *
+ * @param drivers the selection as given, or null for every driver bundle; empty for none
  */
-public record Scenario(String name, Duration duration, int threads, int processes, long seed, double adversary) {
+public record Scenario(String name, Duration duration, int threads, int processes, long seed, double adversary,
+        List<String> drivers) {
     static final List<String> NAMES = List.of("demo", "hotswap");
     /** The demo workload's defaults, here and in the launcher's default run and {@code mmu:demo}. */
     public static final int THREADS = 2;
     public static final int PROCESSES = 4;
     public static final long SEED = 1;
     static final String USAGE = "usage: [--scenario demo|hotswap] [--seconds N] [--threads T] [--processes P] [--seed S]"
-            + " [--adversary 0..1]";
+            + " [--adversary 0..1] [--drivers none|kvm,rdma,gru,<symbolic name>,<bundle.jar>]";
+
+    /** A scenario with every driver bundle. */
+    public Scenario(String name, Duration duration, int threads, int processes, long seed, double adversary) {
+        this(name, duration, threads, processes, seed, adversary, null);
+    }
 
     /** Property names are {@code mmunotifier.<option>}; the command line wins. */
     interface Properties {
@@ -35,6 +47,7 @@ public record Scenario(String name, Duration duration, int threads, int processe
         String processes = props.get("mmunotifier.processes");
         String seed = props.get("mmunotifier.seed");
         String adversary = props.get("mmunotifier.adversary");
+        String drivers = props.get("mmunotifier.drivers");
         for (int i = 0; i < args.size(); i++) {
             String opt = args.get(i);
             if (i + 1 >= args.size()) {
@@ -48,23 +61,46 @@ public record Scenario(String name, Duration duration, int threads, int processe
                 case "--processes" -> processes = v;
                 case "--seed" -> seed = v;
                 case "--adversary" -> adversary = v;
+                case "--drivers" -> drivers = v;
                 default -> throw new IllegalArgumentException("unknown option '" + opt + "'; " + USAGE);
             }
         }
         if (name == null) {
-            if (seconds != null || adversary != null) {
-                throw new IllegalArgumentException((seconds != null ? "--seconds" : "--adversary") + " needs --scenario; "
-                        + USAGE);
+            if (seconds != null || adversary != null || drivers != null) {
+                throw new IllegalArgumentException((seconds != null ? "--seconds" : adversary != null ? "--adversary"
+                        : "--drivers") + " needs --scenario; " + USAGE);
             }
             return null;
         }
         if (!NAMES.contains(name)) {
             throw new IllegalArgumentException("unknown scenario '" + name + "': one of " + NAMES);
         }
+        if (name.equals("hotswap") && drivers != null && drivers.strip().equals("none")) {
+            throw new IllegalArgumentException("hotswap needs a driver to swap, not --drivers none");
+        }
         return new Scenario(name, Duration.ofSeconds(number("seconds", seconds, 30, 1, 86_400)),
                 (int) number("threads", threads, THREADS, 1, MachineControlService.MAX_THREADS),
                 (int) number("processes", processes, PROCESSES, 1, MachineControlService.MAX_PROCESSES),
-                number("seed", seed, SEED, Long.MIN_VALUE, Long.MAX_VALUE), adversary == null ? 0 : Adversary.probability("adversary", adversary));
+                number("seed", seed, SEED, Long.MIN_VALUE, Long.MAX_VALUE), adversary == null ? 0 : Adversary.probability("adversary", adversary),
+                drivers == null ? null : drivers(drivers));
+    }
+
+    /** {@code none}, or driver names separated by commas, each once. */
+    private static List<String> drivers(String text) {
+        List<String> names = java.util.Arrays.stream(text.split(",", -1)).map(String::strip).toList();
+        if (names.equals(List.of("none"))) {
+            return List.of();
+        }
+        for (String n : names) {
+            if (n.isEmpty() || n.equals("none")) {
+                throw new IllegalArgumentException("--drivers '" + text + "': " + (n.isEmpty() ? "an empty name"
+                        : "'none' with other drivers") + "; give none, or names and jars separated by commas");
+            }
+        }
+        if (new java.util.HashSet<>(names).size() != names.size()) {
+            throw new IllegalArgumentException("--drivers '" + text + "' names a driver twice");
+        }
+        return names;
     }
 
     private static long number(String what, String text, long dflt, long min, long max) {

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
+import org.mmunotifier.api.DeviceCounters;
 import org.mmunotifier.api.runtime.DriverFault;
 import org.mmunotifier.api.runtime.Stall;
 import org.mmunotifier.api.runtime.MachineStats;
@@ -20,16 +21,36 @@ import org.mmunotifier.core.internal.mm.Violation;
  * @param violations the coherence violations of the run (those still kept)
  * @param violationCount how many the oracle recorded during the run
  * @param adversary what the adversary did, or empty if it was off
+ * @param drivers what each driver bundle of the run did
  */
 record ScenarioReport(Scenario scenario, double seconds, long operations, MachineStats end, int restarts,
         int updates, long[] teardownMicros, long forcedCleanups, List<String> consistency, List<Stall> stalls,
         long stallCount, List<DriverFault> faults, long faultCount, List<Violation> violations, long violationCount,
-        String adversary) {
+        String adversary, List<DriverRow> drivers) {
     private static final int LISTED = 5;
 
+    /**
+     * One driver bundle's part in the run.
+     *
+     * @param accesses device accesses the oracle checked for its registrations during the run
+     * @param counters the counters it publishes ({@code DeviceCountersProvider}), since its last start, or null
+     */
+    record DriverRow(String bundle, long accesses, long violations, long faults, long stalls, long forcedCleanups,
+            DeviceCounters.Snapshot counters) {
+    }
+
+    ScenarioReport(Scenario scenario, double seconds, long operations, MachineStats end, int restarts, int updates,
+            long[] teardownMicros, long forcedCleanups, List<String> consistency, List<Stall> stalls, long stallCount,
+            List<DriverFault> faults, long faultCount, List<Violation> violations, long violationCount,
+            String adversary) {
+        this(scenario, seconds, operations, end, restarts, updates, teardownMicros, forcedCleanups, consistency,
+                stalls, stallCount, faults, faultCount, violations, violationCount, adversary, List.of());
+    }
+
+    /** No violation, stall, fault, forced cleanup or call into a stopped bundle; every frame free; consistent. */
     boolean passed() {
         return violationCount == 0 && end.callsIntoStoppedBundles() == 0 && consistency.isEmpty()
-                && end.framesInUse() == 0 && stallCount == 0 && faultCount == 0;
+                && end.framesInUse() == 0 && stallCount == 0 && faultCount == 0 && forcedCleanups == 0;
     }
 
     String render() {
@@ -74,8 +95,34 @@ record ScenarioReport(Scenario scenario, double seconds, long operations, Machin
         }
         row(b, "frames in use at the end", end.framesInUse() + " of " + end.frames());
         row(b, "consistency", consistency.isEmpty() ? "ok" : consistency.size() + " problems: " + consistency.get(0));
+        if (!drivers.isEmpty()) {
+            b.append("  per driver (accesses checked / violations / faults / stalls / forced cleanups; its own"
+                    + " counters since its last start)\n");
+            for (DriverRow d : drivers) {
+                detail(b, d.bundle() + ": " + d.accesses() + " / " + d.violations() + " / " + d.faults() + " / "
+                        + d.stalls() + " / " + d.forcedCleanups() + (d.counters() == null ? "" : "; " + d.counters()));
+            }
+        }
+        row(b, "replay", replay());
+        detail(b, "(the seed fixes the workload's operation streams and the adversary's choices, not how the threads"
+                + " interleave)");
         if (!violations.isEmpty()) {
             b.append("\n\nThe first violation's report:\n\n").append(violations.get(0).report().stripTrailing());
+        }
+        return b.toString();
+    }
+
+    /** The command line that runs this scenario again with the same seed. */
+    String replay() {
+        Scenario s = scenario;
+        StringBuilder b = new StringBuilder("java -jar mmunotifier.jar --scenario " + s.name() + " --seconds "
+                + s.duration().toSeconds() + " --threads " + s.threads() + " --processes " + s.processes() + " --seed "
+                + s.seed());
+        if (s.adversary() > 0) {
+            b.append(" --adversary ").append(s.adversary());
+        }
+        if (s.drivers() != null) {
+            b.append(" --drivers ").append(s.drivers().isEmpty() ? "none" : String.join(",", s.drivers()));
         }
         return b.toString();
     }

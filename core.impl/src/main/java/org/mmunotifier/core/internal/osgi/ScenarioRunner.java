@@ -2,10 +2,13 @@ package org.mmunotifier.core.internal.osgi;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.mmunotifier.api.runtime.DriverFault;
+import org.mmunotifier.api.runtime.ForcedCleanup;
 import org.mmunotifier.api.runtime.MachineStats;
+import org.mmunotifier.api.runtime.Stall;
+import org.mmunotifier.core.internal.mm.Violation;
 import org.mmunotifier.core.internal.notifier.StallWatchdog;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
@@ -31,13 +34,16 @@ public final class ScenarioRunner {
     private final MachineControlService control;
     private final BundleOwners owners;
     private final ProcessEvents events;
+    private final DeviceRegistry devices;
     private final BundleContext context;
     private final Thread thread;
 
     @Activate
     public ScenarioRunner(@Reference FrameworkLifecycle lifecycle, @Reference MachineControlService control,
-            @Reference BundleOwners owners, @Reference ProcessEvents events, BundleContext context) {
+            @Reference BundleOwners owners, @Reference ProcessEvents events, @Reference DeviceRegistry devices,
+            BundleContext context) {
         this.lifecycle = lifecycle;
+        this.devices = devices;
         this.control = control;
         this.owners = owners;
         this.events = events;
@@ -70,13 +76,21 @@ public final class ScenarioRunner {
 
     private void run(Scenario scenario) {
         try {
-            List<Bundle> drivers = awaitDrivers();
+            List<Bundle> drivers;
+            try {
+                drivers = awaitDrivers(scenario);
+            } catch (IllegalArgumentException e) {
+                System.err.println("error: " + e.getMessage());
+                lifecycle.exit(2);
+                return;
+            }
             if (scenario == null) {
                 demo();
             } else {
                 AtomicBoolean done = new AtomicBoolean();
                 guard(scenario, done);
-                ScenarioReport report = scenario.name().equals("hotswap") ? hotswap(scenario, drivers) : demo(scenario);
+                ScenarioReport report = scenario.name().equals("hotswap") ? hotswap(scenario, drivers)
+                        : demo(scenario, drivers);
                 if (done.compareAndSet(false, true)) {
                     OUT.print(report.render());
                     OUT.flush();
@@ -121,10 +135,21 @@ public final class ScenarioRunner {
         t.start();
     }
 
-    /** The driver bundles, and a little time for each to register its process listener. */
-    private List<Bundle> awaitDrivers() throws InterruptedException {
-        List<Bundle> drivers = Arrays.stream(context.getBundles())
-                .filter(b -> b.getSymbolicName() != null && b.getSymbolicName().startsWith(DRIVERS)).toList();
+    /**
+     * The driver bundles the run uses (all of them, or the scenario's {@code --drivers}, the others
+     * stopped), and a little time for each to register its process listener.
+     */
+    private List<Bundle> awaitDrivers(Scenario scenario) throws InterruptedException {
+        DriverSelection selection = new DriverSelection(context);
+        List<Bundle> drivers;
+        if (scenario == null || scenario.drivers() == null) {
+            drivers = selection.all();
+        } else {
+            drivers = selection.resolve(scenario.drivers());
+            selection.apply(drivers);
+            OUT.println("[mmu] drivers: " + (drivers.isEmpty() ? "none (the primary alone)"
+                    : String.join(", ", drivers.stream().map(BundleOwners::name).toList())));
+        }
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (events.listenerCount() < drivers.size() && System.nanoTime() < deadline) {
             Thread.sleep(50);
@@ -147,8 +172,8 @@ public final class ScenarioRunner {
         }
     }
 
-    private ScenarioReport demo(Scenario s) throws InterruptedException {
-        return timed(s, new Swaps(), deadline -> {
+    private ScenarioReport demo(Scenario s, List<Bundle> drivers) throws InterruptedException {
+        return timed(s, drivers, new Swaps(), deadline -> {
             StatusLine line = new StatusLine();
             while (System.nanoTime() < deadline) {
                 Thread.sleep(Math.min(5_000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
@@ -163,14 +188,15 @@ public final class ScenarioRunner {
         }
         DriverSwapper swapper = new DriverSwapper(context, owners);
         Swaps swaps = new Swaps();
-        return timed(s, swaps, deadline -> {
+        return timed(s, drivers, swaps, deadline -> {
             StatusLine line = new StatusLine();
             long nextStatus = System.nanoTime() + 5_000_000_000L;
             for (int i = 0; System.nanoTime() < deadline; i++) {
                 Bundle b = drivers.get(i % drivers.size());
                 boolean update = (i / drivers.size()) % 2 == 1; // alternate rounds of restarts and updates
                 // a failed swap throws, saying whether the previous revision runs again; the run fails
-                swaps.add(update ? swapper.update(b, null, false) : swapper.restart(b, false));
+                // forced: the operator chose these drivers (a deploy/ one need not declare itself one)
+                swaps.add(update ? swapper.update(b, null, true) : swapper.restart(b, true));
                 Thread.sleep(100); // let the workload run with the driver back in
                 if (System.nanoTime() >= nextStatus) {
                     OUT.println(line.sample(control.stats()));
@@ -203,12 +229,14 @@ public final class ScenarioRunner {
     }
 
     /** Runs the workload around {@code body}, then checks the machine with everything stopped. */
-    private ScenarioReport timed(Scenario s, Swaps swaps, Body body) throws InterruptedException {
+    private ScenarioReport timed(Scenario s, List<Bundle> drivers, Swaps swaps, Body body) throws InterruptedException {
         OUT.println("[mmu] scenario " + s.name() + " for " + s.duration().toSeconds() + " s");
         long cleanupsBefore = owners.cleanupCount();
         long stallsBefore = owners.stallCount();
         long faultsBefore = owners.faultCount();
         long violationsBefore = control.stats().violations();
+        var core = control.machine().notifierCore();
+        long[] accessesBefore = drivers.stream().mapToLong(b -> core.accessesOf(b.getBundleId())).toArray();
         String adversary = s.adversary() > 0 ? control.adversary(s.adversary(), s.adversary(), s.seed()) : "";
         control.startWorkload(s.seed(), s.threads(), s.processes());
         long t0 = System.nanoTime();
@@ -226,10 +254,24 @@ public final class ScenarioRunner {
         long violations = end.violations() - violationsBefore;
         long stalls = owners.stallCount() - stallsBefore;
         long faults = owners.faultCount() - faultsBefore;
+        long cleanups = owners.cleanupCount() - cleanupsBefore;
+        List<Violation> runViolations = last(control.machine().oracle().violations(), violations);
+        List<Stall> runStalls = last(owners.stalls(), stalls);
+        List<DriverFault> runFaults = last(owners.faults(), faults);
+        List<ForcedCleanup> runCleanups = last(owners.forcedCleanups(), cleanups);
+        List<ScenarioReport.DriverRow> rows = new ArrayList<>();
+        for (int i = 0; i < drivers.size(); i++) {
+            long id = drivers.get(i).getBundleId();
+            rows.add(new ScenarioReport.DriverRow(BundleOwners.name(drivers.get(i)),
+                    core.accessesOf(id) - accessesBefore[i],
+                    runViolations.stream().filter(v -> v.bundleId() == id).count(),
+                    runFaults.stream().filter(f -> f.bundleId() == id).count(),
+                    runStalls.stream().filter(st -> st.bundleId() == id).count(),
+                    runCleanups.stream().filter(c -> c.bundleId() == id).count(), devices.of(id)));
+        }
         return new ScenarioReport(s, secs, end.workloadOps(), end, swaps.teardownMicros.size() - swaps.updates,
-                swaps.updates, swaps.teardownMicros.stream().mapToLong(Long::longValue).toArray(),
-                owners.cleanupCount() - cleanupsBefore, control.machine().checkConsistency(),
-                last(owners.stalls(), stalls), stalls, last(owners.faults(), faults), faults,
-                last(control.machine().oracle().violations(), violations), violations, adversary);
+                swaps.updates, swaps.teardownMicros.stream().mapToLong(Long::longValue).toArray(), cleanups,
+                control.machine().checkConsistency(), runStalls, stalls, runFaults, faults, runViolations, violations,
+                adversary, rows);
     }
 }

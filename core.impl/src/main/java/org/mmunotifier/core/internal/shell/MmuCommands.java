@@ -20,6 +20,7 @@ import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Violation;
 import org.mmunotifier.core.internal.mm.Vma;
 import org.mmunotifier.core.internal.osgi.BundleOwners;
+import org.mmunotifier.core.internal.osgi.DeviceRegistry;
 import org.mmunotifier.core.internal.osgi.DriverSwapper;
 import org.mmunotifier.core.internal.osgi.MachineControlService;
 import org.mmunotifier.core.internal.osgi.Scenario;
@@ -43,7 +44,7 @@ import org.osgi.service.component.annotations.Reference;
         "osgi.command.function=kill", "osgi.command.function=map", "osgi.command.function=unmap",
         "osgi.command.function=protect", "osgi.command.function=touch", "osgi.command.function=reclaim",
         "osgi.command.function=migrate", "osgi.command.function=notifiers", "osgi.command.function=bundles",
-        "osgi.command.function=cleanups", "osgi.command.function=stats", "osgi.command.function=violations", "osgi.command.function=violation",
+        "osgi.command.function=cleanups", "osgi.command.function=stats", "osgi.command.function=violations", "osgi.command.function=violation", "osgi.command.function=devices",
         "osgi.command.function=faults", "osgi.command.function=stalls", "osgi.command.function=stall",
         "osgi.command.function=demo", "osgi.command.function=swap", "osgi.command.function=adversary"})
 public final class MmuCommands {
@@ -51,13 +52,15 @@ public final class MmuCommands {
     private final Machine machine;
     private final BundleOwners registry;
     private final DriverSwapper swapper;
+    private final DeviceRegistry devices;
 
     @Activate
     public MmuCommands(@Reference MachineControlService control, @Reference BundleOwners registry,
-            BundleContext context) {
+            @Reference DeviceRegistry devices, BundleContext context) {
         this.control = control;
         this.machine = control.machine();
         this.registry = registry;
+        this.devices = devices;
         this.swapper = new DriverSwapper(context, registry);
     }
 
@@ -180,6 +183,30 @@ public final class MmuCommands {
                 registry.faults().stream().filter(f -> f.bundleId() == id).count(),
                 registry.stalls().stream().filter(st -> st.bundleId() == id).count())));
         return out;
+    }
+
+    @Descriptor("every driver's device: accesses the oracle checked, violations, registrations, and the counters it"
+            + " publishes (DeviceCountersProvider)")
+    public Object devices() {
+        Map<Long, ShellRecords.DeviceInfo> by = new TreeMap<>();
+        List<Violation> violations = machine.oracle().violations();
+        List<Registration> registrations = registry.registrations();
+        for (var d : devices.devices()) {
+            by.put(d.bundleId(), device(d.bundleId(), d.bundle(), violations, registrations,
+                    d.counters() != null ? d.counters().toString() : d.problem()));
+        }
+        for (Registration r : registrations) {
+            by.computeIfAbsent(r.bundleId(), id -> device(id, r.bundle(), violations, registrations,
+                    "(publishes no counters)"));
+        }
+        return orSay(List.copyOf(by.values()), "no driver devices");
+    }
+
+    private ShellRecords.DeviceInfo device(long id, String bundle, List<Violation> violations,
+            List<Registration> registrations, String counters) {
+        return new ShellRecords.DeviceInfo(id, bundle, machine.notifierCore().accessesOf(id),
+                violations.stream().filter(v -> v.bundleId() == id).count(),
+                registrations.stream().filter(r -> r.bundleId() == id).count(), counters);
     }
 
     @Descriptor("registrations the core took back from bundles that stopped without unregistering")

@@ -22,6 +22,14 @@ final class ShellRecords {
             long stalls) {
     }
 
+    /**
+     * One driver bundle's device: what the oracle checked of it, its violations, and the counters it
+     * publishes (mappings, invalidations, zapped, retries, faults, accesses), if it does.
+     */
+    record DeviceInfo(long bundleId, String bundle, long accessesChecked, long violations, long registrations,
+            String counters) {
+    }
+
     /** One stall, on one line (mmu:stall prints its stack). */
     record StallInfo(long id, String kind, String bundle, String notifier, String operation, long mm, String thread,
             long ms, String state) {

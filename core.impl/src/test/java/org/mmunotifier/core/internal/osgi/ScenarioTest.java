@@ -19,6 +19,38 @@ class ScenarioTest {
     private static final Scenario.Properties NONE = name -> null;
 
     @Test
+    void driversAreNoneOrNamesAndJarsEachOnce() {
+        java.util.Map<String, String> none = java.util.Map.of();
+        assertEquals(List.of(), Scenario.parse(List.of("--scenario", "demo", "--drivers", "none"), none::get).drivers());
+        assertEquals(List.of("deploy/x.jar", "kvm"), Scenario.parse(List.of("--scenario", "hotswap", "--drivers",
+                "deploy/x.jar, kvm"), none::get).drivers());
+        assertEquals(null, Scenario.parse(List.of("--scenario", "demo"), none::get).drivers());
+        for (String bad : List.of("kvm,,rdma", "none,kvm", "kvm,kvm", "")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Scenario.parse(List.of("--scenario", "demo", "--drivers", bad), none::get));
+            assertTrue(e.getMessage().startsWith("--drivers '" + bad + "'"), e.getMessage());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Scenario.parse(List.of("--scenario", "hotswap", "--drivers", "none"), none::get));
+        assertEquals("hotswap needs a driver to swap, not --drivers none", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Scenario.parse(List.of("--drivers", "kvm"), none::get));
+        assertTrue(e.getMessage().startsWith("--drivers needs --scenario"), e.getMessage());
+    }
+
+    @Test
+    void theReportGivesTheReplayCommandAndARowPerDriverAndFailsOnAForcedCleanup() {
+        Scenario s = new Scenario("hotswap", Duration.ofSeconds(5), 2, 4, 9, 0.3, List.of("deploy/x.jar", "kvm"));
+        ScenarioReport.DriverRow row = new ScenarioReport.DriverRow("com.example.x 1.0.0 [23]", 1234, 0, 0, 0, 1, null);
+        ScenarioReport r = new ScenarioReport(s, 1.0, 10, stats(0, 0, 0), 1, 1, new long[] {5, 6}, 1, List.of(),
+                List.of(), 0, List.of(), 0, List.of(), 0, "", List.of(row));
+        assertFalse(r.passed(), "a forced cleanup fails the run");
+        String text = r.render();
+        assertTrue(text.contains("    com.example.x 1.0.0 [23]: 1234 / 0 / 0 / 0 / 1\n"), text);
+        assertTrue(text.contains("java -jar mmunotifier.jar --scenario hotswap --seconds 5 --threads 2 --processes 4"
+                + " --seed 9 --adversary 0.3 --drivers deploy/x.jar,kvm"), text);
+    }
+
+    @Test
     void noScenarioIsTheDefaultRun() {
         assertNull(Scenario.parse(List.of(), NONE));
     }

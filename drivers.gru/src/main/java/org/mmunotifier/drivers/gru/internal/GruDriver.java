@@ -10,6 +10,7 @@ import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.AttachRegion;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.DeviceCountersProvider;
 import org.mmunotifier.api.DeviceThreads;
 import org.mmunotifier.api.FaultRetryException;
 import org.mmunotifier.api.MmDeadException;
@@ -35,9 +36,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * it began (opening and closing contexts and deactivation hold the driver's lock), and waits for
  * the frees its puts scheduled ({@code mmu_notifier_synchronize}), so none runs after it is gone.
  */
-@Component(service = GruDriver.class, configurationPid = GruDriver.PID, immediate = true)
+@Component(service = {GruDriver.class, DeviceCountersProvider.class}, configurationPid = GruDriver.PID, immediate = true)
 @Designate(ocd = GruDriver.Config.class)
-public final class GruDriver {
+public final class GruDriver implements DeviceCountersProvider {
     public static final String PID = "org.mmunotifier.drivers.gru";
 
     @ObjectClassDefinition(name = "mmu-notifier GRU driver", description = "The GRU chip's TLB and contexts")
@@ -203,6 +204,7 @@ public final class GruDriver {
         return List.copyOf(contexts.values());
     }
 
+    @Override
     public DeviceCounters counters() {
         return counters;
     }

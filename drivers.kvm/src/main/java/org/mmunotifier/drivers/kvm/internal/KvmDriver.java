@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.mmunotifier.api.AttachRegion;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.DeviceCountersProvider;
 import org.mmunotifier.api.MmStruct;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -24,9 +25,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * refuses every VM asked for after it began. Creating, running and destroying VMs and deactivation
  * hold the driver's lock, so none of them can slip a VM past deactivation.
  */
-@Component(service = KvmDriver.class, configurationPid = KvmDriver.PID, immediate = true)
+@Component(service = {KvmDriver.class, DeviceCountersProvider.class}, configurationPid = KvmDriver.PID, immediate = true)
 @Designate(ocd = KvmDriver.Config.class)
-public final class KvmDriver {
+public final class KvmDriver implements DeviceCountersProvider {
     public static final String PID = "org.mmunotifier.drivers.kvm";
 
     @ObjectClassDefinition(name = "mmu-notifier KVM driver", description = "VMs whose guest memory is a process's memory")
@@ -156,6 +157,7 @@ public final class KvmDriver {
         return vcpus;
     }
 
+    @Override
     public DeviceCounters counters() {
         return counters;
     }

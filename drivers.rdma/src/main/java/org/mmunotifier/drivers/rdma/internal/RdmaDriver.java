@@ -11,6 +11,7 @@ import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.AttachRegion;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.DeviceCountersProvider;
 import org.mmunotifier.api.DeviceThreads;
 import org.mmunotifier.api.FaultRetryException;
 import org.mmunotifier.api.MmDeadException;
@@ -35,9 +36,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * every region and the peer, and refuses every region asked for after it began. Registering and
  * deregistering regions and deactivation hold the driver's lock, so no region slips past it.
  */
-@Component(service = RdmaDriver.class, configurationPid = RdmaDriver.PID, immediate = true)
+@Component(service = {RdmaDriver.class, DeviceCountersProvider.class}, configurationPid = RdmaDriver.PID, immediate = true)
 @Designate(ocd = RdmaDriver.Config.class)
-public final class RdmaDriver {
+public final class RdmaDriver implements DeviceCountersProvider {
     public static final String PID = "org.mmunotifier.drivers.rdma";
     private static final System.Logger LOG = System.getLogger(RdmaDriver.class.getName());
 
@@ -175,6 +176,7 @@ public final class RdmaDriver {
         return peer.exportedPfns();
     }
 
+    @Override
     public DeviceCounters counters() {
         return counters;
     }
