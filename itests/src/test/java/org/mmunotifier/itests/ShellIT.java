@@ -53,7 +53,7 @@ public class ShellIT {
     /** The {@code mmu} commands. */
     private static final Set<String> MMU_FUNCTIONS = new TreeSet<>(List.of("ps", "vmas", "spawn", "kill", "map",
             "unmap", "protect", "touch", "reclaim", "migrate", "notifiers", "bundles", "cleanups", "stats",
-            "violations", "violation", "devices", "faults", "stalls", "stall", "demo", "swap", "adversary"));
+            "violations", "violation", "devices", "clear", "faults", "stalls", "stall", "demo", "swap", "adversary"));
     /** The {@code kvm} commands. */
     private static final Set<String> KVM_FUNCTIONS = new TreeSet<>(List.of("vms", "create", "destroy", "counters"));
     private static final Set<String> RDMA_FUNCTIONS = new TreeSet<>(List.of("mrs", "reg", "dereg", "counters"));
@@ -331,6 +331,9 @@ public class ShellIT {
         assertTrue(now, now.startsWith("fault race 0.10, stall 0.20 (up to 200 µs), seed 7; "));
         assertTrue(String.valueOf(shell.execute("mmu:adversary 0 0")).startsWith("off"));
         assertRejectedNaming("mmu:violation 999999", pid, "no violation #999999");
+        assertRejectedNaming("mmu:clear faults", pid, "'faults'");
+        assertTrue(String.valueOf(shell.execute("mmu:clear violations")).startsWith("violations forgotten ("));
+        assertEquals("no violations", String.valueOf(shell.execute("mmu:violations")));
         shell.execute("mmu:kill " + pid);
     }
 

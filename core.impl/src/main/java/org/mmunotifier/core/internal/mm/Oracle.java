@@ -328,7 +328,13 @@ public final class Oracle implements CoherenceOracle {
         return violations.recent();
     }
 
-    /** The first violation the oracle saw (kept however many came after), or null. */
+    /** Forgets the violations kept, the first one included; the count goes on (scenarios measure by it). */
+    public void forgetViolations() {
+        first = null;
+        violations.clear();
+    }
+
+    /** The first violation the oracle saw since it last forgot them (kept however many came after), or null. */
     public Violation first() {
         return first;
     }

@@ -44,7 +44,7 @@ import org.osgi.service.component.annotations.Reference;
         "osgi.command.function=kill", "osgi.command.function=map", "osgi.command.function=unmap",
         "osgi.command.function=protect", "osgi.command.function=touch", "osgi.command.function=reclaim",
         "osgi.command.function=migrate", "osgi.command.function=notifiers", "osgi.command.function=bundles",
-        "osgi.command.function=cleanups", "osgi.command.function=stats", "osgi.command.function=violations", "osgi.command.function=violation", "osgi.command.function=devices",
+        "osgi.command.function=cleanups", "osgi.command.function=stats", "osgi.command.function=violations", "osgi.command.function=violation", "osgi.command.function=devices", "osgi.command.function=clear",
         "osgi.command.function=faults", "osgi.command.function=stalls", "osgi.command.function=stall",
         "osgi.command.function=demo", "osgi.command.function=swap", "osgi.command.function=adversary"})
 public final class MmuCommands {
@@ -283,6 +283,15 @@ public final class MmuCommands {
         long id = swapper.bundle(bundle).getBundleId();
         return orSay(numbered(machine.oracle().violations().stream().filter(v -> v.bundleId() == id).toList()),
                 "no violations by " + bundle);
+    }
+
+    @Descriptor("forget what is listed so far (the counters in mmu:stats go on counting): a fresh start")
+    public String clear(@Descriptor("what to forget: violations") String what) {
+        if (!what.strip().equals("violations")) {
+            throw new IllegalArgumentException("mmu:clear forgets 'violations', not '" + what + "'");
+        }
+        machine.oracle().forgetViolations();
+        return "violations forgotten (" + machine.oracle().violationCount() + " counted so far)";
     }
 
     @Descriptor("one violation's whole report: the access's stack, the fault that made the translation, the"

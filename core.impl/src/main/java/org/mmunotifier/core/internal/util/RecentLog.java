@@ -24,6 +24,13 @@ public final class RecentLog<T> {
         }
     }
 
+    /** Forgets the events kept (the count goes on counting): an operator's fresh start. */
+    public void clear() {
+        synchronized (recent) {
+            recent.clear();
+        }
+    }
+
     /** Events added so far, including those no longer kept. */
     public long count() {
         return count.get();

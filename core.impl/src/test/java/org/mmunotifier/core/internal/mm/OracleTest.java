@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -221,6 +222,13 @@ class OracleTest {
         assertEquals(r, oracle.report(1));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> oracle.report(2));
         assertEquals("no violation #2 among the recent ones (mmu:violations lists them)", e.getMessage());
+
+        oracle.forgetViolations(); // an operator's fresh start: the list goes, the count stays
+        assertEquals(List.of(), oracle.violations());
+        assertEquals(null, oracle.first());
+        assertEquals(1, oracle.violationCount());
+        readForTheDevice(dev, f);
+        assertEquals(2, oracle.violations().get(0).number());
     }
 
     @Test
