@@ -12,6 +12,7 @@ import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifierContract;
 import org.mmunotifier.api.MmuNotifiers;
+import org.mmunotifier.api.PageFrames;
 import org.mmunotifier.api.ProcessListener;
 import org.mmunotifier.api.Processes;
 import org.mmunotifier.api.page.PageLayout;
@@ -71,6 +72,11 @@ public final class TestMachine implements AutoCloseable {
     /** The notifier core (SRCU, rmap notifiers), as a driver bundle gets it. */
     public MmuNotifiers notifiers() {
         return machine.notifierCore();
+    }
+
+    /** The physical frames' page flags (the core's {@code PageFrames} service), for a driver exporting pages through an rmap notifier. */
+    public PageFrames pageFrames() {
+        return machine.memory();
     }
 
     /**
@@ -172,7 +178,26 @@ public final class TestMachine implements AutoCloseable {
      *        numbers; not how the threads interleave
      */
     public WorkloadRun runWorkload(long seed, int threads, int processes, Duration budget, DeviceLoop... devices) {
-        return new WorkloadDriver(this, seed, threads, processes, budget).run(List.of(devices));
+        return new WorkloadDriver(this, seed, threads, processes, budget, false).run(List.of(devices));
+    }
+
+    /**
+     * {@link #runWorkload}, ended early as soon as the machine has a problem it did not have when
+     * the run began: an oracle violation, a fault or a stall of the driver ({@link #problemCount()},
+     * polled every millisecond). For hunting a bug: the run returns within milliseconds of the
+     * first report ({@link WorkloadRun#firstProblemNanos()} says when), else when {@code budget}
+     * has passed. The workload's processes are exited either way; assert as after
+     * {@code runWorkload}.
+     */
+    public WorkloadRun runWorkloadUntilProblem(long seed, int threads, int processes, Duration budget,
+            DeviceLoop... devices) {
+        return new WorkloadDriver(this, seed, threads, processes, budget, true).run(List.of(devices));
+    }
+
+    /** Violations, faults and stalls recorded so far, all together: 0 on a clean machine. */
+    public long problemCount() {
+        return machine.oracle().violationCount() + machine.notifierCore().faults().count()
+                + machine.notifierCore().watchdog().count();
     }
 
     /**
@@ -242,6 +267,24 @@ public final class TestMachine implements AutoCloseable {
     }
 
     /**
+     * Calls the core refused because the driver was stopped ({@link #stopDriver()}): a callback,
+     * or a {@code freeNotifier} that a {@code put} left pending (the driver did not wait for it
+     * with {@code MmuNotifiers.synchronize()} before it went). In OSGi these are calls into a
+     * stopped bundle, whose code may be gone.
+     */
+    public long callsAfterStop() {
+        return machine.notifierCore().lateCalls();
+    }
+
+    /** No call came for the driver after {@link #stopDriver()}. */
+    public void assertNoCallAfterStop() {
+        long n = callsAfterStop();
+        fail("call after the driver stopped", n, n == 0 ? List.of() : List.of(n + " notifier or freeNotifier calls"
+                + " came for the driver after stopDriver() and were refused: did it put a registration and not"
+                + " wait for the free (MmuNotifiers.synchronize()) before it stopped?"), "");
+    }
+
+    /**
      * Every process exited (exits the ones still alive, telling the listeners), and then no frame
      * is in use and frames, ptes and the reverse map agree: nothing the driver held kept a page.
      */
@@ -255,13 +298,16 @@ public final class TestMachine implements AutoCloseable {
         fail("frame problem", problems.size(), problems, "");
     }
 
-    /** All of the above: coherent, no fault, no stall, no forced cleanup, no frame leaked. */
+    /** All of the above: coherent, no fault, no stall, no forced cleanup, no call after stop, no frame leaked. */
     public void assertClean() {
         List<String> all = new ArrayList<>();
         all.addAll(violations());
         all.addAll(faults());
         all.addAll(stalls());
         all.addAll(forcedCleanups);
+        if (callsAfterStop() != 0) {
+            all.add(callsAfterStop() + " calls came for the driver after stopDriver() and were refused");
+        }
         exitAll();
         all.addAll(machine.checkConsistency());
         if (framesInUse() != 0) {

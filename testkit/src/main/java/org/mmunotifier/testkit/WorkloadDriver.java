@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Workload;
 
@@ -21,14 +22,17 @@ final class WorkloadDriver implements Workload.Listener {
     private final int threads;
     private final int processes;
     private final Duration budget;
+    private final boolean stopAtProblem;
     private final Map<Process, TestProcess> announced = new java.util.concurrent.ConcurrentHashMap<>();
 
-    WorkloadDriver(TestMachine machine, long seed, int threads, int processes, Duration budget) {
+    /** {@code stopAtProblem}: ends the run as soon as the machine has a problem (see {@link TestMachine#problemCount()}). */
+    WorkloadDriver(TestMachine machine, long seed, int threads, int processes, Duration budget, boolean stopAtProblem) {
         this.machine = machine;
         this.seed = seed;
         this.threads = threads;
         this.processes = processes;
         this.budget = budget;
+        this.stopAtProblem = stopAtProblem;
     }
 
     @Override
@@ -50,7 +54,10 @@ final class WorkloadDriver implements Workload.Listener {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         List<Thread> engines = new ArrayList<>();
         Workload.Result r;
+        long start = System.nanoTime();
+        ProblemWatch watch = new ProblemWatch(w, start);
         try {
+            watch.start();
             for (int i = 0; i < devices.size(); i++) {
                 DeviceLoop loop = devices.get(i);
                 SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i);
@@ -76,6 +83,7 @@ final class WorkloadDriver implements Workload.Listener {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted while the workload ran", e);
         } finally {
+            watch.finish();
             stop(engines, failure);
             w.close();
         }
@@ -85,7 +93,60 @@ final class WorkloadDriver implements Workload.Listener {
         }
         Map<String, Long> ops = new LinkedHashMap<>();
         r.counts().forEach((op, n) -> ops.put(op.name(), n));
-        return new WorkloadRun(seed, ops, r.failed(), steps.sum(), r.nanos());
+        return new WorkloadRun(seed, ops, r.failed(), steps.sum(), r.nanos(), watch.firstNanos);
+    }
+
+    /**
+     * Polls the machine's problems every millisecond while the run lasts: notes when the first one
+     * came (to the millisecond), and with {@code stopAtProblem} asks the workload to stop then.
+     */
+    private final class ProblemWatch extends Thread {
+        private final Workload workload;
+        private final long start;
+        private final long before = machine.problemCount();
+        private volatile boolean done;
+        volatile long firstNanos = -1;
+
+        ProblemWatch(Workload workload, long start) {
+            super("problem watch");
+            setDaemon(true);
+            this.workload = workload;
+            this.start = start;
+        }
+
+        @Override
+        public void run() {
+            while (!done && firstNanos < 0) {
+                check();
+                LockSupport.parkNanos(1_000_000);
+            }
+        }
+
+        private void check() {
+            if (firstNanos < 0 && machine.problemCount() > before) {
+                firstNanos = System.nanoTime() - start;
+                if (stopAtProblem) {
+                    workload.requestStop();
+                }
+            }
+        }
+
+        /** The run is over: one last look (a problem in its last millisecond), then the thread ends. */
+        void finish() {
+            done = true;
+            boolean interrupted = false;
+            while (isAlive()) {
+                try {
+                    join();
+                } catch (InterruptedException e) {
+                    interrupted = true; // it ends within a millisecond: wait, and keep the status
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            check();
+        }
     }
 
     /** Interrupts the loops and waits for each, boundedly: a loop stuck in the driver fails the run, named. */
