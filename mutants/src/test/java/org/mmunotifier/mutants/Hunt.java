@@ -83,6 +83,8 @@ public final class Hunt implements AutoCloseable {
         }
     }
 
+    /** The mutant planted, or null for the correct driver. */
+    private final Mutant mutant;
     private final TestMachine machine;
     private final Rig rig;
     private final List<DeviceLoop> loops;
@@ -90,12 +92,13 @@ public final class Hunt implements AutoCloseable {
     private boolean stopped;
     private long started;
 
-    private Hunt(Driver driver, String knob, Duration budget) {
+    private Hunt(Driver driver, Mutant mutant, Duration budget) {
+        this.mutant = mutant;
         this.machine = driver.machine();
         this.rig = driver.rig();
         this.budget = budget;
         try {
-            this.loops = rig.start(machine, knob);
+            this.loops = rig.start(machine, mutant == null ? Rig.NONE : mutant.knob);
             machine.spawnDemo(); // lives through the run: the stop finds the driver's contexts on it
         } catch (RuntimeException | Error e) {
             close();
@@ -111,28 +114,31 @@ public final class Hunt implements AutoCloseable {
      * workload, and includes the making of each machine after it.
      */
     public static Outcome hunt(Mutant mutant) {
-        Duration budget = mutant.check.whileRunning ? BOUND : BEFORE_STOP;
-        long first = 0;
-        for (int runs = 1;; runs++) {
-            Outcome o;
-            long started;
-            try (Hunt h = new Hunt(mutant.driver, mutant.knob, budget)) {
-                o = h.run();
-                started = h.started;
-            }
-            if (runs == 1) {
-                first = started;
-            }
-            long at = started - first + o.nanos();
-            if (o.caught() || at >= BOUND.toNanos()) {
-                return new Outcome(o.failures(), at, o.run(), o.accesses(), runs);
+        try (Hunt first = of(mutant)) {
+            return first.hunt();
+        }
+    }
+
+    /** The first run of {@code mutant}'s hunt, its machine made and its driver attached: {@link #hunt(Mutant)} it. */
+    public static Hunt of(Mutant mutant) {
+        return new Hunt(mutant.driver, mutant, mutant.check.whileRunning ? BOUND : BEFORE_STOP);
+    }
+
+    /** Hunts its mutant from this first run on (see {@link #hunt(Mutant)}); closes the runs it makes after this one. */
+    public Outcome hunt() {
+        Outcome o = run();
+        for (int runs = 2; !o.caught() && o.nanos() < BOUND.toNanos(); runs++) {
+            try (Hunt next = of(mutant)) {
+                Outcome n = next.run();
+                o = new Outcome(n.failures(), next.started - started + n.nanos(), n.run(), n.accesses(), runs);
             }
         }
+        return o;
     }
 
     /** The same run of the correct {@code driver}, for {@link #CORRECT_RUN}. */
     public static Hunt correct(Driver driver) {
-        return new Hunt(driver, Rig.NONE, CORRECT_RUN);
+        return new Hunt(driver, null, CORRECT_RUN);
     }
 
     public TestMachine machine() {
