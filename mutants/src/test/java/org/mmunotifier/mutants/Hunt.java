@@ -27,8 +27,8 @@ import org.mmunotifier.testkit.WorkloadRun;
  * <p>{@link #hunt(Mutant)} hunts one mutant: one run for a bug the workload shows, else short runs
  * on fresh machines, each ended by a stop (a driver swapped over and over, as the launcher's
  * {@code hotswap} scenario does), until one shows it or {@link #BOUND} has passed: whether a
- * {@code put}'s free is still pending when the driver stops is a race the stop wins about half
- * the time.
+ * {@code put}'s free is still pending when the driver stops is a race the stop usually wins, not
+ * always (in Linux too: the free runs once a grace period has passed).
  */
 public final class Hunt implements AutoCloseable {
     /** The seed of every run: each workload thread's operations, each device loop's and the adversary's choices. */
