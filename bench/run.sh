@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the benchmarks, runs them all (about 13 minutes on 2 cores), and writes bench/RESULTS.md.
+# Builds the benchmarks, runs them all (about 15 minutes on 2 cores), and writes bench/RESULTS.md.
 # Usage: bench/run.sh [extra JMH options, e.g. a benchmark regex like DispatchBench]
 set -euo pipefail
 cd "$(dirname "$0")/.."

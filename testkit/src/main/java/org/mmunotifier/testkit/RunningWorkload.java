@@ -8,6 +8,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Workload;
 
@@ -30,9 +31,11 @@ public final class RunningWorkload implements Workload.Listener {
     private final Workload.Running run;
     private final List<TestProcess> initial;
     private final Runnable beforeExit;
+    private final ProblemWatch watch;
 
+    /** {@code stopAtProblem}: ends the run as soon as the machine has a problem (see {@link TestMachine#problemCount()}). */
     RunningWorkload(TestMachine machine, long seed, int threads, int processes, long maxOps, java.time.Duration budget,
-            List<DeviceLoop> devices, Runnable beforeExit) {
+            List<DeviceLoop> devices, Runnable beforeExit, boolean stopAtProblem) {
         this.machine = machine;
         this.seed = seed;
         this.beforeExit = beforeExit;
@@ -42,6 +45,8 @@ public final class RunningWorkload implements Workload.Listener {
         for (int i = 0; i < devices.size(); i++) {
             engines.add(engine(devices.get(i), i));
         }
+        this.watch = new ProblemWatch(stopAtProblem);
+        watch.start();
         engines.forEach(Thread::start);
         this.run = workload.start(maxOps, budget);
     }
@@ -102,6 +107,7 @@ public final class RunningWorkload implements Workload.Listener {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted while the workload ran", e);
         } finally {
+            watch.finish();
             try {
                 stopEngines();
                 beforeExit.run();
@@ -115,7 +121,59 @@ public final class RunningWorkload implements Workload.Listener {
         }
         Map<String, Long> ops = new LinkedHashMap<>();
         r.counts().forEach((op, n) -> ops.put(op.name(), n));
-        return new WorkloadRun(seed, ops, r.failed(), steps.sum(), r.nanos());
+        return new WorkloadRun(seed, ops, r.failed(), steps.sum(), r.nanos(), watch.firstNanos);
+    }
+
+    /**
+     * Polls the machine's problems every millisecond while the run lasts: notes when the first one
+     * came (to the millisecond), and with {@code stopAtProblem} asks the workload to stop then.
+     */
+    private final class ProblemWatch extends Thread {
+        private final boolean stopAtProblem;
+        private final long start = System.nanoTime();
+        private final long before = machine.problemCount();
+        private volatile boolean done;
+        volatile long firstNanos = -1;
+
+        ProblemWatch(boolean stopAtProblem) {
+            super("problem watch");
+            setDaemon(true);
+            this.stopAtProblem = stopAtProblem;
+        }
+
+        @Override
+        public void run() {
+            while (!done && firstNanos < 0) {
+                check();
+                LockSupport.parkNanos(1_000_000);
+            }
+        }
+
+        private void check() {
+            if (firstNanos < 0 && machine.problemCount() > before) {
+                firstNanos = System.nanoTime() - start;
+                if (stopAtProblem) {
+                    workload.requestStop();
+                }
+            }
+        }
+
+        /** The run is over: one last look (a problem in its last millisecond), then the thread ends. */
+        void finish() {
+            done = true;
+            boolean interrupted = false;
+            while (isAlive()) {
+                try {
+                    join();
+                } catch (InterruptedException e) {
+                    interrupted = true; // it ends within a millisecond: wait, and keep the status
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            check();
+        }
     }
 
     /** Interrupts the loops and waits for each, boundedly: a loop stuck in the driver fails the run, named. */

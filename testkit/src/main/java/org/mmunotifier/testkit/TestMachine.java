@@ -233,7 +233,7 @@ public final class TestMachine implements AutoCloseable {
      */
     public RunningWorkload startWorkload(long seed, int threads, int processes, long maxOps, Duration budget,
             DeviceLoop... devices) {
-        return new RunningWorkload(this, seed, threads, processes, maxOps, budget, List.of(devices), () -> { });
+        return new RunningWorkload(this, seed, threads, processes, maxOps, budget, List.of(devices), () -> { }, false);
     }
 
     /**
@@ -245,7 +245,7 @@ public final class TestMachine implements AutoCloseable {
     public WorkloadRun runWorkload(long seed, int threads, int processes, long maxOps, Duration budget,
             Runnable startEngines, Runnable stopEngines) {
         RunningWorkload load = new RunningWorkload(this, seed, threads, processes, maxOps, budget, List.of(),
-                stopEngines);
+                stopEngines, false);
         try {
             startEngines.run();
         } catch (RuntimeException | Error e) {
@@ -264,6 +264,26 @@ public final class TestMachine implements AutoCloseable {
         TestProcess p = spawnDemo();
         listener.spawned(p.pid(), p.mm());
         return p;
+    }
+
+    /**
+     * {@link #runWorkload}, ended early as soon as the machine has a problem it did not have when
+     * the run began: an oracle violation, a fault or a stall of the driver ({@link #problemCount()},
+     * polled every millisecond). For hunting a bug: the run returns within milliseconds of the
+     * first report ({@link WorkloadRun#firstProblemNanos()} says when), else when {@code budget}
+     * has passed. The workload's processes are exited either way; assert as after
+     * {@code runWorkload}.
+     */
+    public WorkloadRun runWorkloadUntilProblem(long seed, int threads, int processes, Duration budget,
+            DeviceLoop... devices) {
+        return new RunningWorkload(this, seed, threads, processes, Long.MAX_VALUE, budget, List.of(devices), () -> { },
+                true).join();
+    }
+
+    /** Violations, faults and stalls recorded so far, all together: 0 on a clean machine. */
+    public long problemCount() {
+        return machine.oracle().violationCount() + machine.notifierCore().faults().count()
+                + machine.notifierCore().watchdog().count();
     }
 
     /**
@@ -333,6 +353,24 @@ public final class TestMachine implements AutoCloseable {
     }
 
     /**
+     * Calls the core refused because the driver was stopped ({@link #stopDriver()}): a callback,
+     * or a {@code freeNotifier} that a {@code put} left pending (the driver did not wait for it
+     * with {@code MmuNotifiers.synchronize()} before it went). In OSGi these are calls into a
+     * stopped bundle, whose code may be gone.
+     */
+    public long callsAfterStop() {
+        return machine.notifierCore().lateCalls();
+    }
+
+    /** No call came for the driver after {@link #stopDriver()}. */
+    public void assertNoCallAfterStop() {
+        long n = callsAfterStop();
+        fail("call after the driver stopped", n, n == 0 ? List.of() : List.of(n + " notifier or freeNotifier calls"
+                + " came for the driver after stopDriver() and were refused: did it put a registration and not"
+                + " wait for the free (MmuNotifiers.synchronize()) before it stopped?"), "");
+    }
+
+    /**
      * Every process exited (exits the ones still alive, telling the listeners), and then no frame
      * is in use and frames, ptes and the reverse map agree: nothing the driver held kept a page.
      */
@@ -346,13 +384,16 @@ public final class TestMachine implements AutoCloseable {
         fail("frame problem", problems.size(), problems, "");
     }
 
-    /** All of the above: coherent, no fault, no stall, no forced cleanup, no frame leaked. */
+    /** All of the above: coherent, no fault, no stall, no forced cleanup, no call after stop, no frame leaked. */
     public void assertClean() {
         List<String> all = new ArrayList<>();
         all.addAll(violations());
         all.addAll(faults());
         all.addAll(stalls());
         all.addAll(forcedCleanups);
+        if (callsAfterStop() != 0) {
+            all.add(callsAfterStop() + " calls came for the driver after stopDriver() and were refused");
+        }
         exitAll();
         all.addAll(machine.checkConsistency());
         if (framesInUse() != 0) {

@@ -12,8 +12,12 @@ import java.util.Map;
  * @param failed operations that failed as Linux would fail them (a fault on an unmapped page, …)
  * @param deviceSteps steps the device loops took, all loops together
  * @param nanos how long it ran
+ * @param firstProblemNanos when, from the start of the run, the machine first had a problem (an
+ *        oracle violation, a fault or a stall of the driver: {@link TestMachine#problemCount()}),
+ *        to the millisecond; -1 if it had none
  */
-public record WorkloadRun(long seed, Map<String, Long> operations, long failed, long deviceSteps, long nanos) {
+public record WorkloadRun(long seed, Map<String, Long> operations, long failed, long deviceSteps, long nanos,
+        long firstProblemNanos) {
     public WorkloadRun {
         operations = Map.copyOf(operations);
     }
@@ -28,6 +32,7 @@ public record WorkloadRun(long seed, Map<String, Long> operations, long failed, 
         double s = nanos / 1e9;
         return String.format("seed %d: %d primary operations (%.0f/s), %d device steps (%.0f/s) in %.2f s;"
                 + " the seed fixes each thread's stream, not the interleaving", seed, total(), total() / s, deviceSteps,
-                deviceSteps / s, s);
+                deviceSteps / s, s) + (firstProblemNanos < 0 ? "" : String.format("; first problem after %.3f s",
+                firstProblemNanos / 1e9));
     }
 }

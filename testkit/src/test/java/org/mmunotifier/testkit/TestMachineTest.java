@@ -7,10 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.MappedFrame;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuNotifier;
+import org.mmunotifier.api.MmuNotifierOps;
 import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.api.ProcessListener;
 
@@ -53,6 +57,17 @@ class TestMachineTest {
         p.write(A, 1);
         p.mm().register(r);
         p.munmap(A, 2 * P);
+    }
+
+    /** A read by a registered device through a translation of a page its process then unmapped. */
+    private static Runnable staleRead(TestMachine machine) {
+        Recorder r = new Recorder();
+        TestProcess p = machine.spawn();
+        p.mmap(A, P, TestProcess.PROT_READ | TestProcess.PROT_WRITE);
+        p.mm().register(r);
+        MappedFrame f = p.mm().faultRange(A, A + P, true)[0];
+        p.munmap(A, P);
+        return () -> machine.oracle().device(r, p.mm()).read(f);
     }
 
     @Test
@@ -107,14 +122,7 @@ class TestMachineTest {
     @Test
     void anAccessThroughATranslationThePrimaryTookAwayFailsAssertCoherentNamingTheDriverAndTheRule(
             TestMachine machine) {
-        Recorder r = new Recorder();
-        TestProcess p = machine.spawn();
-        p.mmap(A, P, TestProcess.PROT_READ | TestProcess.PROT_WRITE);
-        p.mm().register(r);
-        MappedFrame f = p.mm().faultRange(A, A + P, true)[0];
-        p.munmap(A, P);
-
-        machine.oracle().device(r, p.mm()).read(f);
+        staleRead(machine).run();
 
         AssertionError e = assertThrows(AssertionError.class, machine::assertCoherent);
         assertTrue(e.getMessage().startsWith("1 violation:"), e.getMessage());
@@ -183,6 +191,89 @@ class TestMachineTest {
         assertEquals(spawned.stream().sorted().toList(), exited.stream().sorted().toList());
         assertTrue(run.toString().contains("not the interleaving"), run.toString());
         machine.assertClean();
+    }
+
+    @Test
+    void aRunUntilProblemEndsWithinMillisecondsOfTheFirstViolation(TestMachine machine) {
+        Runnable staleRead = staleRead(machine);
+        AtomicInteger steps = new AtomicInteger();
+
+        WorkloadRun run = machine.runWorkloadUntilProblem(5, 2, 2, Duration.ofSeconds(30), random -> {
+            if (steps.incrementAndGet() == 100) {
+                staleRead.run(); // the planted bug
+            }
+            Thread.sleep(1);
+        });
+
+        assertTrue(run.firstProblemNanos() > 0 && run.nanos() < 10_000_000_000L, run.toString());
+        assertTrue(run.toString().contains("first problem after"), run.toString());
+        assertEquals(1, machine.problemCount());
+        assertThrows(AssertionError.class, machine::assertCoherent);
+    }
+
+    @Test
+    void aRunWithoutProblemsLastsItsBudget(TestMachine machine) {
+        WorkloadRun run = machine.runWorkloadUntilProblem(6, 1, 1, Duration.ofMillis(300), random -> Thread.sleep(1));
+
+        assertEquals(-1, run.firstProblemNanos());
+        assertTrue(run.nanos() >= 280_000_000L, run.toString()); // its own clock starts just after the deadline is set
+        machine.assertClean();
+    }
+
+    /**
+     * A put whose free is still pending when the driver stops: held up by a callback of the
+     * driver's running on another thread (in its own grace period), it comes after the stop.
+     */
+    @Test
+    void aFreeStillPendingWhenTheDriverStopsIsACallAfterStop(TestMachine machine) throws Exception {
+        TestProcess busy = machine.spawn();
+        busy.mmap(A, P, TestProcess.PROT_READ | TestProcess.PROT_WRITE);
+        busy.write(A, 1);
+        CountDownLatch inEnd = new CountDownLatch(1);
+        CountDownLatch letGo = new CountDownLatch(1);
+        busy.mm().register(new MmuNotifier() {
+            @Override
+            public void invalidateRangeEnd(MmuNotifierRange range) {
+                inEnd.countDown();
+                await(letGo); // the munmap's last call: nothing of it follows
+            }
+        });
+        Thread unmapper = new Thread(() -> busy.munmap(A, P), "unmapper");
+        unmapper.start();
+        assertTrue(inEnd.await(10, TimeUnit.SECONDS));
+        TestProcess p = machine.spawn();
+        MmuNotifierOps<Recorder> ops = mm -> new Recorder();
+        p.mm().put(p.mm().get(ops)); // its free waits for the unmapper's section; no synchronize()
+        Thread release = new Thread(() -> {
+            sleep(200);
+            letGo.countDown();
+        });
+        release.start();
+
+        machine.stopDriver(); // the bundle is gone before the free ran
+
+        unmapper.join(10_000);
+        assertEquals(1, machine.callsAfterStop());
+        AssertionError e = assertThrows(AssertionError.class, machine::assertNoCallAfterStop);
+        assertTrue(e.getMessage().startsWith("1 call after the driver stopped:") && e.getMessage().contains("freeNotifier"),
+                e.getMessage());
+        assertThrows(AssertionError.class, machine::assertClean);
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Test

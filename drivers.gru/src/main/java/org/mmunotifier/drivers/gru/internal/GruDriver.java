@@ -83,12 +83,14 @@ public final class GruDriver implements DeviceCountersProvider {
     private final Map<Integer, GruContext> contexts = new ConcurrentHashMap<>();
     private final DeviceThreads threads = new DeviceThreads("gru-insn");
     private boolean closed; // guarded by this
+    /** A planted bug (the mutants catalogue) for the mms registered from now on; {@link GruBug#NONE} in every real run. */
+    volatile GruBug bug = GruBug.NONE;
 
     /** The ops that key the shared registration: one {@link GruMmState} per mm. */
     private final MmuNotifierOps<GruMmState> ops = new MmuNotifierOps<>() {
         @Override
         public GruMmState allocNotifier(MmStruct mm) {
-            return new GruMmState(asids.incrementAndGet(), mm, tlb, flushThreshold, counters);
+            return new GruMmState(asids.incrementAndGet(), mm, tlb, flushThreshold, counters, bug);
         }
 
         @Override
@@ -184,7 +186,9 @@ public final class GruDriver implements DeviceCountersProvider {
         if (--gms.contexts == 0) {
             counters.zapped(tlb.flushAsid(gms.asid));
         }
-        gms.mm.put(gms);
+        if (gms.bug != GruBug.LEAK_ON_CLOSE) {
+            gms.mm.put(gms);
+        }
     }
 
     /**
@@ -257,6 +261,8 @@ public final class GruDriver implements DeviceCountersProvider {
         for (GruContext c : contexts()) {
             close(c);
         }
-        notifiers.synchronize(); // the frees of every put so far, ours included, have run
+        if (bug != GruBug.PUT_WITHOUT_SYNCHRONIZE) {
+            notifiers.synchronize(); // the frees of every put so far, ours included, have run
+        }
     }
 }

@@ -29,13 +29,16 @@ final class GruMmState implements MmuNotifier {
 
     /** Fault injection: the broken variant whose start forgets to flush the TLB. */
     volatile boolean skipFlush;
+    /** A planted bug (the mutants catalogue); {@link GruBug#NONE} in every real run. */
+    final GruBug bug;
 
-    GruMmState(int asid, MmStruct mm, GruTlb tlb, int flushThreshold, DeviceCounters counters) {
+    GruMmState(int asid, MmStruct mm, GruTlb tlb, int flushThreshold, DeviceCounters counters, GruBug bug) {
         this.asid = asid;
         this.mm = mm;
         this.tlb = tlb;
         this.flushThreshold = flushThreshold;
         this.counters = counters;
+        this.bug = bug;
     }
 
     @Override
@@ -45,17 +48,24 @@ final class GruMmState implements MmuNotifier {
             rangeActive++;
         }
         counters.invalidated();
-        if (!skipFlush) {
-            long pages = (range.end() - range.start()) / Addresses.PAGE_SIZE;
-            // gru_flush_tlb_range: past a threshold, one flush of the whole ASID is cheaper.
-            counters.zapped(pages > flushThreshold ? tlb.flushAsid(asid) : tlb.flushRange(asid, range.start(), range.end()));
+        if (!skipFlush && bug != GruBug.FLUSH_IN_END) {
+            flush(range);
         }
         return true;
+    }
+
+    /** {@code gru_flush_tlb_range}: past a threshold, one flush of the whole ASID is cheaper. */
+    private void flush(MmuNotifierRange range) {
+        long pages = (range.end() - range.start()) / Addresses.PAGE_SIZE;
+        counters.zapped(pages > flushThreshold ? tlb.flushAsid(asid) : tlb.flushRange(asid, range.start(), range.end()));
     }
 
     @Override
     public void invalidateRangeEnd(MmuNotifierRange range) {
         callbacks.incrementAndGet();
+        if (bug == GruBug.FLUSH_IN_END) {
+            flush(range);
+        }
         synchronized (this) {
             seq++;
             if (--rangeActive == 0) {
@@ -71,7 +81,9 @@ final class GruMmState implements MmuNotifier {
             seq++;
         }
         counters.invalidated();
-        counters.zapped(tlb.flushRange(asid, address, address + Addresses.PAGE_SIZE));
+        if (bug != GruBug.IGNORE_INVALIDATE_PAGE) {
+            counters.zapped(tlb.flushRange(asid, address, address + Addresses.PAGE_SIZE));
+        }
     }
 
     @Override
@@ -96,6 +108,9 @@ final class GruMmState implements MmuNotifier {
      *         was interrupted (the interrupt status is kept)
      */
     synchronized long awaitIdle(long timeoutMillis) {
+        if (bug == GruBug.SKIP_RETRY && !released) {
+            return seq;
+        }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         while (rangeActive > 0 && !released) {
             long left = deadline - System.nanoTime();
@@ -118,7 +133,11 @@ final class GruMmState implements MmuNotifier {
 
     /** Whether a dropin that sampled {@code sampled} may install now (TLB lock held by the caller). */
     synchronized boolean mayInstall(long sampled) {
-        return !released && rangeActive == 0 && seq == sampled;
+        return switch (bug) {
+            case SKIP_RETRY -> !released;
+            case RETRY_WITHOUT_SEQ -> !released && rangeActive == 0;
+            default -> !released && rangeActive == 0 && seq == sampled;
+        };
     }
 
     long callbacks() {

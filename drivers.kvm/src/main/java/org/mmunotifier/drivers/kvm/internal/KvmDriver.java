@@ -59,6 +59,8 @@ public final class KvmDriver implements DeviceCountersProvider {
     private final AtomicInteger ids = new AtomicInteger();
     private volatile int vcpus;
     private boolean closed; // guarded by this
+    /** A planted bug (the mutants catalogue) for the VMs created from now on; {@link KvmBug#NONE} in every real run. */
+    volatile KvmBug bug = KvmBug.NONE;
 
     @Activate
     public KvmDriver(@Reference CoherenceOracle oracle, Config config) {
@@ -94,6 +96,7 @@ public final class KvmDriver implements DeviceCountersProvider {
         Memslot slot = new Memslot(0, pages, hva);
         checkOpen();
         Vm vm = new Vm(ids.incrementAndGet(), mm, slot, oracle, counters);
+        vm.bug = bug;
         mm.register(vm);
         vm.registered();
         vms.put(vm.id(), vm);
@@ -121,7 +124,9 @@ public final class KvmDriver implements DeviceCountersProvider {
         checkOurs(vm);
         vms.remove(vm.id());
         vm.stopVcpus();
-        vm.mm().unregister(vm);
+        if (vm.bug != KvmBug.LEAK_ON_DESTROY) {
+            vm.mm().unregister(vm);
+        }
     }
 
     private void checkOurs(Vm vm) {

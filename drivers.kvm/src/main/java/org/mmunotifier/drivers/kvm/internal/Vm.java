@@ -69,6 +69,8 @@ public final class Vm implements MmuNotifier {
     volatile boolean skipRetry;
     /** Fault injection: runs between GUP and the retry check, to force a fault to race an invalidation. */
     volatile Runnable afterFault;
+    /** A planted bug (the mutants catalogue), set before registration; {@link KvmBug#NONE} in every real run. */
+    volatile KvmBug bug = KvmBug.NONE;
 
     private final DeviceThreads vcpus;
     private volatile int vcpuCount; // started and not stopped
@@ -108,24 +110,35 @@ public final class Vm implements MmuNotifier {
         synchronized (mmuLock) {
             counters.invalidated();
             // kvm_mmu_invalidate_begin: the first one in flight resets the range, others widen it.
-            if (inProgress++ == 0) {
+            if (inProgress++ == 0 || bug == KvmBug.RANGE_OVERWRITE) {
                 rangeStart = range.start();
                 rangeEnd = range.end();
             } else {
                 rangeStart = Math.min(rangeStart, range.start());
                 rangeEnd = Math.max(rangeEnd, range.end());
             }
-            if (!skipZapOnStart) {
+            KvmBug b = bug;
+            if (!skipZapOnStart && b != KvmBug.ZAP_IN_END && !(b == KvmBug.KEEP_WRITABLE && writeProtects(range))) {
                 zap(range.start(), range.end());
             }
         }
         return true;
     }
 
+    private static boolean writeProtects(MmuNotifierRange range) {
+        return switch (range.event()) {
+            case PROTECTION_VMA, PROTECTION_PAGE, SOFT_DIRTY -> true;
+            default -> false;
+        };
+    }
+
     @Override
     public void invalidateRangeEnd(MmuNotifierRange range) {
         callbacks.incrementAndGet();
         synchronized (mmuLock) {
+            if (bug == KvmBug.ZAP_IN_END) {
+                zap(range.start(), range.end());
+            }
             seq++; // before in_progress drops: a fault that saw neither must see this
             inProgress--;
         }
@@ -167,6 +180,9 @@ public final class Vm implements MmuNotifier {
     @Override
     public void release(MmStruct m) {
         callbacks.incrementAndGet();
+        if (bug == KvmBug.IGNORE_RELEASE) {
+            return;
+        }
         synchronized (mmuLock) {
             released = true; // kvm_flush_shadow_all: nothing is mapped from now on
             counters.zapped(sptes.size());
@@ -202,7 +218,7 @@ public final class Vm implements MmuNotifier {
 
     /** {@code mmu_invalidate_retry_gfn}; mmu_lock held. */
     private boolean invalidateRetry(long mmuSeq, long hva) {
-        if (inProgress > 0 && hva >= rangeStart && hva < rangeEnd) {
+        if (inProgress > 0 && hva >= rangeStart && hva < rangeEnd && bug != KvmBug.RETRY_IGNORES_IN_PROGRESS) {
             return true;
         }
         return seq != mmuSeq;
@@ -244,7 +260,7 @@ public final class Vm implements MmuNotifier {
             }
             synchronized (mmuLock) {
                 checkLive();
-                if (!skipRetry && invalidateRetry(mmuSeq, hva)) {
+                if (!skipRetry && bug != KvmBug.SKIP_RETRY && invalidateRetry(mmuSeq, hva)) {
                     counters.retried(); // RET_PF_RETRY: the page we got may already be going
                     continue;
                 }

@@ -58,6 +58,8 @@ public final class MemoryRegion implements MmuIntervalNotifier {
     volatile boolean skipRetry;
     /** Fault injection: runs while a DMA transfer is in flight (pages pinned). */
     volatile Runnable duringDma;
+    /** A planted bug (the mutants catalogue), set before the subscription; {@link RdmaBug#NONE} in every real run. */
+    volatile RdmaBug bug = RdmaBug.NONE;
 
     MemoryRegion(int id, MmStruct mm, long start, long end, CoherenceOracle oracle, DeviceCounters counters) {
         Addresses.checkRange(start, end);
@@ -100,21 +102,23 @@ public final class MemoryRegion implements MmuIntervalNotifier {
     @Override
     public boolean invalidate(MmuIntervalSubscription sub, MmuNotifierRange range, long curSeq) {
         callbacks.incrementAndGet();
-        if (range.isBlockable()) {
+        RdmaBug b = bug;
+        boolean mayBlock = range.isBlockable() && b != RdmaBug.REFUSES_BLOCKABLE;
+        if (mayBlock) {
             umemMutex.lock();
         } else if (!umemMutex.tryLock()) {
             return false; // mlx5: would sleep on umem_mutex
         }
         try {
-            if (!range.isBlockable() && inFlight(range.start(), range.end())) {
+            if (!mayBlock && inFlight(range.start(), range.end()) && b != RdmaBug.NONBLOCK_NO_REFUSE) {
                 return false; // would have to wait for DMA
             }
             counters.invalidated();
             sub.setSeq(curSeq);
             if (!skipZap) {
-                zap(range.start(), range.end());
+                zap(range.start(), b == RdmaBug.LAST_PAGE_KEPT ? range.end() - Addresses.PAGE_SIZE : range.end());
             }
-            while (inFlight(range.start(), range.end())) {
+            while (mayBlock && b != RdmaBug.NO_DMA_DRAIN && inFlight(range.start(), range.end())) {
                 drained.awaitUninterruptibly(); // the device finishes what it started on these pages
             }
             return true;
@@ -202,7 +206,7 @@ public final class MemoryRegion implements MmuIntervalNotifier {
             umemMutex.lock();
             try {
                 checkLive();
-                if (!skipRetry && subscription.readRetry(seq)) {
+                if (!skipRetry && bug != RdmaBug.SKIP_RETRY && subscription.readRetry(seq)) {
                     counters.retried();
                     continue;
                 }
@@ -241,6 +245,9 @@ public final class MemoryRegion implements MmuIntervalNotifier {
 
     /** {@code ib_dereg_mr}: no new DMA, mappings dropped once DMA drained, subscription removed. */
     void deregister() {
+        if (bug == RdmaBug.REMOVE_BEFORE_DRAIN) {
+            subscription.remove();
+        }
         umemMutex.lock();
         try {
             dead = true;
@@ -252,7 +259,9 @@ public final class MemoryRegion implements MmuIntervalNotifier {
         } finally {
             umemMutex.unlock();
         }
-        subscription.remove();
+        if (bug != RdmaBug.REMOVE_BEFORE_DRAIN) {
+            subscription.remove();
+        }
     }
 
     public int mappedPages() {

@@ -75,6 +75,8 @@ public final class RdmaDriver implements DeviceCountersProvider {
     private int dmaThreads; // guarded by this
     private final DeviceThreads engines = new DeviceThreads("rdma-dma");
     private boolean closed; // guarded by this
+    /** A planted bug (the mutants catalogue) for the regions registered from now on; {@link RdmaBug#NONE} in every real run. */
+    private volatile RdmaBug bug = RdmaBug.NONE;
 
     @Activate
     public RdmaDriver(@Reference CoherenceOracle oracle, @Reference MmuNotifiers notifiers,
@@ -113,6 +115,7 @@ public final class RdmaDriver implements DeviceCountersProvider {
         Addresses.checkRange(start, start + length);
         checkOpen();
         MemoryRegion mr = new MemoryRegion(ids.incrementAndGet(), mm, start, start + length, oracle, counters);
+        mr.bug = bug;
         mr.subscribe();
         mrs.put(mr.id(), mr);
         return mr;
@@ -250,8 +253,14 @@ public final class RdmaDriver implements DeviceCountersProvider {
         for (MemoryRegion mr : mrs()) {
             deregisterMr(mr);
         }
-        if (peerRegistered) {
+        if (peerRegistered && bug != RdmaBug.RMAP_LEAK) {
             notifiers.unregisterRmap(peer);
         }
+    }
+
+    /** Plants {@code b} in the remote peer and in the regions registered from now on (the mutants catalogue). */
+    void plant(RdmaBug b) {
+        bug = b;
+        peer.bug = b;
     }
 }

@@ -23,6 +23,8 @@ final class RemotePeer implements MmuRmapNotifier {
     private final PageFrames frames;
     private final DeviceCounters counters;
     private final Map<Long, Export> exports = new HashMap<>(); // pfn -> export, guarded by this
+    /** A planted bug (the mutants catalogue); {@link RdmaBug#NONE} in every real run. */
+    volatile RdmaBug bug = RdmaBug.NONE;
 
     RemotePeer(CoherenceOracle oracle, PageFrames frames, DeviceCounters counters) {
         this.oracle = oracle;
@@ -50,7 +52,7 @@ final class RemotePeer implements MmuRmapNotifier {
     @Override
     public synchronized void invalidatePage(Page page) {
         counters.invalidated();
-        if (exports.remove(page.pfn()) != null) {
+        if (bug != RdmaBug.PEER_KEEPS_EXPORT && exports.remove(page.pfn()) != null) {
             counters.zapped(1);
         }
         page.clearExternalRmap();
