@@ -21,7 +21,7 @@ import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Mm;
 import org.mmunotifier.core.internal.mm.Process;
-import org.mmunotifier.core.internal.mm.Violation;
+import org.mmunotifier.core.internal.oracle.Violation;
 import org.mmunotifier.core.internal.mm.Workload;
 import org.mmunotifier.core.internal.notifier.InvalidationRange;
 import org.mmunotifier.core.internal.notifier.Owner;

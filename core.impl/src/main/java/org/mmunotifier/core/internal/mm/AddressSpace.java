@@ -15,6 +15,10 @@ import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.SegmentationFaultException;
 import org.mmunotifier.core.internal.notifier.InvalidationRange;
 import org.mmunotifier.core.internal.notifier.Told;
+import org.mmunotifier.core.internal.oracle.DeviceFaults;
+import org.mmunotifier.core.internal.oracle.InFlight;
+import org.mmunotifier.core.internal.oracle.InvalidationHistory;
+import org.mmunotifier.core.internal.oracle.PrimaryMmu;
 
 /**
  * A process address space: VMAs, the page table, and the primary-MMU operations on them, each
@@ -29,7 +33,7 @@ import org.mmunotifier.core.internal.notifier.Told;
  * <p>Every invalidation is bracketed by an {@link InflightRanges} entry made before the first pte
  * changes and removed after the notifiers were told; pages are freed only after that.
  */
-public final class AddressSpace extends Mm {
+public final class AddressSpace extends Mm implements PrimaryMmu {
     private final Machine machine;
     private final PhysicalMemory memory;
     final PageTable pageTable = new PageTable();
@@ -211,7 +215,7 @@ public final class AddressSpace extends Mm {
      * @return false if a non-blockable start was refused: the ptes were left alone
      */
     boolean invalidate(InvalidationRange range, List<Frame> unmapped, PteChange change) {
-        InflightRanges.Entry window = inflight.add(range);
+        InFlight window = inflight.add(range);
         try {
             if (!notifiers().invalidateRangeStart(range)) {
                 return false;
@@ -830,7 +834,58 @@ public final class AddressSpace extends Mm {
 
     // ------------------------------------------------------------------ introspection
 
+
+    // ---- what the coherence oracle reads (PrimaryMmu) ----------------------------------------
+
+    @Override
+    public int mapping(long address, long pfn, boolean write) {
+        long pte = pageTable.get(address);
+        if (!Pte.present(pte) || Pte.pfn(pte) != pfn) {
+            return NOT_MAPPED;
+        }
+        if (!Pte.accessible(pte)) {
+            return NO_ACCESS;
+        }
+        return write && !Pte.writable(pte) ? READ_ONLY : MAPPED;
+    }
+
+    @Override
+    public long stampOf(long address) {
+        return pageTable.stampOf(address);
+    }
+
+    @Override
+    public long sequence() {
+        return inflight.sequence();
+    }
+
+    @Override
+    public List<InFlight> inFlightCovering(long address) {
+        return inflight.covering(address);
+    }
+
+    @Override
+    public InFlight inFlight(long tick) {
+        return inflight.byTick(tick);
+    }
+
+    @Override
+    public InvalidationHistory history() {
+        return history;
+    }
+
+    @Override
+    public DeviceFaults deviceFaults() {
+        return deviceFaults;
+    }
+
+    @Override
+    public org.mmunotifier.core.internal.notifier.Identity identityOf(org.mmunotifier.api.MmuNotifier notifier) {
+        return notifiers().identityOf(notifier);
+    }
+
     /** The pte at {@code address} as text, for tests and the shell. */
+    @Override
     public String describePte(long address) {
         return Pte.describe(pageTable.get(address));
     }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import org.mmunotifier.core.internal.notifier.InvalidationRange;
+import org.mmunotifier.core.internal.oracle.InFlight;
 
 /**
  * The invalidations the primary MMU has in progress on one mm, from before it changes a pte until
@@ -13,14 +14,8 @@ import org.mmunotifier.core.internal.notifier.InvalidationRange;
  * which invalidations came after it. The coherence oracle reads both.
  */
 final class InflightRanges {
-    /** One invalidation in progress, and the range object that tells its notifiers (who heard of it). */
-    record Entry(long start, long end, long tick, InvalidationRange range) {
-        boolean covers(long address) {
-            return address >= start && address < end;
-        }
-    }
 
-    private final List<Entry> ranges = new ArrayList<>(); // guarded by this
+    private final List<InFlight> ranges = new ArrayList<>(); // guarded by this
     private final LongAdder started;
     private volatile long sequence; // written under this
 
@@ -30,17 +25,17 @@ final class InflightRanges {
     }
 
     /** Marks {@code range} in progress and gives it its tick. */
-    synchronized Entry add(InvalidationRange range) {
+    synchronized InFlight add(InvalidationRange range) {
         started.increment();
-        Entry e = new Entry(range.start(), range.end(), ++sequence, range);
+        InFlight e = new InFlight(range.start(), range.end(), ++sequence, range);
         range.tick(e.tick());
         ranges.add(e);
         return e;
     }
 
     /** The invalidation in progress with {@code tick}, or null. */
-    synchronized Entry byTick(long tick) {
-        for (Entry r : ranges) {
+    synchronized InFlight byTick(long tick) {
+        for (InFlight r : ranges) {
             if (r.tick() == tick) {
                 return r;
             }
@@ -48,7 +43,7 @@ final class InflightRanges {
         return null;
     }
 
-    synchronized void remove(Entry e) {
+    synchronized void remove(InFlight e) {
         for (int i = 0; i < ranges.size(); i++) {
             if (ranges.get(i) == e) {
                 ranges.remove(i);
@@ -59,7 +54,7 @@ final class InflightRanges {
     }
 
     synchronized boolean covers(long address) {
-        for (Entry r : ranges) {
+        for (InFlight r : ranges) {
             if (r.covers(address)) {
                 return true;
             }
@@ -68,9 +63,9 @@ final class InflightRanges {
     }
 
     /** The invalidations in progress over {@code address}. */
-    synchronized List<Entry> covering(long address) {
-        List<Entry> out = null;
-        for (Entry r : ranges) {
+    synchronized List<InFlight> covering(long address) {
+        List<InFlight> out = null;
+        for (InFlight r : ranges) {
             if (r.covers(address)) {
                 if (out == null) {
                     out = new ArrayList<>(2);

@@ -10,6 +10,7 @@ import org.mmunotifier.api.NoSuchProcessException;
 import org.mmunotifier.api.Processes;
 import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.core.internal.notifier.NotifierCore;
+import org.mmunotifier.core.internal.oracle.Oracle;
 
 /**
  * The simulated machine: physical memory, the notifier core, the coherence oracle, reclaim and
@@ -32,7 +33,7 @@ public final class Machine implements Processes, AutoCloseable {
         Objects.requireNonNull(layout, "layout");
         this.memory = new PhysicalMemory(frames, layout);
         this.notifierCore = new NotifierCore(layout);
-        this.oracle = new Oracle(this, memory);
+        this.oracle = new Oracle(notifierCore, memory);
         this.reclaimer = new Reclaimer(memory, notifierCore);
         this.migrator = new Migrator(memory, notifierCore);
         memory.setReclaimer(() -> reclaimer.shrink(Math.max(1, frames / 64)));

@@ -1,16 +1,18 @@
 package org.mmunotifier.core.internal.mm;
 
 import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
 import org.mmunotifier.api.OutOfMemoryException;
 import org.mmunotifier.api.page.PageFlag;
 import org.mmunotifier.api.page.PageLayout;
+import org.mmunotifier.core.internal.oracle.FrameStore;
 
 /**
  * The frames of the machine and the allocator. A frame is free exactly when its reference count is
  * zero; {@link #put} of the last reference poisons it and returns it to the free list.
  */
-public final class PhysicalMemory implements org.mmunotifier.api.PageFrames {
+public final class PhysicalMemory implements org.mmunotifier.api.PageFrames, FrameStore {
     private final Frame[] frames;
     private final ArrayDeque<Frame> free = new ArrayDeque<>(); // guarded by itself
     private volatile IntSupplier reclaimer = () -> 0;
@@ -53,6 +55,16 @@ public final class PhysicalMemory implements org.mmunotifier.api.PageFrames {
      *
      * @throws IllegalArgumentException if there is no such frame
      */
+    @Override
+    public long generation(long pfn) {
+        return frame(pfn).generation();
+    }
+
+    @Override
+    public AtomicLong word(long pfn) {
+        return frame(pfn).data;
+    }
+
     public Frame frame(long pfn) {
         if (pfn < 0 || pfn >= frames.length) {
             throw new IllegalArgumentException("pfn " + pfn + " is out of range: the machine has frames 0.."

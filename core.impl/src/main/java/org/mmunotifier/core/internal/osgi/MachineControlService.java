@@ -6,7 +6,7 @@ import org.mmunotifier.api.runtime.MachineControl;
 import org.mmunotifier.api.runtime.MachineStats;
 import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
-import org.mmunotifier.core.internal.mm.Violation;
+import org.mmunotifier.core.internal.oracle.Violation;
 import org.mmunotifier.core.internal.mm.Workload;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;

@@ -8,7 +8,7 @@ import org.mmunotifier.api.DeviceCounters;
 import org.mmunotifier.api.runtime.DriverFault;
 import org.mmunotifier.api.runtime.Stall;
 import org.mmunotifier.api.runtime.MachineStats;
-import org.mmunotifier.core.internal.mm.Violation;
+import org.mmunotifier.core.internal.oracle.Violation;
 
 /**
  * What a scenario run did, and whether it passed: no coherence violation, no call into a stopped

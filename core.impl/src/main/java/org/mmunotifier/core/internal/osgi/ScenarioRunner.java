@@ -8,7 +8,7 @@ import org.mmunotifier.api.runtime.DriverFault;
 import org.mmunotifier.api.runtime.ForcedCleanup;
 import org.mmunotifier.api.runtime.MachineStats;
 import org.mmunotifier.api.runtime.Stall;
-import org.mmunotifier.core.internal.mm.Violation;
+import org.mmunotifier.core.internal.oracle.Violation;
 import org.mmunotifier.core.internal.notifier.StallWatchdog;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;

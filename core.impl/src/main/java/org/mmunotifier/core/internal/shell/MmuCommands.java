@@ -17,7 +17,7 @@ import org.mmunotifier.core.internal.mm.AddressSpace;
 import org.mmunotifier.core.internal.mm.Adversary;
 import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
-import org.mmunotifier.core.internal.mm.Violation;
+import org.mmunotifier.core.internal.oracle.Violation;
 import org.mmunotifier.core.internal.mm.Vma;
 import org.mmunotifier.core.internal.osgi.BundleOwners;
 import org.mmunotifier.core.internal.osgi.DeviceRegistry;

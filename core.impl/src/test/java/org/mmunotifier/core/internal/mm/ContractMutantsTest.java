@@ -19,6 +19,8 @@ import org.mmunotifier.core.internal.notifier.Owner;
 import org.mmunotifier.core.internal.testing.DeviceFleet;
 import org.mmunotifier.core.internal.testing.RangeMirror;
 import org.mmunotifier.core.internal.testing.SvaNotifier;
+import org.mmunotifier.core.internal.oracle.Violation;
+import org.mmunotifier.core.internal.oracle.Oracle;
 
 /**
  * Driver designs of each contract under the multi-threaded workload (forks, exits, OOM kills,

@@ -20,6 +20,8 @@ import org.mmunotifier.api.NotRegisteredException;
 import org.mmunotifier.api.SegmentationFaultException;
 import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.core.internal.notifier.Owner;
+import org.mmunotifier.core.internal.oracle.Violation;
+import org.mmunotifier.core.internal.oracle.Oracle;
 
 /** The coherence oracle: what is a violation and what is not, rule by rule. */
 class OracleTest {

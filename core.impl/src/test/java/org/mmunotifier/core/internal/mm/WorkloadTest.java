@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.core.internal.testing.DeviceFleet;
 import org.mmunotifier.core.internal.testing.MirrorNotifier;
+import org.mmunotifier.core.internal.oracle.Violation;
 
 /**
  * The workload on several threads with devices busy through mirroring notifiers: a correct mirror

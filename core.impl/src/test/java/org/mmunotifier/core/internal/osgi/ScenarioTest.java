@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.runtime.DriverFault;
 import org.mmunotifier.api.runtime.MachineStats;
 import org.mmunotifier.api.runtime.Stall;
-import org.mmunotifier.core.internal.mm.Violation;
+import org.mmunotifier.core.internal.oracle.Violation;
 
 class ScenarioTest {
     private static final Scenario.Properties NONE = name -> null;

@@ -1,4 +1,4 @@
-package org.mmunotifier.core.internal.mm;
+package org.mmunotifier.core.internal.oracle;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -10,13 +10,13 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * report looks up the fault that established the translation it used, as KASAN prints the stack
  * that allocated an object. A ring of {@value #KEEP}; an older fault is reported as forgotten.
  */
-final class DeviceFaults {
+public final class DeviceFaults {
     static final int KEEP = 256;
     /** Frames kept of a fault's stack, from the first one outside the core. */
     static final int DEPTH = 12;
 
     /** One device fault. */
-    record Fault(long start, long end, long seq, boolean write, String thread, long timeMillis,
+    public record Fault(long start, long end, long seq, boolean write, String thread, long timeMillis,
             List<StackTraceElement> stack) {
         boolean covers(long address) {
             return address >= start && address < end;
@@ -26,7 +26,7 @@ final class DeviceFaults {
     private final AtomicReferenceArray<Fault> ring = new AtomicReferenceArray<>(KEEP);
     private final AtomicLong next = new AtomicLong();
 
-    void record(long start, long end, long seq, boolean write) {
+    public void record(long start, long end, long seq, boolean write) {
         Fault f = new Fault(start, end, seq, write, Thread.currentThread().getName(), System.currentTimeMillis(),
                 callerStack(DEPTH));
         ring.set((int) (next.getAndIncrement() & (KEEP - 1)), f);
@@ -36,7 +36,7 @@ final class DeviceFaults {
      * The newest fault of {@code address} made at or before sequence {@code seq}: the one whose
      * snapshot a translation carrying {@code seq} most likely came from; null if forgotten.
      */
-    Fault establishing(long address, long seq) {
+    public Fault establishing(long address, long seq) {
         long last = next.get();
         for (long i = last - 1; i >= Math.max(0, last - KEEP); i--) {
             Fault f = ring.get((int) (i & (KEEP - 1)));
@@ -49,8 +49,9 @@ final class DeviceFaults {
 
     /** The classes a device's call passes through before it reaches the driver's own code. */
     private static final java.util.Set<String> CORE_FRAMES = java.util.Set.of(Oracle.class.getName(),
-            Oracle.class.getName() + "$Device", DeviceFaults.class.getName(), AddressSpace.class.getName(),
-            Mm.class.getName(), org.mmunotifier.api.MmStruct.class.getName());
+            Oracle.class.getName() + "$Device", DeviceFaults.class.getName(),
+            "org.mmunotifier.core.internal.mm.AddressSpace", "org.mmunotifier.core.internal.mm.Mm",
+            org.mmunotifier.api.MmStruct.class.getName());
 
     /**
      * The calling thread's stack from its first frame outside the core's access and fault paths

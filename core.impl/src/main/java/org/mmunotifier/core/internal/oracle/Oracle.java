@@ -1,4 +1,4 @@
-package org.mmunotifier.core.internal.mm;
+package org.mmunotifier.core.internal.oracle;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +14,7 @@ import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuRmapNotifier;
 import org.mmunotifier.core.internal.notifier.Identity;
+import org.mmunotifier.core.internal.notifier.NotifierCore;
 import org.mmunotifier.core.internal.notifier.Told;
 import org.mmunotifier.core.internal.util.RecentLog;
 
@@ -48,15 +49,15 @@ public final class Oracle implements CoherenceOracle {
     /** Invalidations of the address a report lists. */
     private static final int HISTORY_LINES = 16;
 
-    private final Machine machine;
-    private final PhysicalMemory memory;
+    private final NotifierCore core;
+    private final FrameStore memory;
     private final RecentLog<Violation> violations = new RecentLog<>(KEEP);
     private final AtomicLong numbers = new AtomicLong();
     private volatile Violation first;
     private volatile boolean strict = true;
 
-    Oracle(Machine machine, PhysicalMemory memory) {
-        this.machine = machine;
+    public Oracle(NotifierCore core, FrameStore memory) {
+        this.core = core;
         this.memory = memory;
     }
 
@@ -76,25 +77,25 @@ public final class Oracle implements CoherenceOracle {
     @Override
     public DeviceAccess device(MmuNotifier notifier, MmStruct mm) {
         Objects.requireNonNull(notifier, "notifier");
-        AddressSpace as = addressSpace(mm);
-        return new Device(as, as.notifiers().identityOf(notifier));
+        PrimaryMmu as = addressSpace(mm);
+        return new Device(as, as.identityOf(notifier));
     }
 
     @Override
     public DeviceAccess device(MmuIntervalSubscription subscription) {
         Objects.requireNonNull(subscription, "subscription");
-        return new Device(addressSpace(subscription.mm()), machine.notifierCore().identityOf(subscription));
+        return new Device(addressSpace(subscription.mm()), core.identityOf(subscription));
     }
 
     @Override
     public DeviceAccess device(MmuRmapNotifier notifier, MmStruct mm) {
         Objects.requireNonNull(notifier, "notifier");
-        return new Device(addressSpace(mm), machine.notifierCore().identityOf(notifier));
+        return new Device(addressSpace(mm), core.identityOf(notifier));
     }
 
-    private static AddressSpace addressSpace(MmStruct mm) {
+    private static PrimaryMmu addressSpace(MmStruct mm) {
         Objects.requireNonNull(mm, "mm");
-        if (!(mm instanceof AddressSpace as)) {
+        if (!(mm instanceof PrimaryMmu as)) {
             throw new IllegalArgumentException("not an address space of this machine: " + mm);
         }
         return as;
@@ -102,11 +103,11 @@ public final class Oracle implements CoherenceOracle {
 
     /** One registration's device. */
     private final class Device implements DeviceAccess {
-        private final AddressSpace mm;
+        private final PrimaryMmu mm;
         private final Identity who;
         private final String name;
 
-        Device(AddressSpace mm, Identity who) {
+        Device(PrimaryMmu mm, Identity who) {
             this.mm = mm;
             this.who = who;
             this.name = who.owner().name() + " notifier " + who.notifier() + " on mm " + mm.id();
@@ -135,8 +136,7 @@ public final class Oracle implements CoherenceOracle {
         private long access(String op, MappedFrame frame, boolean write, LongUnaryOperator update) {
             Objects.requireNonNull(frame, "frame");
             who.owner().accessed();
-            Frame f = memory.frame(frame.pfn());
-            Violation v = check(mm, who, f, frame, write, op);
+            Violation v = check(mm, who, frame, write, op);
             if (v != null) {
                 if (first == null) {
                     first = v; // racy but benign: one of the first few
@@ -144,24 +144,26 @@ public final class Oracle implements CoherenceOracle {
                 violations.add(v);
             }
             // The access happens either way: a stale read sees poison, a stale write corrupts.
-            return update == null ? f.data.get() : f.data.getAndUpdate(update);
+            AtomicLong word = memory.word(frame.pfn());
+            return update == null ? word.get() : word.getAndUpdate(update);
         }
     }
 
-    private Violation check(AddressSpace as, Identity who, Frame f, MappedFrame frame, boolean write, String op) {
+    private Violation check(PrimaryMmu as, Identity who, MappedFrame frame, boolean write, String op) {
         long a = frame.address();
         if (who.isRetired()) {
             return violation(as, who, frame, op, Violation.Rule.AFTER_RELEASE,
                     "its registration was released or removed: the device must not touch the mm any more");
         }
-        if (f.generation() != frame.generation()) {
+        long generation = memory.generation(frame.pfn());
+        if (generation != frame.generation()) {
             return violation(as, who, frame, op, Violation.Rule.USE_AFTER_FREE, "the frame was freed since it was"
-                    + " looked up (generation " + frame.generation() + ", now " + f.generation() + ")"
+                    + " looked up (generation " + frame.generation() + ", now " + generation + ")"
                     + whatItWasTold(as, who, a, frame.seq()));
         }
         boolean strict = this.strict;
         if (strict) {
-            for (InflightRanges.Entry e : as.inflight.covering(a)) {
+            for (InFlight e : as.inFlightCovering(a)) {
                 Told t = e.range().told();
                 if (t != null && t.windowOpen(who)) {
                     return violation(as, who, frame, op, Violation.Rule.INSIDE_WINDOW, "it was told to stay away: its "
@@ -170,7 +172,7 @@ public final class Oracle implements CoherenceOracle {
                 }
             }
             // The last invalidation that changed this pte, if it came after the lookup.
-            long stamp = as.pageTable.stampOf(a);
+            long stamp = as.stampOf(a);
             Heard stale = stamp > frame.seq() ? heard(as, who, stamp) : null;
             if (stale != null) {
                 return violation(as, who, frame, op, Violation.Rule.STALE_TRANSLATION, "the translation was looked up"
@@ -178,17 +180,15 @@ public final class Oracle implements CoherenceOracle {
                         + " retry check, or a mapping kept past its invalidation)");
             }
         }
-        long pte = as.pageTable.get(a);
-        boolean mapped = Pte.present(pte) && Pte.pfn(pte) == frame.pfn();
-        boolean allowed = mapped && Pte.accessible(pte) && (!write || Pte.writable(pte));
-        if (allowed || excused(as, who, a, strict)) {
+        int mapping = as.mapping(a, frame.pfn(), write);
+        if (mapping == PrimaryMmu.MAPPED || excused(as, who, a, strict)) {
             return null;
         }
-        return mapped ? violation(as, who, frame, op, Violation.Rule.WRITE_PROTECTED, (Pte.accessible(pte)
-                ? "a write through a pte the primary write-protected" : "an access through a pte the primary made"
-                        + " PROT_NONE") + " (" + Pte.describe(pte) + ")")
+        return mapping != PrimaryMmu.NOT_MAPPED ? violation(as, who, frame, op, Violation.Rule.WRITE_PROTECTED,
+                (mapping == PrimaryMmu.READ_ONLY ? "a write through a pte the primary write-protected"
+                        : "an access through a pte the primary made PROT_NONE") + " (" + as.describePte(a) + ")")
                 : violation(as, who, frame, op, Violation.Rule.UNMAPPED, "the primary no longer maps this frame here"
-                        + " (pte: " + Pte.describe(pte) + ")" + whatItWasTold(as, who, a, frame.seq()));
+                        + " (pte: " + as.describePte(a) + ")" + whatItWasTold(as, who, a, frame.seq()));
     }
 
     /** What a registration heard of one invalidation: the callback, the range and the invalidation's tick. */
@@ -213,18 +213,18 @@ public final class Oracle implements CoherenceOracle {
      * the history keeps. In flight first, then finished: a finished one enters the history before
      * it leaves the in-flight list, so it is never in neither.
      */
-    private static Invalidation invalidation(AddressSpace as, Identity who, long tick) {
-        InflightRanges.Entry e = as.inflight.byTick(tick);
+    private static Invalidation invalidation(PrimaryMmu as, Identity who, long tick) {
+        InFlight e = as.inFlight(tick);
         if (e != null) {
             Told t = e.range().told();
             return new Invalidation(e.start(), e.end(), tick, e.range().event(), true, t == null ? null : t.heardBy(who));
         }
-        InvalidationHistory.Finished f = as.history.byTick(tick);
+        InvalidationHistory.Finished f = as.history().byTick(tick);
         return f == null ? null : new Invalidation(f.start(), f.end(), tick, f.event(), false, f.heard().by(who));
     }
 
     /** What {@code who} heard of invalidation {@code tick}, or null: it heard nothing, or the invalidation is forgotten. */
-    private static Heard heard(AddressSpace as, Identity who, long tick) {
+    private static Heard heard(PrimaryMmu as, Identity who, long tick) {
         Invalidation i = invalidation(as, who, tick);
         return i == null || i.heardBy() == null ? null : new Heard(i.heardBy(), i.start(), i.end(), tick);
     }
@@ -234,8 +234,8 @@ public final class Oracle implements CoherenceOracle {
      * lookup at {@code seq}, or that it heard of none (its notifier may not fill in the callbacks
      * its contract calls). Runs only for a violation; looks as far back as the history keeps.
      */
-    private static String whatItWasTold(AddressSpace as, Identity who, long address, long seq) {
-        long last = as.inflight.sequence();
+    private static String whatItWasTold(PrimaryMmu as, Identity who, long address, long seq) {
+        long last = as.sequence();
         for (long tick = Math.max(seq + 1, last - InvalidationHistory.KEEP + 1); tick <= last; tick++) {
             Heard h = heard(as, who, tick);
             if (h != null && address >= h.start() && address < h.end()) {
@@ -251,11 +251,11 @@ public final class Oracle implements CoherenceOracle {
      * about yet (strict), or any (lenient): the primary has changed the pte and is still telling
      * the secondary MMUs.
      */
-    private static boolean excused(AddressSpace as, Identity who, long address, boolean strict) {
+    private static boolean excused(PrimaryMmu as, Identity who, long address, boolean strict) {
         if (!strict) {
-            return as.inflight.covers(address);
+            return !as.inFlightCovering(address).isEmpty();
         }
-        for (InflightRanges.Entry e : as.inflight.covering(address)) {
+        for (InFlight e : as.inFlightCovering(address)) {
             Told t = e.range().told();
             if (t == null || t.heardBy(who) == null) {
                 return true;
@@ -264,7 +264,7 @@ public final class Oracle implements CoherenceOracle {
         return false;
     }
 
-    private Violation violation(AddressSpace as, Identity who, MappedFrame frame, String op, Violation.Rule rule,
+    private Violation violation(PrimaryMmu as, Identity who, MappedFrame frame, String op, Violation.Rule rule,
             String reason) {
         return new Violation(numbers.incrementAndGet(), who.owner().name(), who.owner().bundleId(), who.notifier(), who.contract().label(),
                 as.id(), frame.address(), frame.pfn(), op, rule, reason, Thread.currentThread().getName(),
@@ -276,10 +276,10 @@ public final class Oracle implements CoherenceOracle {
      * every invalidation of the address since its lookup (at most {@value #HISTORY_LINES}) and
      * what {@code who} heard of each, and what became of the frame.
      */
-    private List<String> history(AddressSpace as, Identity who, MappedFrame frame) {
+    private List<String> history(PrimaryMmu as, Identity who, MappedFrame frame) {
         long a = frame.address();
         List<String> h = new ArrayList<>();
-        DeviceFaults.Fault fault = as.deviceFaults.establishing(a, frame.seq());
+        DeviceFaults.Fault fault = as.deviceFaults().establishing(a, frame.seq());
         if (fault == null) {
             h.add("translation looked up at sequence " + frame.seq() + " (its device fault is no longer remembered)");
         } else {
@@ -290,7 +290,7 @@ public final class Oracle implements CoherenceOracle {
             Violation.appendStack(b, fault.stack());
             h.add(b.toString().stripTrailing());
         }
-        long last = as.inflight.sequence();
+        long last = as.sequence();
         int shown = 0;
         for (long tick = Math.max(frame.seq() + 1, last - InvalidationHistory.KEEP + 1); tick <= last; tick++) {
             Invalidation i = invalidation(as, who, tick);
@@ -303,17 +303,17 @@ public final class Oracle implements CoherenceOracle {
                         + Long.toHexString(i.end()) + ")" + (i.inFlight() ? " (in progress)" : "") + ": "
                         + (i.heardBy() != null ? "this registration heard of it by " + i.heardBy()
                                 : "this registration was not told (yet)")
-                        + (tick == as.pageTable.stampOf(a) ? "; it changed the pte" : ""));
+                        + (tick == as.stampOf(a) ? "; it changed the pte" : ""));
             }
         }
         if (shown == 0) {
             h.add("no invalidation of this address since the lookup");
         }
-        Frame f = memory.frame(frame.pfn());
-        h.add(f.generation() != frame.generation()
+        long generation = memory.generation(frame.pfn());
+        h.add(generation != frame.generation()
                 ? "frame pfn " + frame.pfn() + " freed since (generation " + frame.generation() + " then, "
-                        + f.generation() + " now)"
-                : "frame pfn " + frame.pfn() + " still allocated (generation " + f.generation() + "); the pte now: "
+                        + generation + " now)"
+                : "frame pfn " + frame.pfn() + " still allocated (generation " + generation + "); the pte now: "
                         + as.describePte(a));
         return h;
     }

@@ -1,4 +1,4 @@
-package org.mmunotifier.core.internal.mm;
+package org.mmunotifier.core.internal.oracle;
 
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.mmunotifier.api.MmuNotifierEvent;
@@ -11,11 +11,11 @@ import org.mmunotifier.core.internal.notifier.Told;
  * cannot say (a translation kept across it is still caught by the other rules once its page is
  * unmapped, freed or write-protected). Holds no reference to a driver's object.
  */
-final class InvalidationHistory {
-    static final int KEEP = 1024;
+public final class InvalidationHistory {
+    public static final int KEEP = 1024;
 
     /** One finished invalidation. */
-    record Finished(long start, long end, long tick, MmuNotifierEvent event, Told.Heard heard) {
+    public record Finished(long start, long end, long tick, MmuNotifierEvent event, Told.Heard heard) {
         boolean covers(long address) {
             return address >= start && address < end;
         }
@@ -23,12 +23,12 @@ final class InvalidationHistory {
 
     private final AtomicReferenceArray<Finished> ring = new AtomicReferenceArray<>(KEEP);
 
-    void add(Finished f) {
+    public void add(Finished f) {
         ring.set((int) (f.tick() & (KEEP - 1)), f);
     }
 
     /** Invalidation {@code tick}, if it is still kept. */
-    Finished byTick(long tick) {
+    public Finished byTick(long tick) {
         Finished f = ring.get((int) (tick & (KEEP - 1)));
         return f != null && f.tick() == tick ? f : null;
     }

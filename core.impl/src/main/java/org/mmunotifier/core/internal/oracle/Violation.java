@@ -1,4 +1,4 @@
-package org.mmunotifier.core.internal.mm;
+package org.mmunotifier.core.internal.oracle;
 
 import java.util.List;
 
