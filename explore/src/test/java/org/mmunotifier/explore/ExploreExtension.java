@@ -71,8 +71,14 @@ public final class ExploreExtension implements TestTemplateInvocationContextProv
             if (recorded != null && !recorded.equals(test)) {
                 return Stream.of(disabled(context.getDisplayName(), "the replay " + recording + " is of " + recorded));
             }
-            Randomness choices = new RecordedRandomProvider(recording.resolve("random.json").toString()).getRandomness();
-            // A report directory of its own: the recording replayed stays as it was.
+            Path choicesFile = recording.resolve("random.json");
+            if (!Files.isRegularFile(choicesFile)) {
+                throw new IllegalArgumentException(REPLAY + "=" + replay + ": no recording there (" + choicesFile
+                        + " is missing)");
+            }
+            Randomness choices = new RecordedRandomProvider(choicesFile.toString()).getRandomness();
+            // One iteration (the provider is never asked), in a report directory of its own: the
+            // recording replayed stays as it was.
             config = configuration(reports.resolveSibling(method.getName() + "-replay-" + ProcessHandle.current().pid()),
                     1, new POSScheduler(choices), new SeededRandomness(0), true);
             System.setProperty(Race.REPLAY_PROPERTY, "Replayed from " + recording + ".");

@@ -26,12 +26,12 @@ class MirrorRaces {
                 .actor("device", r -> r.mirror().access(PAGE, false, 0), r -> r.mirror().access(PAGE, true, 7));
     }
 
-    @Explore(iterations = 500)
+    @Explore(iterations = 1000)
     void missingRetry() {
         race(true).assertCoherent();
     }
 
-    @Explore(iterations = 500)
+    @Explore(iterations = 1000)
     void withRetry() {
         race(false).assertCoherent();
     }
