@@ -416,6 +416,12 @@ public class ShellIT {
         assertRejectedNaming("mmu:map " + pid + " 0x1000000g 0x1000 rw false", pid, "0x1000000g");
         assertRejectedNaming("mmu:touch " + pid + " " + FREE + " 0x1000 true", pid, FREE);
         assertRejectedNaming("kvm:create " + pid + " 0x40000800", pid, "0x40000800");
+        // Gogo would read any word as false: a private mapping, a read
+        assertRejectedNaming("mmu:map " + pid + " " + FREE + " 0x1000 rw maybe", pid, "shared must be true or false"
+                + " (or shared/private), not 'maybe'");
+        assertRejectedNaming("mmu:touch " + pid + " 0x40000000 0x1000 yes", pid, "write must be true or false (or"
+                + " write/read), not 'yes'");
+        shell.execute("mmu:touch " + pid + " 0x40000000 0x1000 write");
         shell.execute("mmu:kill " + pid);
     }
 
@@ -448,6 +454,19 @@ public class ShellIT {
         assertRejectedNaming("mmu:reclaim 0", pid, "pages=0");
         assertRejectedNaming("mmu:demo sprint", pid, "sprint");
         shell.execute("mmu:kill " + pid);
+    }
+
+    /** A demo process killed from the shell: the demo still stops, every other demo process exits, nothing throws. */
+    @Test
+    public void stoppingTheDemoAfterOneOfItsProcessesWasKilledStopsItCleanly() throws Exception {
+        List<Integer> before = pids();
+        shell.execute("mmu:demo start 1 3 7");
+        List<Integer> demo = pids().stream().filter(p -> !before.contains(p)).toList();
+        assertTrue("the demo's processes: " + demo, demo.size() >= 3);
+        shell.execute("mmu:kill " + demo.get(0));
+        shell.execute("mmu:demo stop");
+        assertFalse("the demo still runs", (Boolean) get(shell.execute("mmu:demo status"), "workloadRunning"));
+        assertEquals("every demo process exited", before, pids());
     }
 
     // ---- helpers -------------------------------------------------------------------------------------------

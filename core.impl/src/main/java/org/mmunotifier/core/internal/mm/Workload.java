@@ -327,13 +327,23 @@ public final class Workload {
         return List.copyOf(pool);
     }
 
-    /** Exits every process the workload still has. */
+    /**
+     * Exits every process the workload still has. One killed from outside meanwhile ({@code
+     * mmu:kill}) was told and exited by whoever killed it: it is skipped, and the others still exit.
+     */
     public void close() {
         for (Process p : List.copyOf(pool)) {
             pool.remove(p);
             children.remove(p);
+            if (!p.isAlive()) {
+                continue;
+            }
             listener.exiting(p);
-            p.exit();
+            try {
+                p.exit();
+            } catch (MmDeadException killedMeanwhile) {
+                // killed from outside between the check and the exit
+            }
         }
     }
 

@@ -11,7 +11,9 @@ final class StatusLine {
     String sample(MachineStats s) {
         long now = System.nanoTime();
         double secs = Math.max(1e-9, (now - lastNanos) / 1e9);
-        double ops = (s.workloadOps() - lastOps) / secs;
+        // A workload started since the last sample counts from 0 again (mmu:demo stop, start).
+        long opsSince = s.workloadOps() >= lastOps ? s.workloadOps() - lastOps : s.workloadOps();
+        double ops = opsSince / secs;
         double inv = (s.invalidations() - lastInvalidations) / secs;
         lastNanos = now;
         lastOps = s.workloadOps();

@@ -109,9 +109,10 @@ public final class MmuCommands {
     public List<VmaInfo> map(@Descriptor("pid") int pid, @Descriptor("address (0x-hex or decimal, page aligned)") String address,
             @Descriptor("length in bytes (0x-hex or decimal, page aligned)") String length,
             @Descriptor("protection: r, rw, rx, rwx or none") String prot,
-            @Descriptor("shared (true) or private copy-on-write (false)") boolean shared) {
+            @Descriptor("shared (true, shared) or private copy-on-write (false, private)") String shared) {
+        boolean isShared = Choice.parse("shared", shared, "shared", "private");
         AddressSpace mm = machine.process(pid).mm();
-        mm.mmap(Addresses.parse(address), Addresses.parse(length, "length"), Prot.parse(prot), shared);
+        mm.mmap(Addresses.parse(address), Addresses.parse(length, "length"), Prot.parse(prot), isShared);
         return vmas(pid);
     }
 
@@ -134,7 +135,9 @@ public final class MmuCommands {
 
     @Descriptor("touch every page of a range as the CPU would (faulting it in)")
     public ProcessInfo touch(@Descriptor("pid") int pid, @Descriptor("start address") String address,
-            @Descriptor("length in bytes") String length, @Descriptor("write (true) or read (false)") boolean write) {
+            @Descriptor("length in bytes") String length,
+            @Descriptor("write (true, write) or read (false, read)") String access) {
+        boolean write = Choice.parse("write", access, "write", "read");
         long[] r = range(address, length);
         Process p = machine.process(pid);
         requireMapped(p.mm(), r[0], r[0] + r[1], write);
