@@ -213,6 +213,9 @@ public final class GogoShell implements AutoCloseable {
 
     /** A result that must be a list. */
     public static List<?> list(Object result) {
+        if (result instanceof String s && s.startsWith("no ")) {
+            return List.of(); // what a list command says when it has nothing to list
+        }
         if (!(result instanceof List<?> l)) {
             throw new AssertionError("not a list: " + result + (result == null ? "" : " (" + result.getClass() + ")"));
         }

@@ -456,6 +456,17 @@ public class ShellIT {
         shell.execute("mmu:kill " + pid);
     }
 
+    /** A list command with nothing to list says so in one line (Gogo prints an empty list as a blank line). */
+    @Test
+    public void listCommandsNeverAnswerWithAnEmptyList() throws Exception {
+        for (String command : List.of("mmu:ps", "mmu:notifiers", "mmu:bundles", "mmu:cleanups", "mmu:violations",
+                "mmu:faults", "mmu:stalls", "mmu:devices")) {
+            Object result = shell.execute(command);
+            assertTrue(command + " answered " + result, result instanceof List<?> l ? !l.isEmpty()
+                    : String.valueOf(result).startsWith("no "));
+        }
+    }
+
     /** A demo process killed from the shell: the demo still stops, every other demo process exits, nothing throws. */
     @Test
     public void stoppingTheDemoAfterOneOfItsProcessesWasKilledStopsItCleanly() throws Exception {

@@ -65,14 +65,14 @@ public final class MmuCommands {
     }
 
     @Descriptor("list the live processes: mm, VMAs, mapped and resident pages, notifiers attached")
-    public List<ProcessInfo> ps() {
+    public Object ps() {
         List<ProcessInfo> out = new ArrayList<>();
         for (Process p : machine.processes()) {
             if (p.isAlive()) {
                 out.add(info(p));
             }
         }
-        return out;
+        return orSay(out, "no processes");
     }
 
     private static ProcessInfo info(Process p) {
@@ -164,18 +164,19 @@ public final class MmuCommands {
     }
 
     @Descriptor("notifier registrations held by bundles, per mm")
-    public List<Registration> notifiers() {
-        return registry.registrations();
+    public Object notifiers() {
+        return orSay(registry.registrations(), "no registrations");
     }
 
     @Descriptor("notifier registrations held by bundles, on one process's mm")
-    public List<Registration> notifiers(@Descriptor("pid") int pid) {
+    public Object notifiers(@Descriptor("pid") int pid) {
         long mm = machine.process(pid).mm().id();
-        return registry.registrations().stream().filter(r -> r.mmId() == mm).toList();
+        return orSay(registry.registrations().stream().filter(r -> r.mmId() == mm).toList(),
+                "no registrations on process " + pid);
     }
 
     @Descriptor("notifier registrations per bundle")
-    public List<BundleRegistrations> bundles() {
+    public Object bundles() {
         Map<Long, List<Registration>> by = new TreeMap<>();
         for (Registration r : registry.registrations()) {
             by.computeIfAbsent(r.bundleId(), k -> new ArrayList<>()).add(r);
@@ -185,7 +186,7 @@ public final class MmuCommands {
                 List.copyOf(new TreeSet<>(rs.stream().map(Registration::mmId).toList())),
                 registry.faults().stream().filter(f -> f.bundleId() == id).count(),
                 registry.stalls().stream().filter(st -> st.bundleId() == id).count())));
-        return out;
+        return orSay(out, "no bundle holds a registration");
     }
 
     @Descriptor("every driver's device: accesses the oracle checked, violations, registrations, and the counters it"
@@ -213,8 +214,8 @@ public final class MmuCommands {
     }
 
     @Descriptor("registrations the core took back from bundles that stopped without unregistering")
-    public List<ForcedCleanup> cleanups() {
-        return registry.forcedCleanups();
+    public Object cleanups() {
+        return orSay(registry.forcedCleanups(), "no forced cleanups");
     }
 
     @Descriptor("recent driver faults (callbacks that threw or broke the contract), oldest first")
