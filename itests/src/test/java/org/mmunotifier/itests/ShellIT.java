@@ -51,7 +51,7 @@ import org.osgi.framework.ServiceReference;
 public class ShellIT {
 
     /** The {@code mmu} commands. */
-    private static final Set<String> MMU_FUNCTIONS = new TreeSet<>(List.of("ps", "vmas", "spawn", "kill", "map",
+    private static final Set<String> MMU_FUNCTIONS = new TreeSet<>(List.of("mmu", "kvm", "rdma", "gru", "ps", "vmas", "spawn", "kill", "map",
             "unmap", "protect", "touch", "reclaim", "migrate", "notifiers", "bundles", "cleanups", "stats",
             "violations", "violation", "devices", "clear", "faults", "stalls", "stall", "demo", "swap", "adversary"));
     /** The {@code kvm} commands. */
@@ -454,6 +454,21 @@ public class ShellIT {
         assertRejectedNaming("mmu:reclaim 0", pid, "pages=0");
         assertRejectedNaming("mmu:demo sprint", pid, "sprint");
         shell.execute("mmu:kill " + pid);
+    }
+
+    /**
+     * {@code mmu} and {@code kvm} list their scope's commands (and give {@code help mmu}, which the banner and the
+     * README promise, a function to describe: checked in the launcher, where Gogo's help command runs).
+     */
+    @Test
+    public void eachScopeListsItsCommands() throws Exception {
+        List<?> mmu = list(shell.execute("mmu"));
+        assertTrue(mmu.toString(), mmu.contains("mmu:ps - list the live processes: mm, VMAs, mapped and resident pages,"
+                + " notifiers attached"));
+        assertEquals(MMU_FUNCTIONS.size(), mmu.size());
+        List<?> kvm = list(shell.execute("kvm"));
+        assertEquals(KVM_FUNCTIONS.size(), kvm.size());
+        assertTrue(kvm.toString(), kvm.stream().allMatch(l -> String.valueOf(l).startsWith("kvm:")));
     }
 
     /** A list command with nothing to list says so in one line (Gogo prints an empty list as a blank line). */

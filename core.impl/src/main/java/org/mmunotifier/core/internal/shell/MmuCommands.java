@@ -40,7 +40,8 @@ import org.osgi.service.component.annotations.Reference;
  * checks all of its arguments before it changes anything.
  */
 @Component(service = MmuCommands.class, property = {"osgi.command.scope=mmu",
-        "osgi.command.function=ps", "osgi.command.function=vmas", "osgi.command.function=spawn",
+        "osgi.command.function=mmu", "osgi.command.function=kvm", "osgi.command.function=rdma",
+        "osgi.command.function=gru", "osgi.command.function=ps", "osgi.command.function=vmas", "osgi.command.function=spawn",
         "osgi.command.function=kill", "osgi.command.function=map", "osgi.command.function=unmap",
         "osgi.command.function=protect", "osgi.command.function=touch", "osgi.command.function=reclaim",
         "osgi.command.function=migrate", "osgi.command.function=notifiers", "osgi.command.function=bundles",
@@ -53,6 +54,7 @@ public final class MmuCommands {
     private final BundleOwners registry;
     private final DriverSwapper swapper;
     private final DeviceRegistry devices;
+    private final BundleContext context;
 
     @Activate
     public MmuCommands(@Reference MachineControlService control, @Reference BundleOwners registry,
@@ -62,6 +64,28 @@ public final class MmuCommands {
         this.registry = registry;
         this.devices = devices;
         this.swapper = new DriverSwapper(context, registry);
+        this.context = context;
+    }
+
+    @Descriptor("the mmu scope: the machine, its processes and the drivers' registrations; run 'mmu' to list its"
+            + " commands, 'help mmu:<command>' for one")
+    public Object mmu() {
+        return ScopeIndex.of(context, "mmu");
+    }
+
+    @Descriptor("the kvm scope (the KVM driver's VMs); run 'kvm' to list its commands")
+    public Object kvm() {
+        return ScopeIndex.of(context, "kvm");
+    }
+
+    @Descriptor("the rdma scope (the RDMA driver's memory regions); run 'rdma' to list its commands")
+    public Object rdma() {
+        return ScopeIndex.of(context, "rdma");
+    }
+
+    @Descriptor("the gru scope (the GRU driver's contexts); run 'gru' to list its commands")
+    public Object gru() {
+        return ScopeIndex.of(context, "gru");
     }
 
     @Descriptor("list the live processes: mm, VMAs, mapped and resident pages, notifiers attached")
