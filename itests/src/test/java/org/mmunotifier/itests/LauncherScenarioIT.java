@@ -142,6 +142,32 @@ public class LauncherScenarioIT {
         assertTrue(run.describe(), run.stderr.contains("error: --drivers: no bundle 'nosuch'"));
     }
 
+    /** A scenario given by system property (a CI job's way) runs to its report with stdin at /dev/null. */
+    @Test
+    public void aScenarioGivenByPropertyRunsHeadlessToItsReport() throws Exception {
+        Run run = Run.withJvm(runFolder("property"), 3, List.of("-Dmmunotifier.scenario=demo",
+                "-Dmmunotifier.seconds=3"));
+        assertEquals(run.describe(), 0, run.status);
+        assertTrue(run.describe(), run.stdout.contains("scenario demo: PASSED"));
+    }
+
+    /** The default run with stdin at /dev/null (nohup, systemd) keeps running until it is stopped. */
+    @Test
+    public void theDefaultRunWithoutATerminalKeepsRunning() throws Exception {
+        Path dir = runFolder("headless");
+        Process p = start(dir, List.of("-Dmmunotifier.status.seconds=1"));
+        try {
+            assertTrue("the launcher ended on its own: " + Run.read(dir.resolve("stdout.txt")) + Run.read(dir.resolve(
+                    "stderr.txt")), !p.waitFor(8, TimeUnit.SECONDS));
+            assertTrue(Run.read(dir.resolve("stdout.txt")), Run.read(dir.resolve("stdout.txt")).contains("[mmu] demo workload running"));
+        } finally {
+            p.destroy(); // SIGTERM: the shutdown hook stops the framework
+            if (!p.waitFor(40, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        }
+    }
+
     private static Path writeCfg(Path deploy, String pid, String... lines) throws IOException {
         return Files.write(deploy.resolve(pid + ".cfg"), List.of(lines), StandardCharsets.ISO_8859_1);
     }
@@ -165,6 +191,25 @@ public class LauncherScenarioIT {
         return Files.createTempDirectory(Files.createDirectories(ItestSupport.workDir().resolve("launcher")), what + "-");
     }
 
+    /** The launcher started in {@code dir}, stdin from /dev/null, output to {@code stdout.txt}/{@code stderr.txt}. */
+    private static Process start(Path dir, List<String> jvm, String... args) throws IOException {
+        Path jar = Paths.get(System.getProperty(JAR_PROPERTY, "../launcher/target/mmunotifier.jar"))
+                .toAbsolutePath().normalize();
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("no launcher jar " + jar + " (built by the launcher module)");
+        }
+        List<String> command = new ArrayList<>();
+        command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvm);
+        command.add("-jar");
+        command.add(jar.toString());
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).directory(dir.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(dir.resolve("stdout.txt").toFile()).redirectError(dir.resolve("stderr.txt").toFile())
+                .start();
+    }
+
     /** One run of the launcher, to its end. */
     private static final class Run {
         final Path dir;
@@ -186,21 +231,14 @@ public class LauncherScenarioIT {
          * {@code seconds} plus {@link #GRACE}; past that it is killed and the test fails.
          */
         static Run of(Path dir, int seconds, String... args) throws Exception {
-            Path jar = Paths.get(System.getProperty(JAR_PROPERTY, "../launcher/target/mmunotifier.jar"))
-                    .toAbsolutePath().normalize();
-            if (!Files.isRegularFile(jar)) {
-                throw new IllegalStateException("no launcher jar " + jar + " (built by the launcher module)");
-            }
-            List<String> command = new ArrayList<>();
-            command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
-            command.add("-jar");
-            command.add(jar.toString());
-            command.addAll(List.of(args));
+            return withJvm(dir, seconds, List.of(), args);
+        }
+
+        /** As {@link #of}, with options for the JVM ({@code -Dmmunotifier.scenario=demo}, say). */
+        static Run withJvm(Path dir, int seconds, List<String> jvm, String... args) throws Exception {
             Path out = dir.resolve("stdout.txt");
             Path err = dir.resolve("stderr.txt");
-            Process p = new ProcessBuilder(command).directory(dir.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            Process p = start(dir, jvm, args);
             long t0 = System.nanoTime();
             long bound = seconds + GRACE.toSeconds();
             if (!p.waitFor(bound, TimeUnit.SECONDS)) {

@@ -67,7 +67,11 @@ public final class FrameworkLifecycle implements Callable<Integer> {
         // in Felix falls back to system properties. launcher.bndrun starts the shell one start
         // level after every other bundle, so after this; started earlier, it would miss it.
         // An explicit -Dgosh.args (even empty) wins.
-        if (!arguments.isEmpty() && context.getProperty(GOSH_ARGS) == null) {
+        // So is a scenario given by system property, and a run whose stdin is /dev/null (nohup,
+        // systemd, a CI job): there the shell would read end-of-file at once and stop the framework,
+        // ending the run with status 0 and no report.
+        if ((!arguments.isEmpty() || context.getProperty("mmunotifier.scenario") != null || stdinIsDevNull())
+                && context.getProperty(GOSH_ARGS) == null) {
             System.setProperty(GOSH_ARGS, "--nointeractive");
         }
         String deploy = context.getProperty(FILEINSTALL_DIR);
@@ -89,6 +93,17 @@ public final class FrameworkLifecycle implements Callable<Integer> {
             }
         }, "mmunotifier-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    /** Whether the JVM's stdin is {@code /dev/null} (where the OS says; false where it cannot tell). */
+    static boolean stdinIsDevNull() {
+        try {
+            java.nio.file.Path in = java.nio.file.Path.of("/proc/self/fd/0");
+            java.nio.file.Path devNull = java.nio.file.Path.of("/dev/null");
+            return java.nio.file.Files.exists(in) && java.nio.file.Files.isSameFile(in, devNull);
+        } catch (java.io.IOException | SecurityException | java.nio.file.InvalidPathException e) {
+            return false;
+        }
     }
 
     private static long stopMillis() {
