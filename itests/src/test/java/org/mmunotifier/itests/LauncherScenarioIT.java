@@ -142,6 +142,18 @@ public class LauncherScenarioIT {
         assertTrue(run.describe(), run.stderr.contains("error: --drivers: no bundle 'nosuch'"));
     }
 
+    /** {@code --help} prints the usage and exits 0; a bad argument is one line on stderr and status 2; no stack trace. */
+    @Test
+    public void helpAndBadArgumentsAreOneCleanAnswer() throws Exception {
+        Run help = Run.of(runFolder("help"), 3, "--help");
+        assertEquals(help.describe(), 0, help.status);
+        assertTrue(help.describe(), help.stdout.startsWith("java -jar mmunotifier.jar [--scenario demo|hotswap]"));
+        assertEquals(help.describe(), "", help.stderr);
+        Run bad = Run.of(runFolder("bad"), 3, "--scenario", "nosuch");
+        assertEquals(bad.describe(), 2, bad.status);
+        assertEquals(bad.describe(), "error: unknown scenario 'nosuch': one of [demo, hotswap]", bad.stderr.strip());
+    }
+
     /** A scenario given by system property (a CI job's way) runs to its report with stdin at /dev/null. */
     @Test
     public void aScenarioGivenByPropertyRunsHeadlessToItsReport() throws Exception {

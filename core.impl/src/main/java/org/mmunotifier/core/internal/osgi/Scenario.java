@@ -31,6 +31,28 @@ public record Scenario(String name, Duration duration, int threads, int processe
         this(name, duration, threads, processes, seed, adversary, null);
     }
 
+    /** {@code --help} (or {@code -h}) was given: print {@link #HELP} and exit 0. */
+    static final class HelpRequested extends RuntimeException {
+        HelpRequested() {
+            super("--help", null, false, false);
+        }
+    }
+
+    /** What {@code --help} prints. */
+    static final String HELP = usageLine() + "\n"
+            + "  (no option)        the default run: the demo workload with every driver, the Gogo shell ('help mmu')\n"
+            + "  --scenario NAME    demo, or hotswap (the drivers stopped, started and updated all along)\n"
+            + "  --seconds N        how long the scenario runs (30)\n"
+            + "  --threads T        workload threads (2); --processes P: processes (4); --seed S: the seed (1)\n"
+            + "  --adversary A      probability 0..1 of racing each device fault and stalling each invalidation (0)\n"
+            + "  --drivers D,...    kvm, rdma, gru, a symbolic name or a bundle jar; none for the primary alone\n"
+            + "Exit status: 0 passed, 1 failed, 2 bad arguments, 3 a stuck driver held the shutdown up.\n"
+            + "The same options as system properties: -Dmmunotifier.scenario=demo -Dmmunotifier.seconds=30 ...";
+
+    private static String usageLine() {
+        return "java -jar mmunotifier.jar " + USAGE.substring("usage: ".length());
+    }
+
     /** Property names are {@code mmunotifier.<option>}; the command line wins. */
     interface Properties {
         String get(String name);
@@ -48,6 +70,9 @@ public record Scenario(String name, Duration duration, int threads, int processe
         String seed = props.get("mmunotifier.seed");
         String adversary = props.get("mmunotifier.adversary");
         String drivers = props.get("mmunotifier.drivers");
+        if (args.contains("--help") || args.contains("-h")) {
+            throw new HelpRequested();
+        }
         for (int i = 0; i < args.size(); i++) {
             String opt = args.get(i);
             if (i + 1 >= args.size()) {

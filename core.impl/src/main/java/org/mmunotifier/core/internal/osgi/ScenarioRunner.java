@@ -51,9 +51,15 @@ public final class ScenarioRunner {
         Scenario scenario;
         try {
             scenario = Scenario.parse(lifecycle.arguments(), context::getProperty);
+        } catch (Scenario.HelpRequested e) {
+            OUT.println(Scenario.HELP);
+            OUT.flush();
+            exitOnceStarted(context, 0);
+            thread = null;
+            return;
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
-            lifecycle.exit(2);
+            exitOnceStarted(context, 2);
             thread = null;
             return;
         }
@@ -64,6 +70,29 @@ public final class ScenarioRunner {
         thread = new Thread(() -> run(scenario), "mmunotifier-" + (scenario == null ? "demo" : scenario.name()));
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /**
+     * Exits with {@code status} once the framework has started every bundle (at most 10 s): the
+     * shell, started last, would otherwise find the framework stopping before its own commands are
+     * there and print a stack trace ("Command not found: gosh") under the one line we gave.
+     */
+    private void exitOnceStarted(BundleContext context, int status) {
+        Bundle system = context.getBundle(0);
+        Thread t = new Thread(() -> {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            try {
+                while (system.getState() == Bundle.STARTING && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                Thread.sleep(200); // the shell's activator has returned; let its session start
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            lifecycle.exit(status);
+        }, "mmunotifier-exit");
+        t.setDaemon(true);
+        t.start();
     }
 
     @Deactivate

@@ -19,6 +19,15 @@ class ScenarioTest {
     private static final Scenario.Properties NONE = name -> null;
 
     @Test
+    void helpIsAskedForWhereverItStands() {
+        java.util.Map<String, String> none = java.util.Map.of();
+        assertThrows(Scenario.HelpRequested.class, () -> Scenario.parse(List.of("--help"), none::get));
+        assertThrows(Scenario.HelpRequested.class, () -> Scenario.parse(List.of("--scenario", "demo", "-h"), none::get));
+        assertTrue(Scenario.HELP.startsWith("java -jar mmunotifier.jar [--scenario demo|hotswap]"), Scenario.HELP);
+        assertTrue(Scenario.HELP.contains("--drivers D,..."), Scenario.HELP);
+    }
+
+    @Test
     void driversAreNoneOrNamesAndJarsEachOnce() {
         java.util.Map<String, String> none = java.util.Map.of();
         assertEquals(List.of(), Scenario.parse(List.of("--scenario", "demo", "--drivers", "none"), none::get).drivers());
