@@ -53,7 +53,7 @@ public class ShellIT {
     /** The {@code mmu} commands. */
     private static final Set<String> MMU_FUNCTIONS = new TreeSet<>(List.of("mmu", "kvm", "rdma", "gru", "ps", "vmas", "spawn", "kill", "map",
             "unmap", "protect", "touch", "reclaim", "migrate", "notifiers", "bundles", "cleanups", "stats",
-            "violations", "violation", "devices", "clear", "faults", "stalls", "stall", "demo", "swap", "adversary"));
+            "violations", "violation", "devices", "clear", "status", "faults", "stalls", "stall", "demo", "swap", "adversary"));
     /** The {@code kvm} commands. */
     private static final Set<String> KVM_FUNCTIONS = new TreeSet<>(List.of("vms", "create", "destroy", "counters"));
     private static final Set<String> RDMA_FUNCTIONS = new TreeSet<>(List.of("mrs", "reg", "dereg", "counters"));
@@ -332,6 +332,11 @@ public class ShellIT {
         assertTrue(String.valueOf(shell.execute("mmu:adversary 0 0")).startsWith("off"));
         assertRejectedNaming("mmu:violation 999999", pid, "no violation #999999");
         assertRejectedNaming("mmu:clear faults", pid, "'faults'");
+        assertRejectedNaming("mmu:status often", pid, "not 'often'");
+        assertRejectedNaming("mmu:status -1", pid, "status interval -1 s is out of range");
+        assertEquals("status line off", String.valueOf(shell.execute("mmu:status 0")));
+        assertEquals("status line every 5 s", String.valueOf(shell.execute("mmu:status 5")));
+        assertEquals("status line every 5 s", String.valueOf(shell.execute("mmu:status")));
         assertTrue(String.valueOf(shell.execute("mmu:clear violations")).startsWith("violations forgotten ("));
         assertEquals("no violations", String.valueOf(shell.execute("mmu:violations")));
         shell.execute("mmu:kill " + pid);

@@ -21,6 +21,10 @@ public final class MachineControlService implements MachineControl {
 
     private final Machine machine;
     private final ProcessEvents events;
+    /** Seconds between the launcher's status lines; 0: none ({@code -Dmmunotifier.status.seconds}, {@code mmu:status}). */
+    private volatile long statusSeconds = Math.max(0, Math.min(MAX_STATUS_SECONDS,
+            Long.getLong("mmunotifier.status.seconds", 10)));
+    static final long MAX_STATUS_SECONDS = 3600;
     private Workload workload; // guarded by this
     private Workload.Running running; // guarded by this
 
@@ -41,6 +45,22 @@ public final class MachineControlService implements MachineControl {
 
     public Machine machine() {
         return machine;
+    }
+
+    /** Seconds between the launcher's status lines, 0 for none. */
+    public long statusSeconds() {
+        return statusSeconds;
+    }
+
+    /**
+     * @throws IllegalArgumentException naming the value if it is not 0..{@value #MAX_STATUS_SECONDS}
+     */
+    public void statusSeconds(long seconds) {
+        if (seconds < 0 || seconds > MAX_STATUS_SECONDS) {
+            throw new IllegalArgumentException("status interval " + seconds + " s is out of range: 0 (off).."
+                    + MAX_STATUS_SECONDS);
+        }
+        statusSeconds = seconds;
     }
 
     @Override

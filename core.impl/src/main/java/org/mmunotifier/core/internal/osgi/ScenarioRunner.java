@@ -188,16 +188,17 @@ public final class ScenarioRunner {
 
     private void demo() throws InterruptedException {
         control.startWorkload(Scenario.SEED, Scenario.THREADS, Scenario.PROCESSES);
-        long every = Math.max(0, Long.getLong("mmunotifier.status.seconds", 10));
         OUT.println("[mmu] demo workload running with the drivers attached; 'help mmu' lists the commands,"
-                + " 'stop 0' quits");
-        if (every == 0) {
-            return;
-        }
+                + " 'mmu:status N' sets the status line's interval (0: off), 'stop 0' quits");
         StatusLine line = new StatusLine();
+        long last = System.nanoTime();
         while (true) {
-            Thread.sleep(every * 1000);
-            OUT.println(line.sample(control.stats()));
+            Thread.sleep(250); // the interval may change at any time (mmu:status)
+            long every = control.statusSeconds();
+            if (every > 0 && System.nanoTime() - last >= every * 1_000_000_000L) {
+                OUT.println(line.sample(control.stats()));
+                last = System.nanoTime();
+            }
         }
     }
 

@@ -45,7 +45,7 @@ import org.osgi.service.component.annotations.Reference;
         "osgi.command.function=kill", "osgi.command.function=map", "osgi.command.function=unmap",
         "osgi.command.function=protect", "osgi.command.function=touch", "osgi.command.function=reclaim",
         "osgi.command.function=migrate", "osgi.command.function=notifiers", "osgi.command.function=bundles",
-        "osgi.command.function=cleanups", "osgi.command.function=stats", "osgi.command.function=violations", "osgi.command.function=violation", "osgi.command.function=devices", "osgi.command.function=clear",
+        "osgi.command.function=cleanups", "osgi.command.function=stats", "osgi.command.function=violations", "osgi.command.function=violation", "osgi.command.function=devices", "osgi.command.function=clear", "osgi.command.function=status",
         "osgi.command.function=faults", "osgi.command.function=stalls", "osgi.command.function=stall",
         "osgi.command.function=demo", "osgi.command.function=swap", "osgi.command.function=adversary"})
 public final class MmuCommands {
@@ -293,6 +293,24 @@ public final class MmuCommands {
     /** A list, or one line saying there is nothing (Gogo prints an empty list as a blank line). */
     private static Object orSay(List<?> list, String nothing) {
         return list.isEmpty() ? nothing : list;
+    }
+
+    @Descriptor("the launcher's status line: how often it is printed")
+    public String status() {
+        long s = control.statusSeconds();
+        return s == 0 ? "status line off" : "status line every " + s + " s";
+    }
+
+    @Descriptor("print the launcher's status line every N seconds; 0 turns it off")
+    public String status(@Descriptor("seconds between status lines, 0 for none") String seconds) {
+        long s;
+        try {
+            s = Long.parseLong(seconds.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("status interval must be a number of seconds, not '" + seconds + "'");
+        }
+        control.statusSeconds(s);
+        return status();
     }
 
     @Descriptor("machine counters: processes, frames, invalidations, violations, calls into stopped bundles")
