@@ -8,13 +8,14 @@ import org.mmunotifier.api.page.Page;
 import org.mmunotifier.api.page.PageFlag;
 import org.mmunotifier.api.page.PageFlags;
 import org.mmunotifier.api.page.PageLayout;
+import org.mmunotifier.core.internal.oracle.FrameStore;
 
 /**
  * A physical page frame ({@code struct page}): flags, reference count, the reverse map (which
  * (mm, address) ptes map it; {@code mapcount} is its size), a data word devices and CPUs read and
  * write, and a generation bumped on every free.
  */
-public final class Frame implements Page {
+public final class Frame implements Page, FrameStore.FrameState {
     /** What a freed frame holds, so a stale read is visible. */
     public static final long POISON = 0xdead_4ead_dead_4eadL;
 
@@ -49,6 +50,11 @@ public final class Frame implements Page {
     @Override
     public synchronized int mapCount() {
         return rmap.size();
+    }
+
+    @Override
+    public AtomicLong word() {
+        return data;
     }
 
     @Override

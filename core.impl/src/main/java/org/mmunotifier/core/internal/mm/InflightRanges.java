@@ -53,15 +53,6 @@ final class InflightRanges {
         throw new IllegalStateException("no such in-flight range");
     }
 
-    synchronized boolean covers(long address) {
-        for (InFlight r : ranges) {
-            if (r.covers(address)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** The invalidations in progress over {@code address}. */
     synchronized List<InFlight> covering(long address) {
         List<InFlight> out = null;

@@ -1,7 +1,6 @@
 package org.mmunotifier.core.internal.mm;
 
 import java.util.ArrayDeque;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
 import org.mmunotifier.api.OutOfMemoryException;
 import org.mmunotifier.api.page.PageFlag;
@@ -56,15 +55,6 @@ public final class PhysicalMemory implements org.mmunotifier.api.PageFrames, Fra
      * @throws IllegalArgumentException if there is no such frame
      */
     @Override
-    public long generation(long pfn) {
-        return frame(pfn).generation();
-    }
-
-    @Override
-    public AtomicLong word(long pfn) {
-        return frame(pfn).data;
-    }
-
     public Frame frame(long pfn) {
         if (pfn < 0 || pfn >= frames.length) {
             throw new IllegalArgumentException("pfn " + pfn + " is out of range: the machine has frames 0.."

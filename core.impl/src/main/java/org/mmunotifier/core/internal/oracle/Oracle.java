@@ -136,7 +136,8 @@ public final class Oracle implements CoherenceOracle {
         private long access(String op, MappedFrame frame, boolean write, LongUnaryOperator update) {
             Objects.requireNonNull(frame, "frame");
             who.owner().accessed();
-            Violation v = check(mm, who, frame, write, op);
+            FrameStore.FrameState f = memory.frame(frame.pfn());
+            Violation v = check(mm, who, f, frame, write, op);
             if (v != null) {
                 if (first == null) {
                     first = v; // racy but benign: one of the first few
@@ -144,18 +145,19 @@ public final class Oracle implements CoherenceOracle {
                 violations.add(v);
             }
             // The access happens either way: a stale read sees poison, a stale write corrupts.
-            AtomicLong word = memory.word(frame.pfn());
+            AtomicLong word = f.word();
             return update == null ? word.get() : word.getAndUpdate(update);
         }
     }
 
-    private Violation check(PrimaryMmu as, Identity who, MappedFrame frame, boolean write, String op) {
+    private Violation check(PrimaryMmu as, Identity who, FrameStore.FrameState f, MappedFrame frame, boolean write,
+            String op) {
         long a = frame.address();
         if (who.isRetired()) {
             return violation(as, who, frame, op, Violation.Rule.AFTER_RELEASE,
                     "its registration was released or removed: the device must not touch the mm any more");
         }
-        long generation = memory.generation(frame.pfn());
+        long generation = f.generation();
         if (generation != frame.generation()) {
             return violation(as, who, frame, op, Violation.Rule.USE_AFTER_FREE, "the frame was freed since it was"
                     + " looked up (generation " + frame.generation() + ", now " + generation + ")"
@@ -309,7 +311,7 @@ public final class Oracle implements CoherenceOracle {
         if (shown == 0) {
             h.add("no invalidation of this address since the lookup");
         }
-        long generation = memory.generation(frame.pfn());
+        long generation = memory.frame(frame.pfn()).generation();
         h.add(generation != frame.generation()
                 ? "frame pfn " + frame.pfn() + " freed since (generation " + frame.generation() + " then, "
                         + generation + " now)"

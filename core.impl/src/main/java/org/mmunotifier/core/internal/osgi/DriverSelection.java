@@ -30,11 +30,19 @@ final class DriverSelection {
     /** A driver: a built-in one, or a bundle that declares the driver capability. */
     static boolean isDriver(Bundle b) {
         String bsn = b.getSymbolicName();
-        if (bsn != null && bsn.startsWith(ScenarioRunner.DRIVERS)) {
-            return true;
-        }
+        return bsn != null && bsn.startsWith(ScenarioRunner.DRIVERS) || declaresDriver(b);
+    }
+
+    /** Whether {@code b} declares the {@value DriverSwapper#DRIVER_NAMESPACE} capability. */
+    static boolean declaresDriver(Bundle b) {
         BundleRevision revision = b.adapt(BundleRevision.class);
         return revision != null && !revision.getDeclaredCapabilities(DriverSwapper.DRIVER_NAMESPACE).isEmpty();
+    }
+
+    /** Whether {@code b} is the bundle an operator calls {@code name}: its symbolic name, or kvm/rdma/gru. */
+    static boolean named(Bundle b, String name) {
+        String bsn = b.getSymbolicName();
+        return name.equals(bsn) || (ScenarioRunner.DRIVERS + name).equals(bsn);
     }
 
     /** Every driver bundle installed now. */
@@ -115,8 +123,7 @@ final class DriverSelection {
         long deadline = System.nanoTime() + APPEAR_NANOS;
         while (true) {
             for (Bundle b : context.getBundles()) {
-                String bsn = b.getSymbolicName();
-                if (name.equals(bsn) || (ScenarioRunner.DRIVERS + name).equals(bsn)) {
+                if (named(b, name)) {
                     return b;
                 }
             }

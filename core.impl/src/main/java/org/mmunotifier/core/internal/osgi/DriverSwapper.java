@@ -5,7 +5,6 @@ import java.util.concurrent.CountDownLatch;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
-import org.osgi.framework.wiring.BundleRevision;
 import org.osgi.framework.wiring.FrameworkWiring;
 
 /**
@@ -60,8 +59,7 @@ public final class DriverSwapper {
             }
         } else {
             for (Bundle b : context.getBundles()) {
-                String bsn = b.getSymbolicName();
-                if (w.equals(bsn) || (ScenarioRunner.DRIVERS + w).equals(bsn)) {
+                if (DriverSelection.named(b, w)) {
                     return b;
                 }
             }
@@ -98,11 +96,7 @@ public final class DriverSwapper {
      * registrations.
      */
     boolean isDriver(Bundle bundle) {
-        BundleRevision revision = bundle.adapt(BundleRevision.class);
-        if (revision != null && !revision.getDeclaredCapabilities(DRIVER_NAMESPACE).isEmpty()) {
-            return true;
-        }
-        return owners.registrations().stream().anyMatch(r -> r.bundleId() == bundle.getBundleId());
+        return DriverSelection.declaresDriver(bundle) || owners.registrations().stream().anyMatch(r -> r.bundleId() == bundle.getBundleId());
     }
 
     private void requireSwappable(Bundle bundle, boolean force) {
