@@ -152,6 +152,102 @@ public class LauncherScenarioIT {
         Run bad = Run.of(runFolder("bad"), 3, "--scenario", "nosuch");
         assertEquals(bad.describe(), 2, bad.status);
         assertEquals(bad.describe(), "error: unknown scenario 'nosuch': one of [demo, hotswap]", bad.stderr.strip());
+        // Checked before the framework boots: it has not even created its storage.
+        assertFalse(bad.describe(), Files.exists(bad.dir.resolve(".mmunotifier-cache")));
+        assertFalse(help.describe(), Files.exists(help.dir.resolve(".mmunotifier-cache")));
+    }
+
+    /** A second launcher in a working directory in use is refused, naming the first one's pid; the first runs on. */
+    @Test
+    public void aSecondLauncherInTheSameDirectoryIsRefused() throws Exception {
+        Path dir = runFolder("twice");
+        Process first = start(dir, List.of("-Dmmunotifier.status.seconds=0"));
+        try {
+            awaitOutput(first, dir, "[mmu] demo workload running");
+            Path other = dir.resolve("second");
+            Files.createDirectories(other);
+            Process second = new ProcessBuilder(javaCommand(List.of(), "--scenario", "demo", "--seconds", "3"))
+                    .directory(dir.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(other.resolve("stdout.txt").toFile()).redirectError(other.resolve("stderr.txt").toFile())
+                    .start();
+            assertTrue("the second launcher did not give up", second.waitFor(GRACE.toSeconds(), TimeUnit.SECONDS));
+            String err = Run.read(other.resolve("stderr.txt"));
+            assertEquals(err, 4, second.exitValue());
+            assertTrue(err, err.startsWith("error: another mmunotifier launcher (pid " + first.pid() + " since "));
+            assertEquals(err, 1, err.lines().count());
+            assertTrue("the first launcher ended", first.isAlive());
+            assertTrue(Files.isDirectory(dir.resolve(".mmunotifier-cache")));
+        } finally {
+            stop(first);
+        }
+    }
+
+    /**
+     * {@code stop <core>} from the shell stops the core alone: the framework and the shell keep running, {@code start}
+     * brings the core back (with the demo workload and every driver attached), and {@code stop 0} then ends with 0.
+     */
+    @Test
+    public void stoppingTheCoreAloneLeavesTheFrameworkRunning() throws Exception {
+        Path dir = runFolder("core-stop");
+        List<String> command = javaCommand(List.of("-Dmmunotifier.status.seconds=0"));
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE)
+                .redirectOutput(dir.resolve("stdout.txt").toFile()).redirectError(dir.resolve("stderr.txt").toFile())
+                .start();
+        try (java.io.Writer shell = new java.io.OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8)) {
+            awaitOutput(p, dir, "[mmu] demo workload running");
+            awaitOutput(p, dir, "g! ");
+            shell.write("lb -s org.mmunotifier.core.impl\n");
+            shell.flush();
+            java.util.regex.Matcher id = awaitOutput(p, dir, Pattern.compile("(?m)^\\s*(\\d+)\\|Active\\s*\\|.*org\\.mmunotifier\\.core\\.impl"));
+            String core = id.group(1);
+            shell.write("stop " + core + "\n");
+            shell.flush();
+            awaitOutput(p, dir, "the core (bundle " + core + ") stopped; the framework keeps running");
+            Thread.sleep(2_000);
+            assertTrue("the launcher ended with the core: " + Run.read(dir.resolve("stderr.txt")), p.isAlive());
+            shell.write("start " + core + "\n");
+            shell.flush();
+            awaitOutput(p, dir, Pattern.compile("(?s)keeps running.*\\[mmu\\] demo workload running"));
+            shell.write("stop 0\n");
+            shell.flush();
+            assertTrue("stop 0 did not end the launcher", p.waitFor(GRACE.toSeconds(), TimeUnit.SECONDS));
+            String out = Run.read(dir.resolve("stdout.txt"));
+            String err = Run.read(dir.resolve("stderr.txt"));
+            assertEquals(out + err, 0, p.exitValue());
+            assertFalse(out + err, (out + err).contains("Exception"));
+        } finally {
+            stop(p);
+        }
+    }
+
+    /** Waits (bounded) until the launcher's stdout contains {@code text}; fails if it ends first. */
+    private static void awaitOutput(Process p, Path dir, String text) throws Exception {
+        awaitOutput(p, dir, Pattern.compile(Pattern.quote(text)));
+    }
+
+    /** Waits (bounded) until the launcher's stdout matches {@code pattern}; fails if it ends first. */
+    private static java.util.regex.Matcher awaitOutput(Process p, Path dir, Pattern pattern) throws Exception {
+        long deadline = System.nanoTime() + GRACE.toNanos();
+        while (System.nanoTime() < deadline) {
+            java.util.regex.Matcher m = pattern.matcher(Run.read(dir.resolve("stdout.txt")));
+            if (m.find()) {
+                return m;
+            }
+            if (!p.isAlive()) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        fail("no '" + pattern + "' from the launcher (" + (p.isAlive() ? "still running" : "exited " + p.exitValue())
+                + "):\n" + Run.read(dir.resolve("stdout.txt")) + Run.read(dir.resolve("stderr.txt")));
+        return null;
+    }
+
+    private static void stop(Process p) throws InterruptedException {
+        p.destroy(); // SIGTERM: the shutdown hook stops the framework
+        if (!p.waitFor(40, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+        }
     }
 
     /** A scenario given by system property (a CI job's way) runs to its report with stdin at /dev/null. */
@@ -173,10 +269,7 @@ public class LauncherScenarioIT {
                     "stderr.txt")), !p.waitFor(8, TimeUnit.SECONDS));
             assertTrue(Run.read(dir.resolve("stdout.txt")), Run.read(dir.resolve("stdout.txt")).contains("[mmu] demo workload running"));
         } finally {
-            p.destroy(); // SIGTERM: the shutdown hook stops the framework
-            if (!p.waitFor(40, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
+            stop(p);
         }
     }
 
@@ -205,6 +298,13 @@ public class LauncherScenarioIT {
 
     /** The launcher started in {@code dir}, stdin from /dev/null, output to {@code stdout.txt}/{@code stderr.txt}. */
     private static Process start(Path dir, List<String> jvm, String... args) throws IOException {
+        return new ProcessBuilder(javaCommand(jvm, args)).directory(dir.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(dir.resolve("stdout.txt").toFile()).redirectError(dir.resolve("stderr.txt").toFile())
+                .start();
+    }
+
+    private static List<String> javaCommand(List<String> jvm, String... args) {
         Path jar = Paths.get(System.getProperty(JAR_PROPERTY, "../launcher/target/mmunotifier.jar"))
                 .toAbsolutePath().normalize();
         if (!Files.isRegularFile(jar)) {
@@ -216,10 +316,7 @@ public class LauncherScenarioIT {
         command.add("-jar");
         command.add(jar.toString());
         command.addAll(List.of(args));
-        return new ProcessBuilder(command).directory(dir.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectOutput(dir.resolve("stdout.txt").toFile()).redirectError(dir.resolve("stderr.txt").toFile())
-                .start();
+        return command;
     }
 
     /** One run of the launcher, to its end. */

@@ -62,24 +62,6 @@ public final class Adversary {
         epoch++;
     }
 
-    /**
-     * {@code text} as a probability, for the shell and the launcher's options.
-     *
-     * @throws IllegalArgumentException naming {@code what} if it is not a number in 0..1
-     */
-    public static double probability(String what, String text) {
-        double p;
-        try {
-            p = Double.parseDouble(text.strip());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(what + " must be a probability (0..1), not '" + text + "'");
-        }
-        if (!(p >= 0 && p <= 1)) {
-            throw new IllegalArgumentException(what + "=" + text.strip() + " is out of range: 0..1");
-        }
-        return p;
-    }
-
     private static void check(String name, double p) {
         if (!(p >= 0 && p <= 1)) {
             throw new IllegalArgumentException(name + "=" + p + " is not a probability (0..1)");

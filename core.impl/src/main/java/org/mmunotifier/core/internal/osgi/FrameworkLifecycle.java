@@ -9,7 +9,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleEvent;
 import org.osgi.framework.Constants;
 import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.InvalidSyntaxException;
@@ -27,8 +29,8 @@ import org.osgi.service.component.annotations.Deactivate;
  * launcher calls {@link #call()} on the JVM's main thread once every bundle has started; when it
  * returns, the launcher stops the framework, waits for it, and {@code System.exit}s with the
  * returned value. Without such a service the launcher exits with 117 when the framework stops.
- * {@code call()} returns the status given to {@link #exit(int)}, or 0 once this component is
- * deactivated (the framework is stopping: {@code stop 0}, a SIGTERM, or the core bundle stopped).
+ * {@code call()} returns the status given to {@link #exit(int)}, or 0 once the framework stops
+ * ({@code stop 0}, a SIGTERM). Stopping or updating the core bundle alone does not end the run.
  *
  * <p>A JVM shutdown hook (SIGTERM, Ctrl-C, {@code System.exit} elsewhere) stops the framework and
  * waits for it, so every DS component is deactivated before the JVM goes away.
@@ -47,15 +49,19 @@ public final class FrameworkLifecycle implements Callable<Integer> {
     private final Framework framework;
     private final List<String> arguments;
     private final boolean underBndLauncher;
-    private final CompletableFuture<Integer> status = new CompletableFuture<>();
+    /** Service property marking the launcher's exit status, registered by the system bundle. */
+    static final String EXIT_STATUS = "org.mmunotifier.launcher.status";
+    private final CompletableFuture<Integer> status;
     private final CountDownLatch mainReturned = new CountDownLatch(1);
     private final Thread hook;
     private final ShutdownGuard guard;
     private volatile boolean inHook;
+    private final long coreId;
 
     @Activate
     public FrameworkLifecycle(BundleContext context) throws InvalidSyntaxException {
         framework = (Framework) context.getBundle(Constants.SYSTEM_BUNDLE_ID);
+        coreId = context.getBundle().getBundleId();
         // bnd launcher 7.x registers its service (objectClass java.lang.Object and
         // aQute.launcher.Launcher) before it installs any bundle, so it is already there.
         ServiceReference<?>[] launcher = context.getServiceReferences((String) null, "(" + LAUNCHER_ARGUMENTS + "=*)");
@@ -79,6 +85,7 @@ public final class FrameworkLifecycle implements Callable<Integer> {
             createFolder(deploy);
         }
         // Only the launcher's JVM is ours to halt: under Pax Exam the framework shares the test JVM.
+        status = underBndLauncher ? launcherStatus(context) : new CompletableFuture<>();
         guard = underBndLauncher ? new ShutdownGuard(stopMillis(), System.err, framework, context.getBundle().getBundleId())
                 : null;
         if (guard != null) {
@@ -111,8 +118,48 @@ public final class FrameworkLifecycle implements Callable<Integer> {
         return Math.max(1, s) * 1000;
     }
 
+    /**
+     * The status the launcher's main thread waits for, one per framework: registered by the system
+     * bundle, so it outlives this bundle. The main thread stays in the first instance's {@link #call()}
+     * when the core alone is stopped ({@code stop 9}) and started again, or updated; a new instance
+     * must complete the same future. It is completed with 0 when the framework begins to stop, also
+     * while the core is stopped (then no component of ours is there to do it).
+     */
+    @SuppressWarnings("unchecked")
+    private static CompletableFuture<Integer> launcherStatus(BundleContext context) throws InvalidSyntaxException {
+        BundleContext system = context.getBundle(Constants.SYSTEM_BUNDLE_ID).getBundleContext();
+        ServiceReference<?>[] refs = system.getServiceReferences(CompletableFuture.class.getName(),
+                "(" + EXIT_STATUS + "=*)");
+        if (refs != null) {
+            return (CompletableFuture<Integer>) system.getService(refs[0]);
+        }
+        CompletableFuture<Integer> status = new CompletableFuture<>();
+        system.registerService(CompletableFuture.class.getName(), status,
+                new java.util.Hashtable<>(java.util.Map.of(EXIT_STATUS, Boolean.TRUE)));
+        system.addBundleListener((org.osgi.framework.SynchronousBundleListener) e -> {
+            if (e.getBundle().getBundleId() == Constants.SYSTEM_BUNDLE_ID && e.getType() == BundleEvent.STOPPING) {
+                status.complete(0);
+            }
+        });
+        return status;
+    }
+
+    /** Whether the whole framework is stopping, not only this bundle. */
+    private boolean frameworkStopping() {
+        int state = framework.getState();
+        return state == Bundle.STOPPING || state == Bundle.RESOLVED || state == Bundle.INSTALLED;
+    }
+
     @Deactivate
     void deactivate() throws InterruptedException {
+        if (underBndLauncher && !frameworkStopping()) {
+            // The core alone was stopped (stop, update): the launcher's main thread goes on waiting
+            // for the framework. Ending the run here would stop every other bundle with it. The
+            // shutdown hook stays: a SIGTERM while the core is stopped still stops the framework.
+            System.out.println("[mmu] the core (bundle " + coreId + ") stopped; the framework keeps running: 'start "
+                    + coreId + "' starts it again, 'stop 0' quits");
+            return;
+        }
         if (guard != null && guard.stalledDuringShutdown()) {
             // A driver held the stop up; it finished only because the core gave up waiting for it.
             System.err.println("mmunotifier: the shutdown was held up by a stuck driver:");

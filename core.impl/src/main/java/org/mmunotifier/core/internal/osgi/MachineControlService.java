@@ -8,6 +8,7 @@ import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.oracle.Violation;
 import org.mmunotifier.core.internal.mm.Workload;
+import org.mmunotifier.launcher.options.Scenario;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -16,8 +17,8 @@ import org.osgi.service.component.annotations.Reference;
 /** Processes and the demo workload, for operators and tests. */
 @Component(service = {MachineControl.class, MachineControlService.class})
 public final class MachineControlService implements MachineControl {
-    static final int MAX_THREADS = 64;
-    static final int MAX_PROCESSES = 1024;
+    static final int MAX_THREADS = Scenario.MAX_THREADS;
+    static final int MAX_PROCESSES = Scenario.MAX_PROCESSES;
 
     private final Machine machine;
     private final ProcessEvents events;

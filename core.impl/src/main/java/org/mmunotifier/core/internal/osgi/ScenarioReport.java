@@ -9,6 +9,7 @@ import org.mmunotifier.api.runtime.DriverFault;
 import org.mmunotifier.api.runtime.Stall;
 import org.mmunotifier.api.runtime.MachineStats;
 import org.mmunotifier.core.internal.oracle.Violation;
+import org.mmunotifier.launcher.options.Scenario;
 
 /**
  * What a scenario run did, and whether it passed: no coherence violation, no call into a stopped

@@ -10,6 +10,7 @@ import org.mmunotifier.api.runtime.MachineStats;
 import org.mmunotifier.api.runtime.Stall;
 import org.mmunotifier.core.internal.oracle.Violation;
 import org.mmunotifier.core.internal.notifier.StallWatchdog;
+import org.mmunotifier.launcher.options.Scenario;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;

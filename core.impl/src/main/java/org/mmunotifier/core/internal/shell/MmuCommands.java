@@ -14,7 +14,6 @@ import org.mmunotifier.api.runtime.MachineStats;
 import org.mmunotifier.api.runtime.Registration;
 import org.mmunotifier.api.runtime.Stall;
 import org.mmunotifier.core.internal.mm.AddressSpace;
-import org.mmunotifier.core.internal.mm.Adversary;
 import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.oracle.Violation;
@@ -23,12 +22,13 @@ import org.mmunotifier.core.internal.osgi.BundleOwners;
 import org.mmunotifier.core.internal.osgi.DeviceRegistry;
 import org.mmunotifier.core.internal.osgi.DriverSwapper;
 import org.mmunotifier.core.internal.osgi.MachineControlService;
-import org.mmunotifier.core.internal.osgi.Scenario;
 import org.mmunotifier.core.internal.shell.ShellRecords.BundleRegistrations;
 import org.mmunotifier.core.internal.shell.ShellRecords.Outcome;
 import org.mmunotifier.core.internal.shell.ShellRecords.ProcessInfo;
 import org.mmunotifier.core.internal.shell.ShellRecords.StallInfo;
 import org.mmunotifier.core.internal.shell.ShellRecords.VmaInfo;
+import org.mmunotifier.launcher.options.Numbers;
+import org.mmunotifier.launcher.options.Scenario;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -371,7 +371,7 @@ public final class MmuCommands {
             @Descriptor("probability (0..1) of pausing an invalidation between its start and its pte changes")
             String stall,
             @Descriptor("seed of the adversary's choices") long seed) {
-        return control.adversary(Adversary.probability("faultRace", faultRace), Adversary.probability("stall", stall),
+        return control.adversary(Numbers.probability("faultRace", faultRace), Numbers.probability("stall", stall),
                 seed);
     }
 

@@ -1,8 +1,7 @@
-package org.mmunotifier.core.internal.osgi;
+package org.mmunotifier.launcher.options;
 
 import java.time.Duration;
 import java.util.List;
-import org.mmunotifier.core.internal.mm.Adversary;
 
 /**
  * A run the launcher is asked for on its command line (or by system properties of the same
@@ -18,12 +17,15 @@ import org.mmunotifier.core.internal.mm.Adversary;
  */
 public record Scenario(String name, Duration duration, int threads, int processes, long seed, double adversary,
         List<String> drivers) {
-    static final List<String> NAMES = List.of("demo", "hotswap");
+    public static final List<String> NAMES = List.of("demo", "hotswap");
+    /** Bounds of the workload's threads and processes, here and in {@code mmu:demo start}. */
+    public static final int MAX_THREADS = 64;
+    public static final int MAX_PROCESSES = 1024;
     /** The demo workload's defaults, here and in the launcher's default run and {@code mmu:demo}. */
     public static final int THREADS = 2;
     public static final int PROCESSES = 4;
     public static final long SEED = 1;
-    static final String USAGE = "usage: [--scenario demo|hotswap] [--seconds N] [--threads T] [--processes P] [--seed S]"
+    public static final String USAGE = "usage: [--scenario demo|hotswap] [--seconds N] [--threads T] [--processes P] [--seed S]"
             + " [--adversary 0..1] [--drivers none|kvm,rdma,gru,<symbolic name>,<bundle.jar>]";
 
     /** A scenario with every driver bundle. */
@@ -32,14 +34,14 @@ public record Scenario(String name, Duration duration, int threads, int processe
     }
 
     /** {@code --help} (or {@code -h}) was given: print {@link #HELP} and exit 0. */
-    static final class HelpRequested extends RuntimeException {
+    public static final class HelpRequested extends RuntimeException {
         HelpRequested() {
             super("--help", null, false, false);
         }
     }
 
     /** What {@code --help} prints. */
-    static final String HELP = usageLine() + "\n"
+    public static final String HELP = usageLine() + "\n"
             + "  (no option)        the default run: the demo workload with every driver, the Gogo shell ('help mmu')\n"
             + "  --scenario NAME    demo, or hotswap (the drivers stopped, started and updated all along)\n"
             + "  --seconds N        how long the scenario runs (30)\n"
@@ -54,7 +56,7 @@ public record Scenario(String name, Duration duration, int threads, int processe
     }
 
     /** Property names are {@code mmunotifier.<option>}; the command line wins. */
-    interface Properties {
+    public interface Properties {
         String get(String name);
     }
 
@@ -62,7 +64,7 @@ public record Scenario(String name, Duration duration, int threads, int processe
      * @return null for the default (interactive) run
      * @throws IllegalArgumentException naming the bad argument
      */
-    static Scenario parse(List<String> args, Properties props) {
+    public static Scenario parse(List<String> args, Properties props) {
         String name = props.get("mmunotifier.scenario");
         String seconds = props.get("mmunotifier.seconds");
         String threads = props.get("mmunotifier.threads");
@@ -103,10 +105,10 @@ public record Scenario(String name, Duration duration, int threads, int processe
         if (name.equals("hotswap") && drivers != null && drivers.strip().equals("none")) {
             throw new IllegalArgumentException("hotswap needs a driver to swap, not --drivers none");
         }
-        return new Scenario(name, Duration.ofSeconds(number("seconds", seconds, 30, 1, 86_400)),
-                (int) number("threads", threads, THREADS, 1, MachineControlService.MAX_THREADS),
-                (int) number("processes", processes, PROCESSES, 1, MachineControlService.MAX_PROCESSES),
-                number("seed", seed, SEED, Long.MIN_VALUE, Long.MAX_VALUE), adversary == null ? 0 : Adversary.probability("adversary", adversary),
+        return new Scenario(name, Duration.ofSeconds(Numbers.number("seconds", seconds, 30, 1, 86_400)),
+                (int) Numbers.number("threads", threads, THREADS, 1, MAX_THREADS),
+                (int) Numbers.number("processes", processes, PROCESSES, 1, MAX_PROCESSES),
+                Numbers.number("seed", seed, SEED, Long.MIN_VALUE, Long.MAX_VALUE), adversary == null ? 0 : Numbers.probability("adversary", adversary),
                 drivers == null ? null : drivers(drivers));
     }
 
@@ -126,21 +128,5 @@ public record Scenario(String name, Duration duration, int threads, int processe
             throw new IllegalArgumentException("--drivers '" + text + "' names a driver twice");
         }
         return names;
-    }
-
-    private static long number(String what, String text, long dflt, long min, long max) {
-        if (text == null) {
-            return dflt;
-        }
-        long v;
-        try {
-            v = Long.parseLong(text.strip());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(what + " must be a number, not '" + text + "'");
-        }
-        if (v < min || v > max) {
-            throw new IllegalArgumentException(what + "=" + v + " is out of range: " + min + ".." + max);
-        }
-        return v;
     }
 }
