@@ -253,14 +253,14 @@ public class ConfigIT {
     }
 
     /**
-     * KvmDriver is immediate and has a modified method, which refuses the bad value by throwing: SCR 2.2.18 logs
-     * "The modified method has thrown an exception" and keeps the running instance, so VMs keep getting the last good
-     * value (while the service properties show the bad one). Deleting the configuration brings back the default.
+     * KvmDriver is immediate and has a modified method, which refuses the bad value: one warning naming the PID, the
+     * key, the value and its range; the running instance keeps its settings, so VMs keep getting the last good value
+     * (while the service properties show the bad one). Deleting the configuration brings back the default.
      */
     @Test
     public void outOfRangeKvmVcpusKeepsTheLastGoodValue() throws Exception {
         Object cfg = cm.configuration(KVM_PID);
-        try {
+        try (LogCapture log = LogCapture.of("org.mmunotifier.drivers.kvm", true)) {
             cm.update(cfg, props("vcpus", 3));
             waitForProperty(KVM_DRIVER, "vcpus", 3);
             waitForActive(KVM_ATTACH);
@@ -275,6 +275,8 @@ public class ConfigIT {
             int pid = control.spawn();
             assertEquals("kvm:create too", 3L, getLong(shell.execute("kvm:create " + pid + " 0x70000000 8"), "vcpus"));
             control.kill(pid);
+            assertEquals(List.of("org.mmunotifier.drivers.kvm: vcpus='0' is out of range: 1..64; nothing changed"),
+                    log.warnings());
         } finally {
             cm.delete(cfg);
         }

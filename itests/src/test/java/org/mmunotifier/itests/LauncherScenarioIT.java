@@ -157,6 +157,32 @@ public class LauncherScenarioIT {
         assertFalse(help.describe(), Files.exists(help.dir.resolve(".mmunotifier-cache")));
     }
 
+    /**
+     * The operator log: a bad value in a {@code deploy/*.cfg} is one line on the console naming the PID, the key and
+     * the value; a component that fails with an exception is one line too, its stack trace in {@code mmunotifier.log}.
+     */
+    @Test
+    public void aBadConfigurationIsOneLineOnTheConsoleAndTheStackTraceGoesToTheLogFile() throws Exception {
+        Path dir = runFolder("badcfg");
+        Path deploy = Files.createDirectories(dir.resolve("deploy"));
+        writeCfg(deploy, "org.mmunotifier.drivers.kvm", "vcpus=abc");
+        writeCfg(deploy, "org.mmunotifier.drivers.gru", "attachAddress=0x6000_0001"); // not page aligned
+        Run run = Run.of(dir, 3, "--scenario", "demo", "--seconds", "3");
+        List<String> vcpus = run.stderr.lines().filter(l -> l.contains("vcpus")).toList();
+        assertEquals(run.describe(), 1, vcpus.size());
+        assertTrue(run.describe(), vcpus.get(0).matches("\\[mmu\\] WARN  org\\.mmunotifier\\.drivers\\.kvm \\[\\d+\\] KvmDriver:"
+                + " org\\.mmunotifier\\.drivers\\.kvm: vcpus='abc' is not a whole number .*"));
+        List<String> address = run.stderr.lines().filter(l -> l.contains("0x60000001")).toList();
+        assertEquals(run.describe(), 1, address.size());
+        assertTrue(run.describe(), address.get(0).startsWith("[mmu] ERROR org.mmunotifier.drivers.gru ["));
+        assertTrue(run.describe(), address.get(0).endsWith("(stack trace in mmunotifier.log)"));
+        assertFalse(run.describe(), run.stderr.contains("\tat "));
+        assertFalse(run.describe(), run.stdout.contains("\tat "));
+        String log = Files.readString(dir.resolve("mmunotifier.log"));
+        assertTrue(log, log.contains("vcpus='abc'"));
+        assertTrue(log, log.contains("0x60000001") && log.contains("\tat org.mmunotifier.api.AttachRegion"));
+    }
+
     /** A second launcher in a working directory in use is refused, naming the first one's pid; the first runs on. */
     @Test
     public void aSecondLauncherInTheSameDirectoryIsRefused() throws Exception {

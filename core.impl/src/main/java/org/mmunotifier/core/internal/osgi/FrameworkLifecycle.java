@@ -156,7 +156,7 @@ public final class FrameworkLifecycle implements Callable<Integer> {
             // The core alone was stopped (stop, update): the launcher's main thread goes on waiting
             // for the framework. Ending the run here would stop every other bundle with it. The
             // shutdown hook stays: a SIGTERM while the core is stopped still stops the framework.
-            System.out.println("[mmu] the core (bundle " + coreId + ") stopped; the framework keeps running: 'start "
+            org.mmunotifier.core.internal.util.Console.println(System.out, "[mmu] the core (bundle " + coreId + ") stopped; the framework keeps running: 'start "
                     + coreId + "' starts it again, 'stop 0' quits");
             return;
         }

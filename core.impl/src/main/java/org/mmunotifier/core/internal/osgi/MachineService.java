@@ -1,5 +1,7 @@
 package org.mmunotifier.core.internal.osgi;
 
+import org.mmunotifier.api.ConfigValues;
+import java.util.Map;
 import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
@@ -25,6 +27,7 @@ public final class MachineService {
     public @interface Config {
         @AttributeDefinition(name = "Frames", description = "Physical page frames (64..4194304)",
                 min = "" + MIN_FRAMES, max = "" + MAX_FRAMES)
+        @ConfigValues.Range(min = MIN_FRAMES, max = MAX_FRAMES)
         int frames() default 8192;
 
         @AttributeDefinition(name = "Page layout", description = "BITS_64, or BITS_32 where PG_external_rmap does not"
@@ -35,7 +38,9 @@ public final class MachineService {
     private final Machine machine;
 
     @Activate
-    public MachineService(Config config) {
+    public MachineService(Map<String, ?> properties) {
+        // A bad value is reported and its default applies: the machine is there for every command.
+        Config config = ConfigValues.lenient(PID, Config.class, properties, ConfigValues.warnings(MachineService.class));
         int frames = config.frames();
         if (frames < MIN_FRAMES || frames > MAX_FRAMES) {
             throw new IllegalArgumentException("frames=" + frames + " is out of range: " + MIN_FRAMES + ".." + MAX_FRAMES);

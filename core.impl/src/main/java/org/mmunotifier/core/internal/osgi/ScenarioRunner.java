@@ -10,6 +10,7 @@ import org.mmunotifier.api.runtime.MachineStats;
 import org.mmunotifier.api.runtime.Stall;
 import org.mmunotifier.core.internal.oracle.Violation;
 import org.mmunotifier.core.internal.notifier.StallWatchdog;
+import org.mmunotifier.core.internal.util.Console;
 import org.mmunotifier.launcher.options.Scenario;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
@@ -197,7 +198,10 @@ public final class ScenarioRunner {
             Thread.sleep(250); // the interval may change at any time (mmu:status)
             long every = control.statusSeconds();
             if (every > 0 && System.nanoTime() - last >= every * 1_000_000_000L) {
-                OUT.println(line.sample(control.stats()));
+                String status = line.sample(control.stats());
+                if (!line.idle()) { // nothing ran since the last one (mmu:demo stop): say nothing new
+                    Console.println(OUT, status);
+                }
                 last = System.nanoTime();
             }
         }

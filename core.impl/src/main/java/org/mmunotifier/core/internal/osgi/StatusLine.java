@@ -7,6 +7,7 @@ final class StatusLine {
     private long lastNanos = System.nanoTime();
     private long lastOps;
     private long lastInvalidations;
+    private boolean idle;
 
     String sample(MachineStats s) {
         long now = System.nanoTime();
@@ -15,12 +16,18 @@ final class StatusLine {
         long opsSince = s.workloadOps() >= lastOps ? s.workloadOps() - lastOps : s.workloadOps();
         double ops = opsSince / secs;
         double inv = (s.invalidations() - lastInvalidations) / secs;
+        idle = opsSince == 0 && s.invalidations() == lastInvalidations;
         lastNanos = now;
         lastOps = s.workloadOps();
         lastInvalidations = s.invalidations();
         return String.format("[mmu] %s ops/s  %s inval/s  procs %d  frames %d/%d  violations %d  faults %d  stalls %d"
                 + "  calls into stopped bundles %d", human(ops), human(inv), s.processes(), s.framesInUse(), s.frames(),
                 s.violations(), s.notifierFaults(), s.stalls(), s.callsIntoStoppedBundles());
+    }
+
+    /** Whether nothing ran between the last two samples (no operation, no invalidation). */
+    boolean idle() {
+        return idle;
     }
 
     private static String human(double v) {

@@ -1,5 +1,7 @@
 package org.mmunotifier.core.internal.osgi;
 
+import org.mmunotifier.api.ConfigValues;
+import java.util.Map;
 import org.mmunotifier.core.internal.notifier.StallPolicy;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -27,26 +29,41 @@ public final class WatchdogSettings {
                 + " listener call or bundle stop that lasts longer is reported once, naming the bundle ("
                 + StallPolicy.MIN_MILLIS + ".." + StallPolicy.MAX_MILLIS + ")",
                 min = "" + StallPolicy.MIN_MILLIS, max = "" + StallPolicy.MAX_MILLIS)
+        @ConfigValues.Range(min = StallPolicy.MIN_MILLIS, max = StallPolicy.MAX_MILLIS)
         long stallMillis() default StallPolicy.DEFAULT_STALL_MILLIS;
 
         @AttributeDefinition(name = "Give up after (ms)", description = "A core wait on a stuck driver (unregister,"
                 + " exit, a bundle's cleanup, registration on a wedged mm) gives up after this long, so that nothing a"
                 + " driver does hangs the machine; not below the stall threshold (" + StallPolicy.MIN_MILLIS + ".."
                 + StallPolicy.MAX_MILLIS + ")", min = "" + StallPolicy.MIN_MILLIS, max = "" + StallPolicy.MAX_MILLIS)
+        @ConfigValues.Range(min = StallPolicy.MIN_MILLIS, max = StallPolicy.MAX_MILLIS)
         long giveUpMillis() default StallPolicy.DEFAULT_GIVE_UP_MILLIS;
     }
 
+    private static final java.util.function.Consumer<String> REPORT = ConfigValues.warnings(WatchdogSettings.class);
     private final StallPolicy policy;
 
     @Activate
-    public WatchdogSettings(@Reference MachineService machine, Config config) {
+    public WatchdogSettings(@Reference MachineService machine, Map<String, ?> properties) {
         this.policy = machine.machine().notifierCore().stallPolicy();
-        modified(config);
+        Config config = ConfigValues.lenient(PID, Config.class, properties, REPORT);
+        apply(config.stallMillis(), config.giveUpMillis());
     }
 
-    /** @throws IllegalArgumentException naming the bad value; nothing changes then */
+    /** A bad value is reported and changes nothing. */
     @Modified
-    void modified(Config config) {
-        policy.set(config.stallMillis(), config.giveUpMillis());
+    void modified(Map<String, ?> properties) {
+        Config config = ConfigValues.changed(PID, Config.class, properties, REPORT);
+        if (config != null) {
+            apply(config.stallMillis(), config.giveUpMillis());
+        }
+    }
+
+    private void apply(long stallMillis, long giveUpMillis) {
+        try {
+            policy.set(stallMillis, giveUpMillis);
+        } catch (IllegalArgumentException e) {
+            REPORT.accept(PID + ": " + e.getMessage() + "; nothing changed");
+        }
     }
 }

@@ -1,5 +1,7 @@
 package org.mmunotifier.drivers.gru.internal;
 
+import org.mmunotifier.api.ConfigValues;
+import java.util.Map;
 import java.util.List;
 import org.mmunotifier.api.AttachRegion;
 import org.mmunotifier.api.DeviceAttach;
@@ -16,8 +18,9 @@ public final class GruAttach extends DeviceAttach<GruContext> {
     private final GruDriver gru;
 
     @Activate
-    public GruAttach(@Reference GruDriver gru, GruDriver.Config config) {
-        this(gru, GruDriver.attachRegion(config));
+    public GruAttach(@Reference GruDriver gru, Map<String, ?> properties) {
+        this(gru, GruDriver.attachRegion(ConfigValues.lenient(GruDriver.PID, GruDriver.Config.class, properties,
+                ConfigValues.quiet())));
     }
 
     GruAttach(GruDriver gru, AttachRegion region) {
@@ -25,9 +28,13 @@ public final class GruAttach extends DeviceAttach<GruContext> {
         this.gru = gru;
     }
 
-    /** A bad setting throws here, and SCR keeps this instance with the settings it had. */
+    /** A bad setting (the driver reports it) changes nothing. */
     @Modified
-    void modified(GruDriver.Config config) {
+    void modified(Map<String, ?> properties) {
+        GruDriver.Config config = ConfigValues.changed(GruDriver.PID, GruDriver.Config.class, properties, ConfigValues.quiet());
+        if (config == null) {
+            return; // the driver reports it
+        }
         reconfigure(GruDriver.attachRegion(config));
     }
 

@@ -1,5 +1,6 @@
 package org.mmunotifier.drivers.gru.internal;
 
+import org.mmunotifier.api.ConfigValues;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -44,14 +45,17 @@ public final class GruDriver implements DeviceCountersProvider {
     @ObjectClassDefinition(name = "mmu-notifier GRU driver", description = "The GRU chip's TLB and contexts")
     public @interface Config {
         @AttributeDefinition(name = "TLB entries", description = "entries in the chip TLB (1..4096)", min = "1", max = "4096")
+        @ConfigValues.Range(min = 1, max = 4096)
         int tlbEntries() default 64;
 
         @AttributeDefinition(name = "Flush threshold", description = "pages above which an invalidation flushes the whole"
                 + " ASID (at least 1)", min = "1")
+        @ConfigValues.Range(min = 1, max = Integer.MAX_VALUE)
         int flushThreshold() default 16;
 
         @AttributeDefinition(name = "Instruction threads", description = "threads running GRU instructions (0..16)",
                 min = "0", max = "16")
+        @ConfigValues.Range(min = 0, max = 16)
         int instructionThreads() default 2;
 
         @AttributeDefinition(name = "Attach",
@@ -64,6 +68,7 @@ public final class GruDriver implements DeviceCountersProvider {
 
         @AttributeDefinition(name = "Attach pages",
                 description = "pages of the context's buffer (1..65536)", min = "1", max = "" + AttachRegion.MAX_PAGES)
+        @ConfigValues.Range(min = 1, max = AttachRegion.MAX_PAGES)
         int attachPages() default 32;
     }
 
@@ -100,9 +105,15 @@ public final class GruDriver implements DeviceCountersProvider {
     };
 
     @Activate
-    public GruDriver(@Reference CoherenceOracle oracle, @Reference MmuNotifiers notifiers, Config config) {
-        this(oracle, notifiers, config.tlbEntries(), config.flushThreshold(), config.instructionThreads());
+    public GruDriver(@Reference CoherenceOracle oracle, @Reference MmuNotifiers notifiers, Config defaults, Map<String, ?> properties) {
+        // defaults: only declared, so that bnd writes Config's defaults into the component description
+        // (service properties show every setting); the values are read from properties.
+        this(oracle, notifiers, ConfigValues.lenient(PID, Config.class, properties, ConfigValues.warnings(GruDriver.class)));
         startInstructions(1); // none if instructionThreads is 0
+    }
+
+    private GruDriver(CoherenceOracle oracle, MmuNotifiers notifiers, Config config) {
+        this(oracle, notifiers, config.tlbEntries(), config.flushThreshold(), config.instructionThreads());
     }
 
     public GruDriver(CoherenceOracle oracle, MmuNotifiers notifiers, int tlbEntries, int flushThreshold,
@@ -130,11 +141,14 @@ public final class GruDriver implements DeviceCountersProvider {
     /**
      * A configuration change, applied to the running chip: the TLB is resized (shrinking evicts),
      * mms registered from now on use the new flush threshold, and the instruction threads are
-     * restarted if their number changed. A bad value throws before anything changes, and SCR
-     * keeps this instance as it was.
+     * restarted if their number changed. A bad value is reported and changes nothing.
      */
     @Modified
-    synchronized void modified(Config config) {
+    synchronized void modified(Map<String, ?> properties) {
+        Config config = ConfigValues.changed(PID, Config.class, properties, ConfigValues.warnings(GruDriver.class));
+        if (config == null) {
+            return;
+        }
         checkSettings(config.tlbEntries(), config.flushThreshold(), config.instructionThreads());
         tlb.resize(config.tlbEntries());
         flushThreshold = config.flushThreshold();

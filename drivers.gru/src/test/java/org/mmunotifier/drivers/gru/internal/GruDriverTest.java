@@ -24,7 +24,6 @@ import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.testkit.ContextsPerProcess;
 import org.mmunotifier.testkit.Refusals;
-import org.mmunotifier.testkit.TestConfigs;
 import org.mmunotifier.testkit.Waits;
 import org.mmunotifier.testkit.DemoLayout;
 import org.mmunotifier.testkit.RunningWorkload;
@@ -310,7 +309,7 @@ class GruDriverTest {
         TestProcess p = processWithBuffer();
         MmStruct mm = p.mm();
         GruDriver ds = new GruDriver(machine.oracle(), machine.notifiers(),
-                TestConfigs.of(GruDriver.Config.class, Map.of("instructionThreads", 1)));
+                null, Map.of("instructionThreads", 1));
         try {
             ds.open(mm, BASE, BASE + LEN);
             Waits.until(() -> ds.counters().snapshot().accesses() > 0, Duration.ofSeconds(30),
@@ -327,13 +326,39 @@ class GruDriverTest {
 
     @Test
     void aConfigurationChangeAppliesToTheRunningChipAndABadOneChangesNothing() {
-        gru.modified(TestConfigs.of(GruDriver.Config.class, Map.of("tlbEntries", 4, "flushThreshold", 8,
+        gru.modified((Map.of("tlbEntries", 4, "flushThreshold", 8,
                 "instructionThreads", 2)));
         assertEquals(4, gru.tlbEntries());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> gru.modified(
-                TestConfigs.of(GruDriver.Config.class, Map.of("tlbEntries", 8, "instructionThreads", 17))));
-        assertEquals("instructionThreads=17 is out of range: 0..16", e.getMessage());
+        java.util.List<String> said = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(GruDriver.class.getName());
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                said.add(r.getLevel() + " " + r.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(h);
+        try {
+            gru.modified(Map.of("tlbEntries", "0x8", "instructionThreads", "17"));
+            gru.modified(Map.of("tlbEntries", "many"));
+        } finally {
+            log.removeHandler(h);
+        }
         assertEquals(4, gru.tlbEntries(), "a refused configuration resized the TLB");
+        assertEquals(java.util.List.of(
+                "WARNING org.mmunotifier.drivers.gru: instructionThreads='17' is out of range: 0..16; nothing changed",
+                "WARNING org.mmunotifier.drivers.gru: tlbEntries='many' is not a whole number (decimal, or hex as"
+                        + " 0x4000_0000); nothing changed"), said);
+        gru.modified(Map.of("tlbEntries", "0x8"));
+        assertEquals(8, gru.tlbEntries(), "hex is a number");
     }
 
     @Test

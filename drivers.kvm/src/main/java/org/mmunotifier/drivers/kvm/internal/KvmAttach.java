@@ -1,6 +1,8 @@
 package org.mmunotifier.drivers.kvm.internal;
 
+import java.util.Map;
 import java.util.List;
+import org.mmunotifier.api.ConfigValues;
 import org.mmunotifier.api.AttachRegion;
 import org.mmunotifier.api.DeviceAttach;
 import org.mmunotifier.api.MmStruct;
@@ -16,8 +18,8 @@ public final class KvmAttach extends DeviceAttach<Vm> {
     private final KvmDriver kvm;
 
     @Activate
-    public KvmAttach(@Reference KvmDriver kvm, KvmDriver.Config config) {
-        this(kvm, KvmDriver.attachRegion(config));
+    public KvmAttach(@Reference KvmDriver kvm, Map<String, ?> properties) {
+        this(kvm, KvmDriver.attachRegion(ConfigValues.lenient(KvmDriver.PID, KvmDriver.Config.class, properties, ConfigValues.quiet())));
     }
 
     KvmAttach(KvmDriver kvm, AttachRegion region) {
@@ -25,10 +27,13 @@ public final class KvmAttach extends DeviceAttach<Vm> {
         this.kvm = kvm;
     }
 
-    /** A bad setting throws here, and SCR keeps this instance with the settings it had. */
+    /** A bad setting (the driver reports it) changes nothing. */
     @Modified
-    void modified(KvmDriver.Config config) {
-        reconfigure(KvmDriver.attachRegion(config));
+    void modified(Map<String, ?> properties) {
+        KvmDriver.Config config = ConfigValues.changed(KvmDriver.PID, KvmDriver.Config.class, properties, ConfigValues.quiet());
+        if (config != null) {
+            reconfigure(KvmDriver.attachRegion(config));
+        }
     }
 
     @Override

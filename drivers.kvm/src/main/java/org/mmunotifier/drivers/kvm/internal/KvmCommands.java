@@ -1,8 +1,10 @@
 package org.mmunotifier.drivers.kvm.internal;
 
+import java.util.Map;
 import java.util.Comparator;
 import java.util.List;
 import org.apache.felix.service.command.Descriptor;
+import org.mmunotifier.api.ConfigValues;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.AttachRegion;
 import org.mmunotifier.api.DeviceCounters;
@@ -25,10 +27,10 @@ public final class KvmCommands {
     private final KvmDriver.Config config;
 
     @Activate
-    public KvmCommands(@Reference KvmDriver kvm, @Reference Processes processes, KvmDriver.Config config) {
+    public KvmCommands(@Reference KvmDriver kvm, @Reference Processes processes, Map<String, ?> properties) {
         this.kvm = kvm;
         this.processes = processes;
-        this.config = config; // checked when a command needs a default from it
+        this.config = ConfigValues.lenient(KvmDriver.PID, KvmDriver.Config.class, properties, ConfigValues.quiet()); // checked when a command needs a default from it
     }
 
     @Descriptor("list the VMs")

@@ -1,5 +1,6 @@
 package org.mmunotifier.drivers.kvm.internal;
 
+import org.mmunotifier.api.ConfigValues;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -33,6 +34,7 @@ public final class KvmDriver implements DeviceCountersProvider {
     @ObjectClassDefinition(name = "mmu-notifier KVM driver", description = "VMs whose guest memory is a process's memory")
     public @interface Config {
         @AttributeDefinition(name = "vCPUs", description = "vCPU threads each VM runs (1..64)", min = "1", max = "64")
+        @ConfigValues.Range(min = 1, max = 64)
         int vcpus() default 2;
 
         @AttributeDefinition(name = "Attach",
@@ -45,6 +47,7 @@ public final class KvmDriver implements DeviceCountersProvider {
 
         @AttributeDefinition(name = "Attach pages",
                 description = "guest pages of the VM attached to a new process (1..65536)", min = "1", max = "" + AttachRegion.MAX_PAGES)
+        @ConfigValues.Range(min = 1, max = AttachRegion.MAX_PAGES)
         int attachPages() default 32;
     }
 
@@ -63,8 +66,10 @@ public final class KvmDriver implements DeviceCountersProvider {
     volatile KvmBug bug = KvmBug.NONE;
 
     @Activate
-    public KvmDriver(@Reference CoherenceOracle oracle, Config config) {
-        this(oracle, config.vcpus());
+    public KvmDriver(@Reference CoherenceOracle oracle, Config defaults, Map<String, ?> properties) {
+        // defaults: only declared, so that bnd writes Config's defaults into the component description
+        // (service properties show every setting); the values are read from properties.
+        this(oracle, ConfigValues.lenient(PID, Config.class, properties, ConfigValues.warnings(KvmDriver.class)).vcpus());
     }
 
     public KvmDriver(CoherenceOracle oracle, int vcpus) {
@@ -73,8 +78,11 @@ public final class KvmDriver implements DeviceCountersProvider {
     }
 
     @Modified
-    void modified(Config config) {
-        vcpus = checkVcpus(config.vcpus()); // VMs created from now on
+    void modified(Map<String, ?> properties) {
+        Config config = ConfigValues.changed(PID, Config.class, properties, ConfigValues.warnings(KvmDriver.class));
+        if (config != null) {
+            vcpus = checkVcpus(config.vcpus()); // VMs created from now on
+        }
     }
 
     private static int checkVcpus(int n) {

@@ -12,7 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.testkit.AttachChecks;
 import org.mmunotifier.testkit.AttachRecorder;
-import org.mmunotifier.testkit.TestConfigs;
 import org.mmunotifier.testkit.TestMachine;
 import org.mmunotifier.testkit.TestProcess;
 
@@ -29,7 +28,7 @@ class KvmAttachTest {
     }
 
     private KvmAttach attach(Map<String, Object> config) {
-        return new KvmAttach(kvm, TestConfigs.of(KvmDriver.Config.class, config));
+        return new KvmAttach(kvm, (config));
     }
 
     /** A process with the demo's memory layout, announced to {@code listener} as the core's whiteboard does. */

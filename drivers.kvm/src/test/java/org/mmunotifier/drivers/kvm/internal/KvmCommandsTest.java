@@ -15,7 +15,6 @@ import org.mmunotifier.api.InvalidRangeException;
 import org.mmunotifier.api.NoSuchProcessException;
 import org.mmunotifier.api.Processes;
 import org.mmunotifier.testkit.ShellChecks;
-import org.mmunotifier.testkit.TestConfigs;
 import org.mmunotifier.testkit.TestMachine;
 import org.mmunotifier.testkit.TestProcess;
 
@@ -34,7 +33,7 @@ class KvmCommandsTest {
     private final Supplier<List<?>> state = () -> List.of(List.copyOf(kvm.vms()), machine.registrationsOn(p.mm()));
 
     private KvmCommands commands(Map<String, Object> config) {
-        return new KvmCommands(kvm, processes, TestConfigs.of(KvmDriver.Config.class, config));
+        return new KvmCommands(kvm, processes, (config));
     }
 
     @AfterEach
@@ -115,9 +114,13 @@ class KvmCommandsTest {
                 () -> commands.create(p.pid(), "0x7fff_ffff_f000", 2));
         refused(IllegalArgumentException.class, "pages > 0", state, () -> commands.create(p.pid(), "0x4000_0000", 0));
         refused(IllegalArgumentException.class, "no VM 42", state, () -> commands.destroy(42));
-        refused(IllegalArgumentException.class, "attachPages=0 is out of range: 1..65536", state,
-                () -> commands(Map.of("attachPages", 0)).create(p.pid()));
         assertEquals(1, commands.create(p.pid()).id(), "a refused create used up a VM id");
+    }
+
+    /** A bad attachPages in the driver's configuration (the driver reports it) leaves the default to the commands. */
+    @Test
+    void aBadConfiguredDefaultGivesWayToTheBuiltInOne() {
+        assertEquals(32, commands(Map.of("attachPages", 0)).create(p.pid()).pages());
     }
 
     @Test

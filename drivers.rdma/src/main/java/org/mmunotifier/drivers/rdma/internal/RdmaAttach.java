@@ -1,5 +1,7 @@
 package org.mmunotifier.drivers.rdma.internal;
 
+import org.mmunotifier.api.ConfigValues;
+import java.util.Map;
 import java.util.List;
 import org.mmunotifier.api.AttachRegion;
 import org.mmunotifier.api.DeviceAttach;
@@ -16,8 +18,9 @@ public final class RdmaAttach extends DeviceAttach<MemoryRegion> {
     private final RdmaDriver rdma;
 
     @Activate
-    public RdmaAttach(@Reference RdmaDriver rdma, RdmaDriver.Config config) {
-        this(rdma, RdmaDriver.attachRegion(config));
+    public RdmaAttach(@Reference RdmaDriver rdma, Map<String, ?> properties) {
+        this(rdma, RdmaDriver.attachRegion(ConfigValues.lenient(RdmaDriver.PID, RdmaDriver.Config.class, properties,
+                ConfigValues.quiet())));
     }
 
     RdmaAttach(RdmaDriver rdma, AttachRegion region) {
@@ -25,9 +28,13 @@ public final class RdmaAttach extends DeviceAttach<MemoryRegion> {
         this.rdma = rdma;
     }
 
-    /** A bad setting throws here, and SCR keeps this instance with the settings it had. */
+    /** A bad setting (the driver reports it) changes nothing. */
     @Modified
-    void modified(RdmaDriver.Config config) {
+    void modified(Map<String, ?> properties) {
+        RdmaDriver.Config config = ConfigValues.changed(RdmaDriver.PID, RdmaDriver.Config.class, properties, ConfigValues.quiet());
+        if (config == null) {
+            return; // the driver reports it
+        }
         reconfigure(RdmaDriver.attachRegion(config));
     }
 

@@ -1,5 +1,6 @@
 package org.mmunotifier.drivers.rdma.internal;
 
+import org.mmunotifier.api.ConfigValues;
 import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +46,7 @@ public final class RdmaDriver implements DeviceCountersProvider {
     @ObjectClassDefinition(name = "mmu-notifier RDMA driver", description = "ODP memory regions and DMA engines")
     public @interface Config {
         @AttributeDefinition(name = "DMA engines", description = "DMA engine threads (0..16)", min = "0", max = "16")
+        @ConfigValues.Range(min = 0, max = 16)
         int dmaThreads() default 2;
 
         @AttributeDefinition(name = "Attach",
@@ -57,6 +59,7 @@ public final class RdmaDriver implements DeviceCountersProvider {
 
         @AttributeDefinition(name = "Attach pages",
                 description = "pages of the region registered on a new process (1..65536)", min = "1", max = "" + AttachRegion.MAX_PAGES)
+        @ConfigValues.Range(min = 1, max = AttachRegion.MAX_PAGES)
         int attachPages() default 32;
     }
 
@@ -80,8 +83,11 @@ public final class RdmaDriver implements DeviceCountersProvider {
 
     @Activate
     public RdmaDriver(@Reference CoherenceOracle oracle, @Reference MmuNotifiers notifiers,
-            @Reference PageFrames frames, Config config) {
-        this(oracle, notifiers, frames, config.dmaThreads());
+            @Reference PageFrames frames, Config defaults, Map<String, ?> properties) {
+        // defaults: only declared, so that bnd writes Config's defaults into the component description
+        // (service properties show every setting); the values are read from properties.
+        this(oracle, notifiers, frames, ConfigValues.lenient(PID, Config.class, properties,
+                ConfigValues.warnings(RdmaDriver.class)).dmaThreads());
         startDma(1); // none if dmaThreads is 0
     }
 
@@ -195,7 +201,11 @@ public final class RdmaDriver implements DeviceCountersProvider {
      * before anything changes, and SCR keeps this instance as it was.
      */
     @Modified
-    synchronized void modified(Config config) {
+    synchronized void modified(Map<String, ?> properties) {
+        Config config = ConfigValues.changed(PID, Config.class, properties, ConfigValues.warnings(RdmaDriver.class));
+        if (config == null) {
+            return;
+        }
         checkDmaThreads(config.dmaThreads());
         if (config.dmaThreads() != dmaThreads && !closed) {
             stopDma();

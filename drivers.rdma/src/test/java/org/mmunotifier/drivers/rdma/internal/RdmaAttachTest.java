@@ -11,7 +11,6 @@ import org.junit.jupiter.api.Test;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.testkit.AttachChecks;
 import org.mmunotifier.testkit.AttachRecorder;
-import org.mmunotifier.testkit.TestConfigs;
 import org.mmunotifier.testkit.TestMachine;
 import org.mmunotifier.testkit.TestProcess;
 
@@ -28,7 +27,7 @@ class RdmaAttachTest {
     }
 
     private RdmaAttach attach(Map<String, Object> config) {
-        return new RdmaAttach(rdma, TestConfigs.of(RdmaDriver.Config.class, config));
+        return new RdmaAttach(rdma, (config));
     }
 
     /** A process with the demo's memory layout, announced to {@code listener} as the core's whiteboard does. */

@@ -23,7 +23,6 @@ import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.testkit.ContextsPerProcess;
 import org.mmunotifier.testkit.Refusals;
-import org.mmunotifier.testkit.TestConfigs;
 import org.mmunotifier.testkit.Waits;
 import org.mmunotifier.testkit.DemoLayout;
 import org.mmunotifier.testkit.RunningWorkload;
@@ -313,7 +312,7 @@ class RdmaDriverTest {
         TestProcess p = processWithRegion();
         MmStruct mm = p.mm();
         RdmaDriver ds = new RdmaDriver(machine.oracle(), machine.notifiers(), machine.frames(),
-                TestConfigs.of(RdmaDriver.Config.class, Map.of("dmaThreads", 1)));
+                null, Map.of("dmaThreads", 1));
         try {
             ds.registerMr(mm, BASE, LEN);
             Waits.until(() -> ds.counters().snapshot().accesses() > 0, Duration.ofSeconds(30), "no DMA engine ran");
