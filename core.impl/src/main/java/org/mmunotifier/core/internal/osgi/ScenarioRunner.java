@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.mmunotifier.api.runtime.DriverFault;
+import org.mmunotifier.api.runtime.Drivers;
 import org.mmunotifier.api.runtime.ForcedCleanup;
 import org.mmunotifier.api.runtime.MachineStats;
 import org.mmunotifier.api.runtime.Stall;
@@ -246,7 +247,7 @@ public final class ScenarioRunner {
         private final List<Long> teardownMicros = new ArrayList<>();
         private int updates;
 
-        void add(DriverSwapper.Swap swap) {
+        void add(Drivers.Swap swap) {
             teardownMicros.add(swap.teardownMicros());
             if (swap.how().equals("update")) {
                 updates++;
