@@ -13,6 +13,8 @@ import org.mmunotifier.core.internal.oracle.Violation;
 import org.mmunotifier.core.internal.notifier.StallWatchdog;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -79,11 +81,10 @@ public final class ScenarioRunner {
      * there and print a stack trace ("Command not found: gosh") under the one line we gave.
      */
     private void exitOnceStarted(BundleContext context, int status) {
-        Bundle system = context.getBundle(0);
         Thread t = new Thread(() -> {
             long deadline = System.nanoTime() + 10_000_000_000L;
             try {
-                while (system.getState() == Bundle.STARTING && System.nanoTime() < deadline) {
+                while (!allStarted(context) && System.nanoTime() < deadline) {
                     Thread.sleep(20);
                 }
                 Thread.sleep(200); // the shell's activator has returned; let its session start
@@ -94,6 +95,31 @@ public final class ScenarioRunner {
         }, "mmunotifier-exit");
         t.setDaemon(true);
         t.start();
+    }
+
+    /**
+     * Whether the framework has started every bundle it is to start: the bnd launcher starts it at
+     * level 1 (the system bundle is ACTIVE from there) and raises the start level afterwards, one
+     * level at a time (Jetty at 3, the shell at 4: see launcher.bndrun).
+     */
+    static boolean allStarted(BundleContext context) {
+        Bundle system = context.getBundle(0);
+        if (system.getState() == Bundle.STARTING) {
+            return false;
+        }
+        FrameworkStartLevel framework = system.adapt(FrameworkStartLevel.class);
+        if (framework == null) {
+            return true;
+        }
+        int level = framework.getStartLevel();
+        for (Bundle b : context.getBundles()) {
+            BundleStartLevel sl = b.adapt(BundleStartLevel.class);
+            if (b.getState() == Bundle.STARTING || sl != null && sl.isPersistentlyStarted()
+                    && sl.getStartLevel() > level && b.getState() != Bundle.UNINSTALLED) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Deactivate
