@@ -64,6 +64,7 @@ public final class ApiServlet extends HttpServlet {
             new ConcurrentSkipListMap<>();
     private transient volatile String lastSwap;
 
+    /** {@code runtime} is not used: referenced so that this is active, and samples, only while Jetty serves. */
     @Activate
     public ApiServlet(@Reference MachineControl control, @Reference NotifierRegistry registry,
             @Reference Processes processes, @Reference Drivers drivers,
