@@ -117,6 +117,10 @@ public class ContractIT {
                         + b.getSymbolicName()));
                 assertTrue(report, report.contains("at " + ContractActivator.class.getName()));
                 assertTrue(report, report.contains(" UNMAP [0x"));
+                // The same through MachineControl, as the web page reads them.
+                assertTrue(machine.recentViolations().toString(), machine.recentViolations().stream().anyMatch(
+                        l -> l.startsWith("#" + number + " " + b.getSymbolicName() + " 1.0.0 [")));
+                assertEquals(report, machine.violationReport(Long.parseLong(number)));
             }
             List<String> warnings = log.warnings();
             String plain = warnings.stream().filter(w -> w.contains("itests.contract.plain")).collect(Collectors.joining("\n"));

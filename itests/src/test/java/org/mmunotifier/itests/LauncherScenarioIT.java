@@ -293,7 +293,9 @@ public class LauncherScenarioIT {
         try {
             assertTrue("the launcher ended on its own: " + Run.read(dir.resolve("stdout.txt")) + Run.read(dir.resolve(
                     "stderr.txt")), !p.waitFor(8, TimeUnit.SECONDS));
-            assertTrue(Run.read(dir.resolve("stdout.txt")), Run.read(dir.resolve("stdout.txt")).contains("[mmu] demo workload running"));
+            String out = Run.read(dir.resolve("stdout.txt"));
+            assertTrue(out, out.contains("[mmu] demo workload running"));
+            assertFalse("-Dmmunotifier.web=false: no web page: " + out, out.contains("web page at"));
         } finally {
             stop(p);
         }
@@ -318,12 +320,16 @@ public class LauncherScenarioIT {
     }
 
     /** A new folder under {@code target/itest-work/launcher/}, kept for a look after the build. */
-    private static Path runFolder(String what) throws IOException {
+    static Path runFolder(String what) throws IOException {
         return Files.createTempDirectory(Files.createDirectories(ItestSupport.workDir().resolve("launcher")), what + "-");
     }
 
-    /** The launcher started in {@code dir}, stdin from /dev/null, output to {@code stdout.txt}/{@code stderr.txt}. */
-    private static Process start(Path dir, List<String> jvm, String... args) throws IOException {
+    /**
+     * The launcher started in {@code dir}, stdin from /dev/null, output to {@code stdout.txt}/{@code stderr.txt}. Its
+     * web page is off unless {@code jvm} sets it up: these runs are not about it (WebPageIT is), and must not depend
+     * on its port being free.
+     */
+    static Process start(Path dir, List<String> jvm, String... args) throws IOException {
         return new ProcessBuilder(javaCommand(jvm, args)).directory(dir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(dir.resolve("stdout.txt").toFile()).redirectError(dir.resolve("stderr.txt").toFile())
@@ -338,6 +344,9 @@ public class LauncherScenarioIT {
         }
         List<String> command = new ArrayList<>();
         command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        if (jvm.stream().noneMatch(o -> o.startsWith("-Dmmunotifier.web=") || o.startsWith("-D" + WebPageIT.PORT + "="))) {
+            command.add("-Dmmunotifier.web=false");
+        }
         command.addAll(jvm);
         command.add("-jar");
         command.add(jar.toString());
@@ -346,7 +355,7 @@ public class LauncherScenarioIT {
     }
 
     /** One run of the launcher, to its end. */
-    private static final class Run {
+    static final class Run {
         final Path dir;
         final int status;
         final long millis;
@@ -359,6 +368,11 @@ public class LauncherScenarioIT {
             this.millis = millis;
             this.stdout = stdout;
             this.stderr = stderr;
+        }
+
+        /** A run of the launcher in {@code dir} that has ended with {@code status}, as its output files have it. */
+        static Run ended(Path dir, int status, long millis) throws IOException {
+            return new Run(dir, status, millis, read(dir.resolve("stdout.txt")), read(dir.resolve("stderr.txt")));
         }
 
         /**
@@ -419,7 +433,7 @@ public class LauncherScenarioIT {
             }
         }
 
-        private static String read(Path file) throws IOException {
+        static String read(Path file) throws IOException {
             return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
         }
 

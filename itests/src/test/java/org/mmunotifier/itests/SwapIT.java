@@ -2,6 +2,7 @@ package org.mmunotifier.itests;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.mmunotifier.itests.GogoShell.get;
@@ -28,6 +29,7 @@ import org.junit.Before;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.mmunotifier.api.Processes;
+import org.mmunotifier.api.runtime.Drivers;
 import org.mmunotifier.api.runtime.MachineControl;
 import org.mmunotifier.api.runtime.NotifierRegistry;
 import org.mmunotifier.itests.tiny.ForgetfulActivator;
@@ -45,7 +47,8 @@ import org.osgi.framework.SynchronousBundleListener;
 /**
  * {@code mmu:swap} through a Gogo session: what it refuses (a file that is not a jar, a jar of another bundle, a
  * URL, a bundle that is not a driver), each with one line and before anything is stopped; what it does (an update
- * from the right jar, a forced swap of a non-driver); and the rollback of an update that fails after the stop.
+ * from the right jar, a forced swap of a non-driver); the {@link Drivers} service the web page swaps through; and
+ * the rollback of an update that fails after the stop.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
@@ -61,6 +64,9 @@ public class SwapIT {
 
     @Inject
     private NotifierRegistry registry;
+
+    @Inject
+    private Drivers drivers;
 
     private GogoShell shell;
     private Path work;
@@ -187,6 +193,45 @@ public class SwapIT {
         b.uninstall();
         machine.kill(pid);
         assertEquals(0L, registry.callsIntoStoppedBundles());
+    }
+
+    /**
+     * The {@link Drivers} service (the web page's swap button): a driver updated from the jar it was installed from;
+     * anything else refused in one line before anything stops, with no word of the shell's --force.
+     */
+    @Test
+    public void theDriversServiceUpdatesADriverFromItsOwnJarAndRefusesTheRest() throws Exception {
+        Bundle kvm = ItestSupport.moduleBundle(context, "drivers.kvm");
+        long modified = kvm.getLastModified();
+        Drivers.Swap swap = drivers.update(Long.toString(kvm.getBundleId()));
+        assertEquals("update", swap.how());
+        assertEquals(0, swap.leftBehind());
+        assertTrue(swap.bundle(), swap.bundle().startsWith(KVM + " ") && swap.bundle().endsWith(" [" + kvm.getBundleId()
+                + "]"));
+        assertEquals(Bundle.ACTIVE, kvm.getState());
+        assertNotEquals("updated", modified, kvm.getLastModified());
+        assertEquals(kvm, ItestSupport.moduleBundle(context, "drivers.kvm"));
+        awaitAttached(kvm);
+
+        Bundle configAdmin = ItestSupport.bundleBySymbolicName(context, "org.apache.felix.configadmin");
+        Map<Long, Integer> before = stopCounts();
+        String notADriver = refusedByDrivers(Long.toString(configAdmin.getBundleId()));
+        assertTrue(notADriver, notADriver.contains("org.apache.felix.configadmin") && notADriver.contains("not a driver")
+                && !notADriver.contains("--force"));
+        assertTrue(refusedByDrivers("nosuch").contains("no bundle 'nosuch'"));
+        assertTrue(refusedByDrivers("0").contains("system bundle"));
+        assertTrue(refusedByDrivers(" ").contains("no driver named"));
+        assertEquals("a refusal stopped a bundle", before, stopCounts());
+    }
+
+    /** The message of the IllegalArgumentException {@code Drivers.update(driver)} throws. */
+    private String refusedByDrivers(String driver) {
+        try {
+            Drivers.Swap s = drivers.update(driver);
+            throw new AssertionError("'" + driver + "' was swapped: " + s);
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
     }
 
     // ---- rollback ------------------------------------------------------------------------------------------

@@ -51,6 +51,18 @@ public interface MachineControl {
     /** The adversary's settings and strikes so far, one line. */
     String adversary();
 
-    /** The most recent coherence violations, one line each, oldest first. */
+    /**
+     * The most recent coherence violations, one line each, oldest first, each starting with its number as
+     * {@code mmu:violations} lists them ({@code #12 org.mmunotifier.drivers.kvm 0.1.0 [7] notifier …}).
+     */
     List<String> recentViolations();
+
+    /**
+     * The oracle's whole report of one violation: the verdict, the access's stack, the translation's fault and the
+     * page's invalidations since, the frame's fate.
+     *
+     * @param number the violation's number (from {@link #recentViolations()})
+     * @throws IllegalArgumentException if it is not among the recent violations (nor the first one)
+     */
+    String violationReport(long number);
 }

@@ -1,10 +1,10 @@
 /**
- * What the runtime reports to operators and tests: which bundle holds which registration, what
- * the core had to take back from bundles that stopped without unregistering, and the machine's
- * counters. Drivers need none of it.
+ * What the runtime reports to operators and tests (which bundle holds which registration, what
+ * the core had to take back from bundles that stopped without unregistering, the machine's
+ * counters) and what they do to it (the workload, swapping a driver). Drivers need none of it.
  */
 @Export
-@Version("2.0.0")
+@Version("2.1.0")
 package org.mmunotifier.api.runtime;
 
 import org.osgi.annotation.bundle.Export;

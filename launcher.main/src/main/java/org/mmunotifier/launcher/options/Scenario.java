@@ -49,7 +49,8 @@ public record Scenario(String name, Duration duration, int threads, int processe
             + "  --adversary A      probability 0..1 of racing each device fault and stalling each invalidation (0)\n"
             + "  --drivers D,...    kvm, rdma, gru, a symbolic name or a bundle jar; none for the primary alone\n"
             + "Exit status: 0 passed, 1 failed, 2 bad arguments, 3 a stuck driver held the shutdown up.\n"
-            + "The same options as system properties: -Dmmunotifier.scenario=demo -Dmmunotifier.seconds=30 ...";
+            + "The same options as system properties: -Dmmunotifier.scenario=demo -Dmmunotifier.seconds=30 ...\n"
+            + "The status page: http://127.0.0.1:8080/ (-Dorg.osgi.service.http.port=N; -Dmmunotifier.web=false: none).";
 
     private static String usageLine() {
         return "java -jar mmunotifier.jar " + USAGE.substring("usage: ".length());

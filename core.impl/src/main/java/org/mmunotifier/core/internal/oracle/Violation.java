@@ -53,6 +53,11 @@ public record Violation(long number, String bundle, long bundleId, String notifi
                 + " of mm " + mmId + " via pfn " + pfn + ": " + rule + ": " + reason;
     }
 
+    /** {@link #toString()} after its number, as operators see it listed ({@code #12 …}). */
+    public String numbered() {
+        return "#" + number + " " + this;
+    }
+
     /** The whole report, KASAN-style: the verdict, the access's stack, then the page's history. */
     public String report() {
         StringBuilder b = new StringBuilder();

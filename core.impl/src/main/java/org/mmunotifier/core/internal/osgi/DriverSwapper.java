@@ -2,6 +2,8 @@ package org.mmunotifier.core.internal.osgi;
 
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import org.mmunotifier.api.runtime.Drivers;
+import org.mmunotifier.api.runtime.Drivers.Swap;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
@@ -18,23 +20,8 @@ import org.osgi.framework.wiring.FrameworkWiring;
  * {@link IllegalArgumentException} or {@link IllegalStateException} with a one-line message.
  */
 public final class DriverSwapper {
-    /**
-     * The capability namespace that makes a bundle a driver ({@code Provide-Capability:
-     * org.mmunotifier.driver;org.mmunotifier.driver=kvm}). A bundle holding notifier registrations is one too.
-     */
-    public static final String DRIVER_NAMESPACE = "org.mmunotifier.driver";
-
-    /**
-     * What one swap did.
-     *
-     * @param bundle the bundle swapped
-     * @param how "restart" or "update"
-     * @param teardownMicros stop request until stopped (deactivation, grace periods, forced cleanup)
-     * @param startMicros start (or update and start) until active
-     * @param leftBehind registrations the core had to take back from it
-     */
-    public record Swap(String bundle, String how, long teardownMicros, long startMicros, int leftBehind) {
-    }
+    /** See {@link Drivers#NAMESPACE}. */
+    public static final String DRIVER_NAMESPACE = Drivers.NAMESPACE;
 
     private final BundleContext context;
     private final BundleOwners owners;

@@ -145,6 +145,11 @@ public final class MachineControlService implements MachineControl {
 
     @Override
     public List<String> recentViolations() {
-        return machine.oracle().violations().stream().map(Violation::toString).toList();
+        return machine.oracle().violations().stream().map(Violation::numbered).toList();
+    }
+
+    @Override
+    public String violationReport(long number) {
+        return machine.oracle().report(number);
     }
 }

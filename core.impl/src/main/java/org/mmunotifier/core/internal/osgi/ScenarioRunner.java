@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.mmunotifier.api.runtime.DriverFault;
+import org.mmunotifier.api.runtime.Drivers;
 import org.mmunotifier.api.runtime.ForcedCleanup;
 import org.mmunotifier.api.runtime.MachineStats;
 import org.mmunotifier.api.runtime.Stall;
@@ -14,6 +15,8 @@ import org.mmunotifier.core.internal.util.Console;
 import org.mmunotifier.launcher.options.Scenario;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -80,11 +83,10 @@ public final class ScenarioRunner {
      * there and print a stack trace ("Command not found: gosh") under the one line we gave.
      */
     private void exitOnceStarted(BundleContext context, int status) {
-        Bundle system = context.getBundle(0);
         Thread t = new Thread(() -> {
             long deadline = System.nanoTime() + 10_000_000_000L;
             try {
-                while (system.getState() == Bundle.STARTING && System.nanoTime() < deadline) {
+                while (!allStarted(context) && System.nanoTime() < deadline) {
                     Thread.sleep(20);
                 }
                 Thread.sleep(200); // the shell's activator has returned; let its session start
@@ -95,6 +97,31 @@ public final class ScenarioRunner {
         }, "mmunotifier-exit");
         t.setDaemon(true);
         t.start();
+    }
+
+    /**
+     * Whether the framework has started every bundle it is to start: the bnd launcher starts it at
+     * level 1 (the system bundle is ACTIVE from there) and raises the start level afterwards, one
+     * level at a time (Jetty at 3, the shell at 4: see launcher.bndrun).
+     */
+    static boolean allStarted(BundleContext context) {
+        Bundle system = context.getBundle(0);
+        if (system.getState() == Bundle.STARTING) {
+            return false;
+        }
+        FrameworkStartLevel framework = system.adapt(FrameworkStartLevel.class);
+        if (framework == null) {
+            return true;
+        }
+        int level = framework.getStartLevel();
+        for (Bundle b : context.getBundles()) {
+            BundleStartLevel sl = b.adapt(BundleStartLevel.class);
+            if (b.getState() == Bundle.STARTING || sl != null && sl.isPersistentlyStarted()
+                    && sl.getStartLevel() > level && b.getState() != Bundle.UNINSTALLED) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Deactivate
@@ -251,7 +278,7 @@ public final class ScenarioRunner {
         private final List<Long> teardownMicros = new ArrayList<>();
         private int updates;
 
-        void add(DriverSwapper.Swap swap) {
+        void add(Drivers.Swap swap) {
             teardownMicros.add(swap.teardownMicros());
             if (swap.how().equals("update")) {
                 updates++;

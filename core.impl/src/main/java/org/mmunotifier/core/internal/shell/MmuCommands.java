@@ -9,6 +9,7 @@ import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.runtime.DriverFault;
+import org.mmunotifier.api.runtime.Drivers;
 import org.mmunotifier.api.runtime.ForcedCleanup;
 import org.mmunotifier.api.runtime.MachineStats;
 import org.mmunotifier.api.runtime.Registration;
@@ -347,7 +348,7 @@ public final class MmuCommands {
     }
 
     private static List<String> numbered(List<Violation> violations) {
-        return violations.stream().map(v -> "#" + v.number() + " " + v).toList();
+        return violations.stream().map(Violation::numbered).toList();
     }
 
     @Descriptor("the torture's adversary: its settings and strikes so far")
@@ -400,7 +401,7 @@ public final class MmuCommands {
     private static final String FORCE = "swap a bundle that is not a driver too (never the system bundle or the core)";
 
     @Descriptor("stop a driver bundle and start it again, timing its teardown; a failed start is rolled back")
-    public DriverSwapper.Swap swap(
+    public Drivers.Swap swap(
             @Descriptor(FORCE) @Parameter(names = {"-f", "--force"}, presentValue = "true", absentValue = "false")
             boolean force,
             @Descriptor("bundle id, symbolic name, or kvm/rdma/gru") String bundle) {
@@ -409,7 +410,7 @@ public final class MmuCommands {
 
     @Descriptor("stop a driver bundle, update it from a local jar of the same symbolic name and start it, timing"
             + " its teardown; the jar is checked before the stop, a failed update is rolled back")
-    public DriverSwapper.Swap swap(
+    public Drivers.Swap swap(
             @Descriptor(FORCE) @Parameter(names = {"-f", "--force"}, presentValue = "true", absentValue = "false")
             boolean force,
             @Descriptor("bundle id, symbolic name, or kvm/rdma/gru") String bundle,
