@@ -80,6 +80,10 @@ public final class FrameworkLifecycle implements Callable<Integer> {
                 && context.getProperty(GOSH_ARGS) == null) {
             System.setProperty(GOSH_ARGS, "--nointeractive");
         }
+        if (underBndLauncher) {
+            startShell(context, System.console() != null && context.getProperty(GOSH_ARGS) == null
+                    && System.getProperty(GOSH_ARGS) == null);
+        }
         String deploy = context.getProperty(FILEINSTALL_DIR);
         if (underBndLauncher && deploy != null) {
             createFolder(deploy);
@@ -100,6 +104,32 @@ public final class FrameworkLifecycle implements Callable<Integer> {
             }
         }, "mmunotifier-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    /**
+     * The launcher has two shells, both at a start level above the one the framework starts to
+     * (launcher.bndrun): Gogo's JLine shell for an operator at a terminal (line editing, completion,
+     * history), the plain one otherwise. JLine's takes no commands from a pipe, and run headless its
+     * login profile fails with a stack trace; the plain one reads a pipe line by line. The chosen one
+     * is moved down to one level above every other bundle's, which the framework reaches next: it
+     * starts last.
+     */
+    private static final List<String> SHELLS = List.of("org.apache.felix.gogo.jline", "org.apache.felix.gogo.shell");
+
+    private static void startShell(BundleContext context, boolean terminal) {
+        String wanted = terminal ? "org.apache.felix.gogo.jline" : "org.apache.felix.gogo.shell";
+        // After every other bundle (the web page's server starts at 3 and prints its address first).
+        int level = 1;
+        for (Bundle b : context.getBundles()) {
+            if (!SHELLS.contains(b.getSymbolicName())) {
+                level = Math.max(level, b.adapt(org.osgi.framework.startlevel.BundleStartLevel.class).getStartLevel() + 1);
+            }
+        }
+        for (Bundle b : context.getBundles()) {
+            if (wanted.equals(b.getSymbolicName())) {
+                b.adapt(org.osgi.framework.startlevel.BundleStartLevel.class).setStartLevel(level);
+            }
+        }
     }
 
     /** Whether the JVM's stdin is {@code /dev/null} (where the OS says; false where it cannot tell). */
