@@ -1,5 +1,6 @@
 package org.mmunotifier.itests;
 
+import static org.ops4j.pax.exam.CoreOptions.bootDelegationPackage;
 import static org.ops4j.pax.exam.CoreOptions.bundle;
 import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
 import static org.ops4j.pax.exam.CoreOptions.junitBundles;
@@ -137,6 +138,9 @@ public final class ItestSupport {
         options.add(frameworkProperty("ds.loglevel").value("warn"));
         options.add(frameworkProperty("felix.cm.loglevel").value("2"));
         options.add(frameworkProperty("felix.fileinstall.log.level").value("2"));
+
+        // JFR rewrites the core's event classes to call into jdk.jfr.internal (as in launcher.bndrun).
+        options.add(bootDelegationPackage("jdk.jfr.internal.*"));
 
         // FileInstall on a folder of its own for this framework.
         options.add(frameworkProperty(FILEINSTALL_DIR).value(newWatchedFolder().toString()));

@@ -276,6 +276,42 @@ public class LauncherScenarioIT {
         }
     }
 
+    /**
+     * {@code --jfr FILE}: the run's JFR recording is written to FILE (relative to the working folder), with the
+     * core's events of the run and the JDK's.
+     */
+    @Test
+    public void jfrWritesARecordingOfTheRunWithTheCoresEvents() throws Exception {
+        Path dir = runFolder("jfr");
+        Run run = Run.of(dir, 3, "--scenario", "hotswap", "--seconds", "3", "--drivers", "kvm", "--jfr", "run.jfr");
+        // Whether the run passed is the other tests' business (a loaded machine reports stalls): it has a report.
+        assertTrue(run.describe(), run.stdout.contains("scenario hotswap: "));
+        Path file = dir.toRealPath().resolve("run.jfr");
+        assertTrue(run.describe(), run.stdout.contains("[mmu] JFR recording written to " + file + " ("));
+        Map<String, Long> counts = new java.util.TreeMap<>();
+        for (jdk.jfr.consumer.RecordedEvent e : jdk.jfr.consumer.RecordingFile.readAllEvents(file)) {
+            String type = e.getEventType().getName();
+            boolean kvm = type.startsWith("org.mmunotifier.") && e.hasField("bundle")
+                    && e.getString("bundle").startsWith("org.mmunotifier.drivers.kvm ");
+            counts.merge(kvm ? type + " by kvm" : type, 1L, Long::sum);
+        }
+        for (String type : List.of("InvalidateRange by kvm", "Release by kvm", "DriverSwap by kvm", "DeviceFault")) {
+            assertTrue(type + " in " + counts, counts.getOrDefault("org.mmunotifier." + type, 0L) > 0);
+        }
+        assertTrue("the JDK's own events too: " + counts, counts.getOrDefault("jdk.GarbageCollection", 0L)
+                + counts.getOrDefault("jdk.CPULoad", 0L) > 0);
+    }
+
+    /** A {@code --jfr} file in a folder that does not exist: one line on stderr, status 2, nothing run. */
+    @Test
+    public void aJfrFileWhereNoneCanBeWrittenIsOneCleanAnswer() throws Exception {
+        Path bad = runFolder("jfr-bad");
+        Run refused = Run.of(bad, 3, "--scenario", "demo", "--seconds", "3", "--jfr", "nosuch/run.jfr");
+        assertEquals(refused.describe(), 2, refused.status);
+        assertEquals(refused.describe(), "error: --jfr 'nosuch/run.jfr': there is no folder "
+                + bad.toRealPath().resolve("nosuch"), refused.stderr.strip());
+    }
+
     /** A scenario given by system property (a CI job's way) runs to its report with stdin at /dev/null. */
     @Test
     public void aScenarioGivenByPropertyRunsHeadlessToItsReport() throws Exception {

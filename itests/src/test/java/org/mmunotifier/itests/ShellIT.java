@@ -53,7 +53,7 @@ public class ShellIT {
     /** The {@code mmu} commands. */
     private static final Set<String> MMU_FUNCTIONS = new TreeSet<>(List.of("mmu", "kvm", "rdma", "gru", "ps", "vmas", "spawn", "kill", "map",
             "unmap", "protect", "touch", "reclaim", "migrate", "notifiers", "bundles", "cleanups", "stats",
-            "violations", "violation", "devices", "clear", "status", "faults", "stalls", "stall", "demo", "swap", "adversary", "config"));
+            "violations", "violation", "devices", "clear", "status", "faults", "stalls", "stall", "demo", "swap", "adversary", "config", "jfr"));
     /** The {@code kvm} commands. */
     private static final Set<String> KVM_FUNCTIONS = new TreeSet<>(List.of("vms", "create", "destroy", "counters"));
     private static final Set<String> RDMA_FUNCTIONS = new TreeSet<>(List.of("mrs", "reg", "dereg", "counters"));
@@ -198,6 +198,42 @@ public class ShellIT {
         assertFalse(vmIds().contains(id));
         assertEquals(before, registrationsBy(pid, kvm));
         shell.execute("mmu:kill " + pid);
+    }
+
+    /** mmu:jfr start FILE … mmu:jfr stop: the file has the core's events of what happened in between. */
+    @Test
+    public void jfrRecordsTheCoresEventsUntilItIsStopped() throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.createTempDirectory(ItestSupport.workDir(), "jfr-")
+                .resolve("shell.jfr");
+        assertEquals("no recording (mmu:jfr start FILE starts one)", shell.execute("mmu:jfr"));
+        assertEquals("recording to " + file + " (mmu:jfr stop writes it)", shell.execute("mmu:jfr start " + file));
+        assertTrue(shell.refusal("mmu:jfr start " + file).getMessage().startsWith("already recording to " + file));
+        int pid = spawn(); // the kvm driver attaches a VM to it
+        long mm = getLong(processRow(pid), "mm");
+        shell.execute("mmu:map " + pid + " " + FREE + " 0x4000 rw false");
+        shell.execute("mmu:touch " + pid + " " + FREE + " 0x4000 true");
+        shell.execute("mmu:unmap " + pid + " " + FREE + " 0x4000");
+        shell.execute("mmu:swap kvm");
+        shell.execute("mmu:kill " + pid);
+        assertEquals("JFR recording written to " + file + " (jfr summary, jfr print --categories mmu-notifier)",
+                shell.execute("mmu:jfr stop"));
+        assertTrue(shell.refusal("mmu:jfr stop").getMessage().startsWith("no recording to stop"));
+
+        List<jdk.jfr.consumer.RecordedEvent> events = jdk.jfr.consumer.RecordingFile.readAllEvents(file);
+        String kvm = driverBundle("kvm").getSymbolicName();
+        assertTrue("kvm's invalidate_range_start of the unmap: " + file, events.stream().anyMatch(e -> named(e,
+                "org.mmunotifier.InvalidateRange") && e.getString("bundle").startsWith(kvm) && e.getLong("mm") == mm
+                && e.getString("callback").equals("invalidate_range_start") && e.getString("event").equals("UNMAP")
+                && e.getLong("start") == Long.decode(FREE) && e.getLong("end") == Long.decode(FREE) + 0x4000));
+        assertTrue("the swap: " + file, events.stream().anyMatch(e -> named(e, "org.mmunotifier.DriverSwap")
+                && e.getString("bundle").startsWith(kvm) && e.getString("how").equals("restart")
+                && e.getString("failure").isEmpty()));
+        assertTrue("the new VM's release at the kill: " + file, events.stream().anyMatch(e -> named(e,
+                "org.mmunotifier.Release") && e.getString("bundle").startsWith(kvm) && e.getLong("mm") == mm));
+    }
+
+    private static boolean named(jdk.jfr.consumer.RecordedEvent e, String type) {
+        return e.getEventType().getName().equals(type);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.mmunotifier.launcher.options;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -11,12 +12,14 @@ import java.util.List;
  * invalidation; {@code D} selects the drivers that run (and, in {@code hotswap}, are swapped):
  * {@code kvm}, {@code rdma}, {@code gru}, a bundle's symbolic name (one FileInstall installs from
  * {@code deploy/}, say), or a path to a bundle jar; {@code none} runs the primary alone. Without
- * it, every driver bundle runs.
+ * it, every driver bundle runs. {@code --jfr FILE} records the run with JFR (the JDK's default
+ * events and all of the core's) and writes the recording to {@code FILE} at the end.
  *
  * @param drivers the selection as given, or null for every driver bundle; empty for none
+ * @param jfr where the run's JFR recording goes, or null for none
  */
 public record Scenario(String name, Duration duration, int threads, int processes, long seed, double adversary,
-        List<String> drivers) {
+        List<String> drivers, Path jfr) {
     public static final List<String> NAMES = List.of("demo", "hotswap");
     /** Bounds of the workload's threads and processes, here and in {@code mmu:demo start}. */
     public static final int MAX_THREADS = 64;
@@ -26,11 +29,17 @@ public record Scenario(String name, Duration duration, int threads, int processe
     public static final int PROCESSES = 4;
     public static final long SEED = 1;
     public static final String USAGE = "usage: [--scenario demo|hotswap] [--seconds N] [--threads T] [--processes P] [--seed S]"
-            + " [--adversary 0..1] [--drivers none|kvm,rdma,gru,<symbolic name>,<bundle.jar>]";
+            + " [--adversary 0..1] [--drivers none|kvm,rdma,gru,<symbolic name>,<bundle.jar>] [--jfr FILE]";
 
     /** A scenario with every driver bundle. */
     public Scenario(String name, Duration duration, int threads, int processes, long seed, double adversary) {
         this(name, duration, threads, processes, seed, adversary, null);
+    }
+
+    /** A scenario without a JFR recording. */
+    public Scenario(String name, Duration duration, int threads, int processes, long seed, double adversary,
+            List<String> drivers) {
+        this(name, duration, threads, processes, seed, adversary, drivers, null);
     }
 
     /** {@code --help} (or {@code -h}) was given: print {@link #HELP} and exit 0. */
@@ -48,6 +57,7 @@ public record Scenario(String name, Duration duration, int threads, int processe
             + "  --threads T        workload threads (2); --processes P: processes (4); --seed S: the seed (1)\n"
             + "  --adversary A      probability 0..1 of racing each device fault and stalling each invalidation (0)\n"
             + "  --drivers D,...    kvm, rdma, gru, a symbolic name or a bundle jar; none for the primary alone\n"
+            + "  --jfr FILE         record the run with JFR (the core's events too) into FILE; jfr print reads it\n"
             + "Exit status: 0 passed, 1 failed, 2 bad arguments, 3 a stuck driver held the shutdown up.\n"
             + "The same options as system properties: -Dmmunotifier.scenario=demo -Dmmunotifier.seconds=30 ...\n"
             + "The status page: http://127.0.0.1:8080/ (-Dorg.osgi.service.http.port=N; -Dmmunotifier.web=false: none).";
@@ -73,6 +83,7 @@ public record Scenario(String name, Duration duration, int threads, int processe
         String seed = props.get("mmunotifier.seed");
         String adversary = props.get("mmunotifier.adversary");
         String drivers = props.get("mmunotifier.drivers");
+        String jfr = props.get("mmunotifier.jfr");
         if (args.contains("--help") || args.contains("-h")) {
             throw new HelpRequested();
         }
@@ -90,13 +101,14 @@ public record Scenario(String name, Duration duration, int threads, int processe
                 case "--seed" -> seed = v;
                 case "--adversary" -> adversary = v;
                 case "--drivers" -> drivers = v;
+                case "--jfr" -> jfr = v;
                 default -> throw new IllegalArgumentException("unknown option '" + opt + "'; " + USAGE);
             }
         }
         if (name == null) {
-            if (seconds != null || adversary != null || drivers != null) {
+            if (seconds != null || adversary != null || drivers != null || jfr != null) {
                 throw new IllegalArgumentException((seconds != null ? "--seconds" : adversary != null ? "--adversary"
-                        : "--drivers") + " needs --scenario; " + USAGE);
+                        : drivers != null ? "--drivers" : "--jfr") + " needs --scenario; " + USAGE);
             }
             return null;
         }
@@ -110,7 +122,15 @@ public record Scenario(String name, Duration duration, int threads, int processe
                 (int) Numbers.number("threads", threads, THREADS, 1, MAX_THREADS),
                 (int) Numbers.number("processes", processes, PROCESSES, 1, MAX_PROCESSES),
                 Numbers.number("seed", seed, SEED, Long.MIN_VALUE, Long.MAX_VALUE), adversary == null ? 0 : Numbers.probability("adversary", adversary),
-                drivers == null ? null : drivers(drivers));
+                drivers == null ? null : drivers(drivers), jfr == null ? null : jfrFile(jfr));
+    }
+
+    private static Path jfrFile(String text) {
+        try {
+            return OutputFile.check(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--jfr " + e.getMessage());
+        }
     }
 
     /** {@code none}, or driver names separated by commas, each once. */

@@ -42,6 +42,20 @@ class ScenarioTest {
     }
 
     @Test
+    void jfrIsAFileInAFolderThatExists(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        java.nio.file.Path file = dir.resolve("run.jfr");
+        assertEquals(file, Scenario.parse(List.of("--scenario", "demo", "--jfr", file.toString()), NONE).jfr());
+        assertEquals(file, Scenario.parse(List.of(), Map.of("mmunotifier.scenario", "demo", "mmunotifier.jfr",
+                file.toString())::get).jfr());
+        assertNull(Scenario.parse(List.of("--scenario", "demo"), NONE).jfr());
+        assertMessage("--jfr '" + dir.resolve("nosuch/run.jfr") + "': there is no folder " + dir.resolve("nosuch"),
+                List.of("--scenario", "demo", "--jfr", dir.resolve("nosuch/run.jfr").toString()));
+        assertMessage("--jfr '" + dir + "' is not a file name", List.of("--scenario", "demo", "--jfr", dir.toString()));
+        assertMessage("--jfr needs --scenario", List.of("--jfr", file.toString()));
+        assertTrue(Scenario.HELP.contains("--jfr FILE"), Scenario.HELP);
+    }
+
+    @Test
     void noScenarioIsTheDefaultRun() {
         assertNull(Scenario.parse(List.of(), NONE));
     }

@@ -13,6 +13,7 @@ import org.mmunotifier.api.MappedFrame;
 import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.SegmentationFaultException;
+import org.mmunotifier.core.internal.jfr.Trace;
 import org.mmunotifier.core.internal.notifier.InvalidationRange;
 import org.mmunotifier.core.internal.notifier.Told;
 import org.mmunotifier.core.internal.oracle.DeviceFaults;
@@ -449,6 +450,22 @@ public final class AddressSpace extends Mm implements PrimaryMmu {
 
     @Override
     public MappedFrame[] faultRange(long start, long end, boolean write) {
+        Object event = Trace.beginDeviceFault();
+        MappedFrame[] frames;
+        try {
+            frames = fault(start, end, write);
+        } catch (RuntimeException | Error e) {
+            Trace.deviceFaulted(event, id(), start, end, write, e);
+            throw e;
+        }
+        Trace.deviceFaulted(event, id(), start, end, write, null);
+        // The window where a missing retry hurts: the snapshot is out, the driver has not installed it.
+        machine.adversary().afterFault(this, start, end);
+        return frames;
+    }
+
+    /** {@link #faultRange} without the adversary. */
+    private MappedFrame[] fault(long start, long end, boolean write) {
         Addresses.checkRange(start, end);
         long pages = (end - start) >>> Addresses.PAGE_SHIFT;
         MappedFrame[][] out = new MappedFrame[1][];
@@ -470,8 +487,6 @@ public final class AddressSpace extends Mm implements PrimaryMmu {
             out[0] = frames;
             return 0;
         });
-        // The window where a missing retry hurts: the snapshot is out, the driver has not installed it.
-        machine.adversary().afterFault(this, start, end);
         return out[0];
     }
 

@@ -11,6 +11,7 @@ import org.mmunotifier.api.MmuIntervalNotifier;
 import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.NotRegisteredException;
 import org.mmunotifier.api.runtime.Stall;
+import org.mmunotifier.core.internal.jfr.Trace;
 import org.mmunotifier.core.internal.util.BoundedWait;
 
 /**
@@ -241,7 +242,8 @@ final class IntervalNotifiers {
         int kind = r.kind;
         r.kind = CallKind.INTERVAL_INVALIDATE.pack(range.event());
         try {
-            done = tree.forEachIntersecting(start, last, sub -> callInvalidate(sub, range, curSeq, r, outer));
+            boolean traced = Trace.invalidations();
+            done = tree.forEachIntersecting(start, last, sub -> callInvalidate(sub, range, curSeq, r, outer, traced));
             return done;
         } finally {
             r.kind = kind;
@@ -252,14 +254,15 @@ final class IntervalNotifiers {
     }
 
     private boolean callInvalidate(IntervalSubscription sub, InvalidationRange range, long curSeq, ReaderSlot r,
-            long outer) {
+            long outer, boolean traced) {
         if (sub.removed || !sub.identity.owner.admits()) {
             return true; // removed while this invalidation was stuck elsewhere: never called again
         }
         boolean ok = true;
         r.calling(sub.identity.id, outer);
         try {
-            ok = sub.notifier.invalidate(sub, range, curSeq);
+            ok = traced ? Trace.invalidate(sub.identity, CallKind.INTERVAL_INVALIDATE.opName, range, mm.id(),
+                    () -> sub.notifier.invalidate(sub, range, curSeq)) : sub.notifier.invalidate(sub, range, curSeq);
         } catch (Throwable t) {
             faults.threw(sub.identity, CallKind.INTERVAL_INVALIDATE, mm.id(), t);
             return true;
@@ -320,8 +323,9 @@ final class IntervalNotifiers {
                     synchronized (lock) {
                         seq = invalidateSeq;
                     }
+                    boolean traced = Trace.invalidations();
                     for (IntervalSubscription s : pending) {
-                        callInvalidate(s, all, seq | 1, r, outer);
+                        callInvalidate(s, all, seq | 1, r, outer, traced);
                     }
                 } finally {
                     invalidateEnd();

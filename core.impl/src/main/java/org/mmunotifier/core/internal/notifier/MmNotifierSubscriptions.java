@@ -16,6 +16,7 @@ import org.mmunotifier.api.MmuNotifierContract;
 import org.mmunotifier.api.MmuNotifierOps;
 import org.mmunotifier.api.NotRegisteredException;
 import org.mmunotifier.api.NotifiersDisabledException;
+import org.mmunotifier.core.internal.jfr.Trace;
 
 /**
  * The notifier subscriptions of one mm ({@code struct mmu_notifier_subscriptions}) and the hooks
@@ -467,12 +468,16 @@ public final class MmNotifierSubscriptions {
             return;
         }
         long outer = r.beginDispatch(CallKind.RELEASE.pack(null), 0, 0);
+        Object event = Trace.beginRelease();
+        Throwable threw = null;
         try {
             r.calling(s.identity.id, outer);
             s.notifier.release(mm);
         } catch (Throwable t) {
+            threw = t;
             faults.threw(s.identity, CallKind.RELEASE, mm.id(), t);
         } finally {
+            Trace.released(event, s.identity, mm.id(), threw);
             r.endDispatch(outer);
             s.identity.retire(); // released: its device must not touch the mm any more
         }
@@ -533,8 +538,9 @@ public final class MmNotifierSubscriptions {
             Subscription[] subs = h.list;
             range.snapshot = subs;
             boolean refused = false;
+            boolean traced = Trace.invalidations();
             for (int i = 0; i < subs.length; i++) {
-                refused |= !callStart(subs[i], i, range, told, r, outer);
+                refused |= !callStart(subs[i], i, range, told, r, outer, traced);
             }
             if (refused) {
                 // Those that accepted expect their end (Linux c2655835fd8c); give it now.
@@ -566,7 +572,7 @@ public final class MmNotifierSubscriptions {
 
     /** @return false only for a legitimate refusal of a non-blockable range */
     private boolean callStart(Subscription s, int index, InvalidationRange range, Told told, ReaderSlot r,
-            long outer) {
+            long outer, boolean traced) {
         if (!getsRange(s, range) || s.isDead() || !s.owner.admits()) {
             range.markFailed(index); // not called, so no end either
             return true;
@@ -574,7 +580,8 @@ public final class MmNotifierSubscriptions {
         boolean ok = true;
         r.calling(s.identity.id, outer);
         try {
-            ok = s.notifier.invalidateRangeStart(range);
+            ok = traced ? Trace.invalidate(s.identity, CallKind.INVALIDATE_RANGE_START.opName, range, mm.id(),
+                    () -> s.notifier.invalidateRangeStart(range)) : s.notifier.invalidateRangeStart(range);
         } catch (Throwable t) {
             faults.threw(s.identity, CallKind.INVALIDATE_RANGE_START, mm.id(), t);
             range.markFailed(index); // it may have done half its work; an end would unbalance it
@@ -704,6 +711,7 @@ public final class MmNotifierSubscriptions {
     }
 
     private void callEnds(Subscription[] subs, InvalidationRange range, ReaderSlot r, long outer) {
+        boolean traced = Trace.invalidations();
         for (int i = 0; i < subs.length; i++) {
             Subscription s = subs[i];
             // A notifier unregistered since start is dead: its unregister has returned (or is in
@@ -713,7 +721,14 @@ public final class MmNotifierSubscriptions {
             }
             r.calling(s.identity.id, outer);
             try {
-                s.notifier.invalidateRangeEnd(range);
+                if (traced) {
+                    Trace.invalidate(s.identity, CallKind.INVALIDATE_RANGE_END.opName, range, mm.id(), () -> {
+                        s.notifier.invalidateRangeEnd(range);
+                        return true;
+                    });
+                } else {
+                    s.notifier.invalidateRangeEnd(range);
+                }
             } catch (Throwable t) {
                 faults.threw(s.identity, CallKind.INVALIDATE_RANGE_END, mm.id(), t);
             }

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongFunction;
 import org.mmunotifier.api.runtime.Stall;
+import org.mmunotifier.core.internal.jfr.Trace;
 import org.mmunotifier.core.internal.util.RecentLog;
 
 /**
@@ -108,6 +109,7 @@ public final class StallWatchdog implements Srcu.Abandonment {
                 endNanos = System.nanoTime();
                 ongoing.remove(this);
                 log(Level.INFO, "stall #" + id + " ended after " + millis() + " ms: " + headline());
+                Trace.stall("ended", toStall());
             }
         }
 
@@ -439,6 +441,7 @@ public final class StallWatchdog implements Srcu.Abandonment {
         ongoing.add(r);
         reports.add(r);
         log(Level.WARNING, r.render());
+        Trace.stall("reported", r.toStall());
     }
 
     private static void log(Level level, String message) {

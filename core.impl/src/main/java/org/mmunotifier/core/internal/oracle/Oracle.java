@@ -13,6 +13,7 @@ import org.mmunotifier.api.MmuIntervalSubscription;
 import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuRmapNotifier;
+import org.mmunotifier.core.internal.jfr.Trace;
 import org.mmunotifier.core.internal.notifier.Identity;
 import org.mmunotifier.core.internal.notifier.NotifierCore;
 import org.mmunotifier.core.internal.notifier.Told;
@@ -143,6 +144,7 @@ public final class Oracle implements CoherenceOracle {
                     first = v; // racy but benign: one of the first few
                 }
                 violations.add(v);
+                Trace.violation(v);
             }
             // The access happens either way: a stale read sees poison, a stale write corrupts.
             AtomicLong word = f.word();

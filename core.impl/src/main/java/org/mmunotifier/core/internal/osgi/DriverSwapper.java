@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.mmunotifier.api.runtime.Drivers;
 import org.mmunotifier.api.runtime.Drivers.Swap;
+import org.mmunotifier.core.internal.jfr.Trace;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
@@ -107,7 +108,9 @@ public final class DriverSwapper {
     private Swap swap(Bundle bundle, BundleJar next) {
         String name = BundleOwners.name(bundle);
         BundleJar previous = next == null ? null : BundleJar.ofRevision(bundle);
+        String how = next == null ? "restart" : "update";
         long before = owners.cleanupCount();
+        Object event = Trace.beginSwap();
         long t0 = System.nanoTime();
         long t1 = t0;
         boolean updated = false;
@@ -123,11 +126,16 @@ public final class DriverSwapper {
             }
             bundle.start();
         } catch (Exception e) {
-            throw rollBack(bundle, name, updated ? previous : null, e);
+            IllegalStateException failed = rollBack(bundle, name, updated ? previous : null, e);
+            Trace.swapped(event, name, how, (t1 - t0) / 1_000, 0, owners.leftBehindSince(before, bundle.getBundleId()),
+                    failed.getMessage());
+            throw failed;
         }
         long t2 = System.nanoTime();
         int left = owners.leftBehindSince(before, bundle.getBundleId());
-        return new Swap(name, next == null ? "restart" : "update", (t1 - t0) / 1_000, (t2 - t1) / 1_000, left);
+        Swap swap = new Swap(name, how, (t1 - t0) / 1_000, (t2 - t1) / 1_000, left);
+        Trace.swapped(event, name, how, swap.teardownMicros(), swap.startMicros(), left, null);
+        return swap;
     }
 
     /**

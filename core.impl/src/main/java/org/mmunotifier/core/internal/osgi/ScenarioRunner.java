@@ -1,5 +1,6 @@
 package org.mmunotifier.core.internal.osgi;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,6 +10,7 @@ import org.mmunotifier.api.runtime.Drivers;
 import org.mmunotifier.api.runtime.ForcedCleanup;
 import org.mmunotifier.api.runtime.MachineStats;
 import org.mmunotifier.api.runtime.Stall;
+import org.mmunotifier.core.internal.jfr.Trace;
 import org.mmunotifier.core.internal.oracle.Violation;
 import org.mmunotifier.core.internal.notifier.StallWatchdog;
 import org.mmunotifier.core.internal.util.Console;
@@ -136,6 +138,13 @@ public final class ScenarioRunner {
         try {
             List<Bundle> drivers;
             try {
+                if (scenario != null && scenario.jfr() != null) {
+                    // the launcher checked the path before booting; whether this JVM can record, only here
+                    String cannot = Trace.unavailable();
+                    if (cannot != null) {
+                        throw new IllegalArgumentException("--jfr '" + scenario.jfr() + "': " + cannot);
+                    }
+                }
                 drivers = awaitDrivers(scenario);
             } catch (IllegalArgumentException e) {
                 System.err.println("error: " + e.getMessage());
@@ -147,12 +156,18 @@ public final class ScenarioRunner {
             } else {
                 AtomicBoolean done = new AtomicBoolean();
                 guard(scenario, done);
+                Trace.Recorder recording = scenario.jfr() == null ? null
+                        : Trace.record("mmunotifier-" + scenario.name(), scenario.jfr());
                 ScenarioReport report = scenario.name().equals("hotswap") ? hotswap(scenario, drivers)
                         : demo(scenario, drivers);
                 if (done.compareAndSet(false, true)) {
                     OUT.print(report.render());
+                    int status = report.passed() ? 0 : 1;
+                    if (recording != null && !write(recording)) {
+                        status = 1;
+                    }
                     OUT.flush();
-                    lifecycle.exit(report.passed() ? 0 : 1);
+                    lifecycle.exit(status);
                 }
             }
         } catch (InterruptedException e) {
@@ -162,6 +177,19 @@ public final class ScenarioRunner {
             System.err.println("error: scenario failed: " + e);
             LOG.log(System.Logger.Level.ERROR, "scenario failed", e);
             lifecycle.exit(1);
+        }
+    }
+
+    /** Writes the run's recording and says where, or why not; false if it could not. */
+    private static boolean write(Trace.Recorder recording) {
+        try {
+            recording.stop();
+            OUT.println("[mmu] " + Trace.written(recording.file()));
+            return true;
+        } catch (IOException | RuntimeException e) {
+            System.err.println("error: --jfr: the recording could not be written to " + recording.file() + ": "
+                    + e.getMessage());
+            return false;
         }
     }
 

@@ -23,6 +23,7 @@ import org.mmunotifier.core.internal.osgi.BundleOwners;
 import org.mmunotifier.core.internal.osgi.DeviceRegistry;
 import org.mmunotifier.core.internal.osgi.DriverSwapper;
 import org.mmunotifier.core.internal.osgi.MachineControlService;
+import org.mmunotifier.core.internal.osgi.OperatorRecording;
 import org.mmunotifier.core.internal.shell.ShellRecords.BundleRegistrations;
 import org.mmunotifier.core.internal.shell.ShellRecords.Outcome;
 import org.mmunotifier.core.internal.shell.ShellRecords.ProcessInfo;
@@ -48,7 +49,8 @@ import org.osgi.service.component.annotations.Reference;
         "osgi.command.function=migrate", "osgi.command.function=notifiers", "osgi.command.function=bundles",
         "osgi.command.function=cleanups", "osgi.command.function=stats", "osgi.command.function=violations", "osgi.command.function=violation", "osgi.command.function=devices", "osgi.command.function=clear", "osgi.command.function=status",
         "osgi.command.function=faults", "osgi.command.function=stalls", "osgi.command.function=stall",
-        "osgi.command.function=demo", "osgi.command.function=swap", "osgi.command.function=adversary"})
+        "osgi.command.function=demo", "osgi.command.function=swap", "osgi.command.function=adversary",
+        "osgi.command.function=jfr"})
 public final class MmuCommands {
     private final MachineControlService control;
     private final Machine machine;
@@ -56,14 +58,16 @@ public final class MmuCommands {
     private final DriverSwapper swapper;
     private final DeviceRegistry devices;
     private final BundleContext context;
+    private final OperatorRecording recording;
 
     @Activate
     public MmuCommands(@Reference MachineControlService control, @Reference BundleOwners registry,
-            @Reference DeviceRegistry devices, BundleContext context) {
+            @Reference DeviceRegistry devices, @Reference OperatorRecording recording, BundleContext context) {
         this.control = control;
         this.machine = control.machine();
         this.registry = registry;
         this.devices = devices;
+        this.recording = recording;
         this.swapper = new DriverSwapper(context, registry);
         this.context = context;
     }
@@ -416,6 +420,33 @@ public final class MmuCommands {
             @Descriptor("bundle id, symbolic name, or kvm/rdma/gru") String bundle,
             @Descriptor("jar to update from: a file path or a file: URL") String jar) {
         return swapper.update(swapper.bundle(bundle), jar, force);
+    }
+
+    @Descriptor("the JFR recording mmu:jfr started, if any")
+    public String jfr() {
+        return recording.status();
+    }
+
+    @Descriptor("start a JFR recording of every event of the core (callbacks, device faults, violations, stalls,"
+            + " swaps) and the JDK's default ones")
+    public String jfr(@Descriptor("start") String action,
+            @Descriptor("the file mmu:jfr stop writes the recording to") String file) {
+        if (!action.strip().equals("start")) {
+            throw new IllegalArgumentException("mmu:jfr " + action + " " + file + ": give start FILE, or stop");
+        }
+        try {
+            return recording.start(file);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("mmu:jfr start " + e.getMessage());
+        }
+    }
+
+    @Descriptor("stop the JFR recording mmu:jfr start began and write it to its file")
+    public String jfr(@Descriptor("stop") String action) {
+        if (!action.strip().equals("stop")) {
+            throw new IllegalArgumentException("mmu:jfr " + action + ": give start FILE, or stop");
+        }
+        return recording.stop();
     }
 
     /** Parses and checks {@code [address, address + length)} before anything is done with it. */
