@@ -105,9 +105,11 @@ public class LauncherScenarioIT {
                     + " 1.0.0 [") && l.contains(", org.mmunotifier.drivers.kvm ")));
             Matcher swaps = Pattern.compile("(?m)^\\s+swaps\\s+(\\d+) ").matcher(run.stdout);
             assertTrue(run.describe(), swaps.find() && Integer.parseInt(swaps.group(1)) >= 2);
-            // its row: accesses / violations / faults / stalls / forced cleanups
+            // its row: accesses (per second) / violations / faults / stalls / forced cleanups
             Matcher row = Pattern.compile("(?m)^\\s+" + Pattern.quote(ATTACHING_BSN)
-                    + " 1\\.0\\.0 \\[\\d+\\]: \\d+ / 0 / 0 / 0 / (\\d+)").matcher(run.stdout);
+                    + " 1\\.0\\.0 \\[\\d+\\]: \\d+ \\([\\d.]+[kM]?/s\\) / 0 / 0 / 0 / (\\d+)").matcher(run.stdout);
+            assertTrue(run.describe(), run.stdout.lines().anyMatch(l -> l.matches("\\s+device work\\s+\\d+ accesses \\(.*/s\\),"
+                    + " \\d+ faults \\(.*/s\\), \\d+ retries \\(.*/s\\)")));
             assertTrue("a row for the deploy/ driver: " + run.describe(), row.find());
             if (leak) {
                 assertEquals(run.describe(), 1, run.status);

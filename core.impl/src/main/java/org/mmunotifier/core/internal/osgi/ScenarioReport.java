@@ -23,11 +23,13 @@ import org.mmunotifier.launcher.options.Scenario;
  * @param violationCount how many the oracle recorded during the run
  * @param adversary what the adversary did, or empty if it was off
  * @param drivers what each driver bundle of the run did
+ * @param deviceWork the drivers' device accesses, faults and retries during the run (their counters, added
+ *     up across restarts), or null if none was sampled
  */
 record ScenarioReport(Scenario scenario, double seconds, long operations, MachineStats end, int restarts,
         int updates, long[] teardownMicros, long forcedCleanups, List<String> consistency, List<Stall> stalls,
         long stallCount, List<DriverFault> faults, long faultCount, List<Violation> violations, long violationCount,
-        String adversary, List<DriverRow> drivers) {
+        String adversary, List<DriverRow> drivers, StatusLine.DeviceWork deviceWork) {
     private static final int LISTED = 5;
 
     /**
@@ -45,7 +47,15 @@ record ScenarioReport(Scenario scenario, double seconds, long operations, Machin
             List<DriverFault> faults, long faultCount, List<Violation> violations, long violationCount,
             String adversary) {
         this(scenario, seconds, operations, end, restarts, updates, teardownMicros, forcedCleanups, consistency,
-                stalls, stallCount, faults, faultCount, violations, violationCount, adversary, List.of());
+                stalls, stallCount, faults, faultCount, violations, violationCount, adversary, List.of(), null);
+    }
+
+    ScenarioReport(Scenario scenario, double seconds, long operations, MachineStats end, int restarts, int updates,
+            long[] teardownMicros, long forcedCleanups, List<String> consistency, List<Stall> stalls, long stallCount,
+            List<DriverFault> faults, long faultCount, List<Violation> violations, long violationCount,
+            String adversary, List<DriverRow> drivers) {
+        this(scenario, seconds, operations, end, restarts, updates, teardownMicros, forcedCleanups, consistency,
+                stalls, stallCount, faults, faultCount, violations, violationCount, adversary, drivers, null);
     }
 
     /** No violation, stall, fault, forced cleanup or call into a stopped bundle; every frame free; consistent. */
@@ -61,6 +71,12 @@ record ScenarioReport(Scenario scenario, double seconds, long operations, Machin
                 scenario.threads(), scenario.processes(), scenario.seed()));
         row(b, "operations", String.format("%d (%.0f/s)", operations, operations / seconds));
         row(b, "invalidations", String.format("%d (%.0f/s)", end.invalidations(), end.invalidations() / seconds));
+        if (deviceWork != null) {
+            row(b, "device work", String.format("%d accesses (%s/s), %d faults (%s/s), %d retries (%s/s)",
+                    deviceWork.accesses(), StatusLine.human(deviceWork.accesses() / seconds), deviceWork.faults(),
+                    StatusLine.human(deviceWork.faults() / seconds), deviceWork.retries(),
+                    StatusLine.human(deviceWork.retries() / seconds)));
+        }
         row(b, "swaps", (restarts + updates) + " (" + restarts + " restarts, " + updates + " updates)");
         if (teardownMicros.length > 0) {
             long[] t = teardownMicros.clone();
@@ -97,10 +113,10 @@ record ScenarioReport(Scenario scenario, double seconds, long operations, Machin
         row(b, "frames in use at the end", end.framesInUse() + " of " + end.frames());
         row(b, "consistency", consistency.isEmpty() ? "ok" : consistency.size() + " problems: " + consistency.get(0));
         if (!drivers.isEmpty()) {
-            b.append("  per driver (accesses checked / violations / faults / stalls / forced cleanups; its own"
-                    + " counters since its last start)\n");
+            b.append("  per driver (accesses checked (per second) / violations / faults / stalls / forced cleanups; its"
+                    + " own counters since its last start)\n");
             for (DriverRow d : drivers) {
-                detail(b, d.bundle() + ": " + d.accesses() + " / " + d.violations() + " / " + d.faults() + " / "
+                detail(b, d.bundle() + ": " + d.accesses() + " (" + StatusLine.human(d.accesses() / seconds) + "/s) / " + d.violations() + " / " + d.faults() + " / "
                         + d.stalls() + " / " + d.forcedCleanups() + (d.counters() == null ? "" : "; " + d.counters()));
             }
         }

@@ -253,7 +253,7 @@ public final class ScenarioRunner {
             Thread.sleep(250); // the interval may change at any time (mmu:status)
             long every = control.statusSeconds();
             if (every > 0 && System.nanoTime() - last >= every * 1_000_000_000L) {
-                String status = line.sample(control.stats());
+                String status = line.sample(control.stats(), devices.devices());
                 if (!line.idle()) { // nothing ran since the last one (mmu:demo stop): say nothing new
                     Console.println(OUT, status);
                 }
@@ -263,11 +263,10 @@ public final class ScenarioRunner {
     }
 
     private ScenarioReport demo(Scenario s, List<Bundle> drivers) throws InterruptedException {
-        return timed(s, drivers, new Swaps(), deadline -> {
-            StatusLine line = new StatusLine();
+        return timed(s, drivers, new Swaps(), (deadline, work) -> {
             while (System.nanoTime() < deadline) {
                 Thread.sleep(Math.min(5_000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
-                OUT.println(line.sample(control.stats()));
+                OUT.println(work.sample(control.stats(), devices.devices()));
             }
         });
     }
@@ -278,18 +277,20 @@ public final class ScenarioRunner {
         }
         DriverSwapper swapper = new DriverSwapper(context, owners);
         Swaps swaps = new Swaps();
-        return timed(s, drivers, swaps, deadline -> {
+        return timed(s, drivers, swaps, (deadline, work) -> {
             StatusLine line = new StatusLine();
+            line.baseline(devices.devices());
             long nextStatus = System.nanoTime() + 5_000_000_000L;
             for (int i = 0; System.nanoTime() < deadline; i++) {
                 Bundle b = drivers.get(i % drivers.size());
                 boolean update = (i / drivers.size()) % 2 == 1; // alternate rounds of restarts and updates
                 // a failed swap throws, saying whether the previous revision runs again; the run fails
                 // forced: the operator chose these drivers (a deploy/ one need not declare itself one)
+                work.sample(control.stats(), devices.devices()); // the counters the swap is about to reset
                 swaps.add(update ? swapper.update(b, null, true) : swapper.restart(b, true));
                 Thread.sleep(100); // let the workload run with the driver back in
                 if (System.nanoTime() >= nextStatus) {
-                    OUT.println(line.sample(control.stats()));
+                    OUT.println(line.sample(control.stats(), devices.devices()));
                     nextStatus += 5_000_000_000L;
                 }
             }
@@ -315,7 +316,8 @@ public final class ScenarioRunner {
     }
 
     private interface Body {
-        void run(long deadlineNanos) throws InterruptedException;
+        /** @param work samples the device work of the run (the report adds it up): before a swap resets counters */
+        void run(long deadlineNanos, StatusLine work) throws InterruptedException;
     }
 
     /** Runs the workload around {@code body}, then checks the machine with everything stopped. */
@@ -330,8 +332,11 @@ public final class ScenarioRunner {
         String adversary = s.adversary() > 0 ? control.adversary(s.adversary(), s.adversary(), s.seed()) : "";
         control.startWorkload(s.seed(), s.threads(), s.processes());
         long t0 = System.nanoTime();
+        StatusLine work = new StatusLine();
+        work.baseline(devices.devices());
         try {
-            body.run(t0 + s.duration().toNanos());
+            body.run(t0 + s.duration().toNanos(), work);
+            work.sample(control.stats(), devices.devices()); // before the workload's processes exit
         } finally {
             control.stopWorkload(); // its processes exit
             if (s.adversary() > 0) {
@@ -362,6 +367,6 @@ public final class ScenarioRunner {
         return new ScenarioReport(s, secs, end.workloadOps(), end, swaps.teardownMicros.size() - swaps.updates,
                 swaps.updates, swaps.teardownMicros.stream().mapToLong(Long::longValue).toArray(), cleanups,
                 control.machine().checkConsistency(), runStalls, stalls, runFaults, faults, runViolations, violations,
-                adversary, rows);
+                adversary, rows, work.deviceWork());
     }
 }

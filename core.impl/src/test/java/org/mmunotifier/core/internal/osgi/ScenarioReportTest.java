@@ -24,7 +24,7 @@ class ScenarioReportTest {
                 List.of(), 0, List.of(), 0, List.of(), 0, "", List.of(row));
         assertFalse(r.passed(), "a forced cleanup fails the run");
         String text = r.render();
-        assertTrue(text.contains("    com.example.x 1.0.0 [23]: 1234 / 0 / 0 / 0 / 1\n"), text);
+        assertTrue(text.contains("    com.example.x 1.0.0 [23]: 1234 (1.2k/s) / 0 / 0 / 0 / 1\n"), text);
         assertTrue(text.contains("java -jar mmunotifier.jar --scenario hotswap --seconds 5 --threads 2 --processes 4"
                 + " --seed 9 --adversary 0.3 --drivers deploy/x.jar,kvm"), text);
     }
@@ -88,5 +88,14 @@ class ScenarioReportTest {
 
     private static MachineStats stats(long violations, long lateCalls, long framesInUse) {
         return new MachineStats(0, 64, framesInUse, 100, violations, 0, lateCalls, 10, false, 0);
+    }
+
+    @Test
+    void theReportSaysHowIntenseTheDeviceWorkWas() {
+        Scenario s = new Scenario("demo", Duration.ofSeconds(2), 2, 4, 1, 0);
+        ScenarioReport r = new ScenarioReport(s, 2.0, 10, stats(0, 0, 0), 0, 0, new long[0], 0, List.of(), List.of(), 0,
+                List.of(), 0, List.of(), 0, "", List.of(), new StatusLine.DeviceWork(3_000_000, 50_000, 800));
+        assertTrue(r.render().contains("device work                 3000000 accesses (1.5M/s), 50000 faults (25.0k/s),"
+                + " 800 retries (400/s)\n"), r.render());
     }
 }
