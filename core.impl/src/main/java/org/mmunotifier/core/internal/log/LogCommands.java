@@ -80,7 +80,7 @@ public final class LogCommands {
         levels.put(logger, l);
         root.setLogLevels(levels);
         // System.Logger records are filtered by java.util.logging before they reach the bridge.
-        java.util.logging.Logger.getLogger(logger.equals(Logger.ROOT_LOGGER_NAME) ? "" : logger).setLevel(jul(l));
+        log.julLevel(logger.equals(Logger.ROOT_LOGGER_NAME) ? "" : logger, jul(l));
         return level();
     }
 

@@ -3,7 +3,6 @@ package org.mmunotifier.core.internal.log;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,25 +38,7 @@ final class LogFile implements AutoCloseable {
         }
         OutputStream s = Files.newOutputStream(path, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         written = Files.size(path);
-        out = new PrintWriter(new Writer() {
-            private final Writer w = new java.io.OutputStreamWriter(s, StandardCharsets.UTF_8);
-
-            @Override
-            public void write(char[] buf, int off, int len) throws IOException {
-                w.write(buf, off, len);
-                written += len;
-            }
-
-            @Override
-            public void flush() throws IOException {
-                w.flush();
-            }
-
-            @Override
-            public void close() throws IOException {
-                w.close();
-            }
-        });
+        out = new PrintWriter(new java.io.OutputStreamWriter(s, StandardCharsets.UTF_8));
     }
 
     /** Writes {@code text} (one entry, possibly several lines) and flushes it. */
@@ -67,6 +48,7 @@ final class LogFile implements AutoCloseable {
         }
         out.print(text);
         out.flush();
+        written += text.length(); // characters, near enough to bytes for a size bound
         if (written > maxBytes) {
             roll();
         }

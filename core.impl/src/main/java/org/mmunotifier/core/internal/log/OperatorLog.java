@@ -43,7 +43,16 @@ public final class OperatorLog implements LogListener {
     private final LogReaderService reader;
     private final JulBridge bridge;
     private final LogFile file;
-    private final RecentLog<String> recent = new RecentLog<>(KEEP);
+    private final RecentLog<Entry> recent = new RecentLog<>(KEEP);
+    /**
+     * The java.util.logging loggers {@code log:level} set a level on: JUL holds its loggers weakly,
+     * and a collected one would come back with no level, silently undoing the command.
+     */
+    private final java.util.Map<String, java.util.logging.Logger> levelled = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** One entry as {@code log:tail} lists it. */
+    private record Entry(LogLevel level, String line) {
+    }
     private volatile LogLevel consoleLevel;
 
     @Activate
@@ -74,6 +83,15 @@ public final class OperatorLog implements LogListener {
         bridge.install();
     }
 
+    /** The log without a LogService to listen to or a bridge: entries come through {@link #logged} (tests). */
+    OperatorLog(LogFile file, LogLevel consoleLevel) {
+        active = true;
+        reader = null;
+        bridge = null;
+        this.file = file;
+        this.consoleLevel = consoleLevel;
+    }
+
     /** {@code text} as a level; {@code OFF} is null (nothing on the console). */
     static LogLevel level(String text, LogLevel dflt) {
         if (text == null || text.isBlank()) {
@@ -93,11 +111,10 @@ public final class OperatorLog implements LogListener {
 
     @Deactivate
     void deactivate() {
-        if (!active) {
-            return;
+        if (bridge != null) {
+            bridge.uninstall();
+            reader.removeLogListener(this);
         }
-        bridge.uninstall();
-        reader.removeLogListener(this);
         if (file != null) {
             file.close();
         }
@@ -105,10 +122,16 @@ public final class OperatorLog implements LogListener {
 
     @Override
     public void logged(LogEntry e) {
+        if (frameworkEvent(e)) {
+            return;
+        }
         String line = line(e);
-        recent.add(line);
+        recent.add(new Entry(e.getLogLevel(), line));
         if (file != null) {
-            file.write(Instant.ofEpochMilli(e.getTime()) + " " + line + " [" + e.getThreadInfo() + "]\n"
+            // The whole message (a stall report's stack is in it) and the exception's stack trace.
+            String rest = e.getMessage() == null ? "" : e.getMessage().lines().skip(1).map(l -> l + "\n")
+                    .reduce("", String::concat);
+            file.write(Instant.ofEpochMilli(e.getTime()) + " " + line + " [" + e.getThreadInfo() + "]\n" + rest
                     + (e.getException() == null ? "" : stackTrace(e.getException())));
         }
         LogLevel c = consoleLevel;
@@ -116,6 +139,17 @@ public final class OperatorLog implements LogListener {
             String where = e.getException() == null || file == null ? "" : " (stack trace in " + file.path() + ")";
             Console.println(System.err, "[mmu] " + line + where);
         }
+    }
+
+    /**
+     * The framework's own record of every bundle, service and framework event (Felix Log logs them
+     * all at INFO and DEBUG): bookkeeping, not a problem, and a hot swap makes hundreds. At WARN and
+     * above (a framework error) it is kept.
+     */
+    private static boolean frameworkEvent(LogEntry e) {
+        String m = e.getMessage();
+        return !LogLevel.WARN.implies(e.getLogLevel()) && m != null
+                && (m.startsWith("BundleEvent ") || m.startsWith("ServiceEvent ") || m.startsWith("FrameworkEvent "));
     }
 
     /**
@@ -148,9 +182,13 @@ public final class OperatorLog implements LogListener {
 
     /** The last {@code n} entries at or above {@code min}, oldest first. */
     public List<String> tail(int n, LogLevel min) {
-        List<String> all = recent.recent().stream()
-                .filter(l -> min.implies(LogLevel.valueOf(l.substring(0, 5).strip()))).toList();
+        List<String> all = recent.recent().stream().filter(e -> min.implies(e.level())).map(Entry::line).toList();
         return all.subList(Math.max(0, all.size() - n), all.size());
+    }
+
+    /** Sets the level of the java.util.logging logger {@code name} ("" for the root) and keeps it set. */
+    void julLevel(String name, java.util.logging.Level level) {
+        levelled.computeIfAbsent(name, java.util.logging.Logger::getLogger).setLevel(level);
     }
 
     public boolean active() {

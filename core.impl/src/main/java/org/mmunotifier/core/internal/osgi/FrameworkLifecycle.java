@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.mmunotifier.core.internal.util.Console;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
@@ -81,8 +82,8 @@ public final class FrameworkLifecycle implements Callable<Integer> {
             System.setProperty(GOSH_ARGS, "--nointeractive");
         }
         if (underBndLauncher) {
-            startShell(context, System.console() != null && context.getProperty(GOSH_ARGS) == null
-                    && System.getProperty(GOSH_ARGS) == null);
+            // (context.getProperty falls back to the system properties, which the line above may have set)
+            startShell(context, System.console() != null && context.getProperty(GOSH_ARGS) == null);
         }
         String deploy = context.getProperty(FILEINSTALL_DIR);
         if (underBndLauncher && deploy != null) {
@@ -106,6 +107,8 @@ public final class FrameworkLifecycle implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
+    private static final List<String> SHELLS = List.of("org.apache.felix.gogo.jline", "org.apache.felix.gogo.shell");
+
     /**
      * The launcher has two shells, both at a start level above the one the framework starts to
      * (launcher.bndrun): Gogo's JLine shell for an operator at a terminal (line editing, completion,
@@ -114,10 +117,8 @@ public final class FrameworkLifecycle implements Callable<Integer> {
      * is moved down to one level above every other bundle's, which the framework reaches next: it
      * starts last.
      */
-    private static final List<String> SHELLS = List.of("org.apache.felix.gogo.jline", "org.apache.felix.gogo.shell");
-
     private static void startShell(BundleContext context, boolean terminal) {
-        String wanted = terminal ? "org.apache.felix.gogo.jline" : "org.apache.felix.gogo.shell";
+        String wanted = SHELLS.get(terminal ? 0 : 1);
         // After every other bundle (the web page's server starts at 3 and prints its address first).
         int level = 1;
         for (Bundle b : context.getBundles()) {
@@ -186,8 +187,8 @@ public final class FrameworkLifecycle implements Callable<Integer> {
             // The core alone was stopped (stop, update): the launcher's main thread goes on waiting
             // for the framework. Ending the run here would stop every other bundle with it. The
             // shutdown hook stays: a SIGTERM while the core is stopped still stops the framework.
-            org.mmunotifier.core.internal.util.Console.println(System.out, "[mmu] the core (bundle " + coreId + ") stopped; the framework keeps running: 'start "
-                    + coreId + "' starts it again, 'stop 0' quits");
+            Console.println(System.out, "[mmu] the core (bundle " + coreId + ") stopped; the framework keeps"
+                    + " running: 'start " + coreId + "' starts it again, 'stop 0' quits");
             return;
         }
         if (guard != null && guard.stalledDuringShutdown()) {

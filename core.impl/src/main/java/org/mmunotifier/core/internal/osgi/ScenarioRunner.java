@@ -17,8 +17,6 @@ import org.mmunotifier.core.internal.util.Console;
 import org.mmunotifier.launcher.options.Scenario;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.startlevel.BundleStartLevel;
-import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -57,16 +55,17 @@ public final class ScenarioRunner {
         this.context = context;
         Scenario scenario;
         try {
+            // The launcher's Main checked the same options before the framework booted (and answered
+            // --help): this fails only for a framework started some other way.
             scenario = Scenario.parse(lifecycle.arguments(), context::getProperty);
         } catch (Scenario.HelpRequested e) {
             OUT.println(Scenario.HELP);
-            OUT.flush();
-            exitOnceStarted(context, 0);
+            lifecycle.exit(0);
             thread = null;
             return;
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
-            exitOnceStarted(context, 2);
+            lifecycle.exit(2);
             thread = null;
             return;
         }
@@ -77,53 +76,6 @@ public final class ScenarioRunner {
         thread = new Thread(() -> run(scenario), "mmunotifier-" + (scenario == null ? "demo" : scenario.name()));
         thread.setDaemon(true);
         thread.start();
-    }
-
-    /**
-     * Exits with {@code status} once the framework has started every bundle (at most 10 s): the
-     * shell, started last, would otherwise find the framework stopping before its own commands are
-     * there and print a stack trace ("Command not found: gosh") under the one line we gave.
-     */
-    private void exitOnceStarted(BundleContext context, int status) {
-        Thread t = new Thread(() -> {
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            try {
-                while (!allStarted(context) && System.nanoTime() < deadline) {
-                    Thread.sleep(20);
-                }
-                Thread.sleep(200); // the shell's activator has returned; let its session start
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            lifecycle.exit(status);
-        }, "mmunotifier-exit");
-        t.setDaemon(true);
-        t.start();
-    }
-
-    /**
-     * Whether the framework has started every bundle it is to start: the bnd launcher starts it at
-     * level 1 (the system bundle is ACTIVE from there) and raises the start level afterwards, one
-     * level at a time (Jetty at 3, the shell at 4: see launcher.bndrun).
-     */
-    static boolean allStarted(BundleContext context) {
-        Bundle system = context.getBundle(0);
-        if (system.getState() == Bundle.STARTING) {
-            return false;
-        }
-        FrameworkStartLevel framework = system.adapt(FrameworkStartLevel.class);
-        if (framework == null) {
-            return true;
-        }
-        int level = framework.getStartLevel();
-        for (Bundle b : context.getBundles()) {
-            BundleStartLevel sl = b.adapt(BundleStartLevel.class);
-            if (b.getState() == Bundle.STARTING || sl != null && sl.isPersistentlyStarted()
-                    && sl.getStartLevel() > level && b.getState() != Bundle.UNINSTALLED) {
-                return false;
-            }
-        }
-        return true;
     }
 
     @Deactivate

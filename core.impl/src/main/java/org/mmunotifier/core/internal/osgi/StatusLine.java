@@ -35,10 +35,6 @@ final class StatusLine {
         lastDevices = now;
     }
 
-    String sample(MachineStats s) {
-        return sample(s, List.of());
-    }
-
     String sample(MachineStats s, List<DeviceRegistry.Device> devices) {
         long now = System.nanoTime();
         double secs = Math.max(1e-9, (now - lastNanos) / 1e9);

@@ -44,7 +44,7 @@ public final class ShellSessions implements CommandSessionListener {
         if (history instanceof Path p && p.getFileName() != null && p.getFileName().toString().equals(".gogo.history")) {
             session.put(HISTORY_FILE, Path.of(System.getProperty("mmunotifier.history", HISTORY)).toAbsolutePath());
         }
-        if (session != attached && session.getKeyboard() != null) {
+        if (session != attached) {
             // The operator's session (the login profile's commands run in it, before its first prompt).
             attached = session;
             Console.attach(line -> printAbove(session, line));

@@ -18,9 +18,9 @@ class StatusLineTest {
     @Test
     void aRestartedWorkloadNeverShowsANegativeRate() throws Exception {
         StatusLine line = new StatusLine();
-        line.sample(ops(50_000));
+        line.sample(ops(50_000), List.of());
         Thread.sleep(5);
-        String after = line.sample(ops(100));
+        String after = line.sample(ops(100), List.of());
         assertTrue(after.startsWith("[mmu] "), after);
         assertFalse(after.contains("-"), after);
     }
