@@ -27,8 +27,7 @@ public final class DriverSwapService implements Drivers {
         }
         Bundle b = swapper.bundle(driver);
         if (b.getBundleId() != 0 && !swapper.isDriver(b)) {
-            throw new IllegalArgumentException(BundleOwners.name(b) + " is not a driver (no " + NAMESPACE
-                    + " capability, no notifier registrations): only drivers are swapped here");
+            throw new IllegalArgumentException(DriverSwapper.notADriver(b) + ": only drivers are swapped here");
         }
         return swapper.update(b, null, false);
     }

@@ -21,9 +21,6 @@ import org.osgi.framework.wiring.FrameworkWiring;
  * {@link IllegalArgumentException} or {@link IllegalStateException} with a one-line message.
  */
 public final class DriverSwapper {
-    /** See {@link Drivers#NAMESPACE}. */
-    public static final String DRIVER_NAMESPACE = Drivers.NAMESPACE;
-
     private final BundleContext context;
     private final BundleOwners owners;
 
@@ -80,11 +77,18 @@ public final class DriverSwapper {
     }
 
     /**
-     * Whether {@code bundle} is a driver: it declares a {@link #DRIVER_NAMESPACE} capability, or it holds notifier
+     * Whether {@code bundle} is a driver: it declares a {@link Drivers#NAMESPACE} capability, or it holds notifier
      * registrations.
      */
     boolean isDriver(Bundle bundle) {
-        return DriverSelection.declaresDriver(bundle) || owners.registrations().stream().anyMatch(r -> r.bundleId() == bundle.getBundleId());
+        return DriverSelection.declaresDriver(bundle)
+                || owners.registrations().stream().anyMatch(r -> r.bundleId() == bundle.getBundleId());
+    }
+
+    /** Why {@code bundle} is refused as not a driver, without the remedy. */
+    static String notADriver(Bundle bundle) {
+        return BundleOwners.name(bundle) + " is not a driver (no " + Drivers.NAMESPACE
+                + " capability, no notifier registrations)";
     }
 
     private void requireSwappable(Bundle bundle, boolean force) {
@@ -96,8 +100,7 @@ public final class DriverSwapper {
             throw new IllegalArgumentException(name + " is the core, which runs the swap: it cannot be swapped");
         }
         if (!force && !isDriver(bundle)) {
-            throw new IllegalArgumentException(name + " is not a driver (no " + DRIVER_NAMESPACE
-                    + " capability, no notifier registrations): --force swaps it anyway");
+            throw new IllegalArgumentException(notADriver(bundle) + ": --force swaps it anyway");
         }
         if (bundle.getState() != Bundle.ACTIVE) {
             throw new IllegalStateException(name + " is not active: only an active bundle is swapped");
