@@ -9,7 +9,8 @@ import org.osgi.service.component.annotations.Reference;
 
 /**
  * {@link Drivers} for operators' tools outside the shell (the web page): a driver bundle updated from its own jar by
- * the {@link DriverSwapper} that {@code mmu:swap} uses. One swap at a time; a bundle that is not a driver is refused.
+ * the {@link DriverSwapper} that {@code mmu:swap} uses (one swap at a time, whoever asks); a bundle that is not a
+ * driver is refused.
  */
 @Component(service = Drivers.class)
 public final class DriverSwapService implements Drivers {
@@ -21,7 +22,7 @@ public final class DriverSwapService implements Drivers {
     }
 
     @Override
-    public synchronized Swap update(String driver) {
+    public Swap update(String driver) {
         if (driver == null || driver.isBlank()) {
             throw new IllegalArgumentException("no driver named: give a bundle id, a symbolic name, or kvm/rdma/gru");
         }

@@ -18,9 +18,13 @@ import org.osgi.framework.wiring.FrameworkWiring;
  * <p>Everything that can be checked is checked before the bundle is stopped: which bundle, that it may be swapped,
  * and the jar (read into memory once, a bundle of the same symbolic name). A swap that fails after the stop is
  * rolled back: the previous revision is started again, and the error says so. Every refusal and failure is an
- * {@link IllegalArgumentException} or {@link IllegalStateException} with a one-line message.
+ * {@link IllegalArgumentException} or {@link IllegalStateException} with a one-line message. One swap runs at a
+ * time.
  */
 public final class DriverSwapper {
+    /** Swaps one at a time, whoever asks (the shell, the hotswap scenario, the web page through {@link Drivers}). */
+    private static final Object SWAPPING = new Object();
+
     private final BundleContext context;
     private final BundleOwners owners;
 
@@ -109,6 +113,12 @@ public final class DriverSwapper {
 
     /** Stops {@code bundle}, updates it to {@code next} unless null, starts it; rolls back on failure. */
     private Swap swap(Bundle bundle, BundleJar next) {
+        synchronized (SWAPPING) {
+            return swapAlone(bundle, next);
+        }
+    }
+
+    private Swap swapAlone(Bundle bundle, BundleJar next) {
         String name = BundleOwners.name(bundle);
         BundleJar previous = next == null ? null : BundleJar.ofRevision(bundle);
         String how = next == null ? "restart" : "update";
