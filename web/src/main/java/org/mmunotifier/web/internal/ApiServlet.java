@@ -112,13 +112,17 @@ public final class ApiServlet extends HttpServlet {
             case "/status" -> send(resp, 200, StatusReport.of(control, registry, processes, bundles(), counters(),
                     throughput, lastSwap));
             case "/violation" -> violation(req.getParameter("n"), resp);
+            case "/swap" -> wrongMethod(req, resp, "POST");
             default -> send(resp, 404, Map.of("error", "no such page: " + req.getRequestURI()));
         }
     }
 
     @Override
     protected void doPost(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        if (!"/swap".equals(req.getPathInfo())) {
+        String path = String.valueOf(req.getPathInfo());
+        if (path.equals("/status") || path.equals("/violation")) {
+            wrongMethod(req, resp, "GET");
+        } else if (!path.equals("/swap")) {
             send(resp, 404, Map.of("error", "no such page: " + req.getRequestURI()));
         } else if (!"page".equals(req.getHeader(OPERATOR_HEADER))) {
             send(resp, 403, new StatusReport.SwapResult(false, "refused: a swap is asked for by the status page"
@@ -126,6 +130,13 @@ public final class ApiServlet extends HttpServlet {
         } else {
             swap(req.getParameter("driver"), resp);
         }
+    }
+
+    /** 405, saying which method {@code req}'s page takes. */
+    private static void wrongMethod(HttpServletRequest req, HttpServletResponse resp, String allowed)
+            throws IOException {
+        resp.setHeader("Allow", allowed);
+        send(resp, 405, Map.of("error", req.getRequestURI() + " takes " + allowed + ", not " + req.getMethod()));
     }
 
     private void violation(String n, HttpServletResponse resp) throws IOException {
