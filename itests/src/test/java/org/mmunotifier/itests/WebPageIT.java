@@ -8,6 +8,10 @@ import static org.junit.Assume.assumeTrue;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -143,6 +147,7 @@ public class WebPageIT {
                         && number(row, "accesses") > 0;
             });
             assertEquals("the same bundle", before.get("id"), driverRow(browser, KVM).get("id"));
+            refusesWhatThePageWouldNotAsk(url, driverRow(browser, KVM));
             assertEquals("the other drivers untouched", 3, browser.findElements(By.cssSelector(
                     "#drivers tbody tr[data-state='ACTIVE']")).size());
             Path png = Paths.get(System.getProperty("itests.screenshot", "target/web-page.png"));
@@ -156,6 +161,42 @@ public class WebPageIT {
         assertEquals("stack traces: " + run.describe(), List.of(), run.unloggedStackTraces());
         assertEquals("Jetty's, Felix HTTP's or SPI Fly's log on the console: " + run.describe(), List.of(),
                 run.stderr.lines().filter(l -> QUIET.matcher(l).find()).toList());
+    }
+
+    /**
+     * The API from outside the page: a swap without the page's header, a GET of swap, a driver that is not there,
+     * each refused in one line of JSON with its status, and KVM not swapped by any of them.
+     */
+    private static void refusesWhatThePageWouldNotAsk(String url, Map<String, Object> kvm) throws Exception {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(WAIT).build();
+        HttpResponse<String> r = send(http, url + "api/swap?driver=kvm", "POST", Map.of());
+        assertEquals(r.body(), 403, r.statusCode());
+        assertTrue(r.body(), r.body().contains("\"ok\":false") && r.body().contains("X-Mmu-Operator"));
+        r = send(http, url + "api/swap?driver=kvm", "GET", Map.of());
+        assertEquals(r.body(), 405, r.statusCode());
+        assertEquals("POST", r.headers().firstValue("Allow").orElse(null));
+        r = send(http, url + "api/status", "POST", Map.of("X-Mmu-Operator", "page"));
+        assertEquals(r.body(), 405, r.statusCode());
+        r = send(http, url + "api/swap?driver=nosuch", "POST", Map.of("X-Mmu-Operator", "page"));
+        assertEquals(r.body(), 400, r.statusCode());
+        assertTrue(r.body(), r.body().startsWith("{\"ok\":false,\"line\":\"") && r.body().contains(
+                "swap of 'nosuch' refused: no bundle 'nosuch'"));
+        r = send(http, url + "api/violation?n=x", "GET", Map.of());
+        assertEquals(r.body(), 400, r.statusCode());
+        String status = send(http, url + "api/status", "GET", Map.of()).body();
+        assertTrue("KVM not swapped again: " + status, status.contains("\"id\":" + kvm.get("id") + ",\"name\":\""
+                + KVM + "\"") && status.contains("\"lastModified\":" + kvm.get("modified") + ","));
+    }
+
+    private static HttpResponse<String> send(HttpClient http, String url, String method, Map<String, String> headers)
+            throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(WAIT)
+                .method(method, HttpRequest.BodyPublishers.noBody());
+        headers.forEach(b::header);
+        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(url, "application/json;charset=utf-8", r.headers().firstValue("Content-Type").orElse("")
+                .replace(" ", "").toLowerCase(java.util.Locale.ROOT));
+        return r;
     }
 
     private static void quit(WebDriver browser, ChromeDriverService service) {

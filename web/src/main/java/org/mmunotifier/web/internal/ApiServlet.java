@@ -62,7 +62,7 @@ public final class ApiServlet extends HttpServlet {
     /** The published device counters, by service reference (ordered: the first of a bundle wins). */
     private final transient Map<ServiceReference<DeviceCountersProvider>, DeviceCountersProvider> counters =
             new ConcurrentSkipListMap<>();
-    private transient volatile String lastSwap;
+    private transient volatile StatusReport.SwapResult lastSwap;
 
     /** {@code runtime} is not used: referenced so that this is active, and samples, only while Jetty serves. */
     @Activate
@@ -112,20 +112,31 @@ public final class ApiServlet extends HttpServlet {
             case "/status" -> send(resp, 200, StatusReport.of(control, registry, processes, bundles(), counters(),
                     throughput, lastSwap));
             case "/violation" -> violation(req.getParameter("n"), resp);
+            case "/swap" -> wrongMethod(req, resp, "POST");
             default -> send(resp, 404, Map.of("error", "no such page: " + req.getRequestURI()));
         }
     }
 
     @Override
     protected void doPost(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        if (!"/swap".equals(req.getPathInfo())) {
+        String path = String.valueOf(req.getPathInfo());
+        if (path.equals("/status") || path.equals("/violation")) {
+            wrongMethod(req, resp, "GET");
+        } else if (!path.equals("/swap")) {
             send(resp, 404, Map.of("error", "no such page: " + req.getRequestURI()));
         } else if (!"page".equals(req.getHeader(OPERATOR_HEADER))) {
-            send(resp, 403, Map.of("ok", false, "error", "refused: a swap is asked for by the status page (header "
-                    + OPERATOR_HEADER + ")"));
+            send(resp, 403, new StatusReport.SwapResult(false, "refused: a swap is asked for by the status page"
+                    + " (header " + OPERATOR_HEADER + ")", null));
         } else {
             swap(req.getParameter("driver"), resp);
         }
+    }
+
+    /** 405, saying which method {@code req}'s page takes. */
+    private static void wrongMethod(HttpServletRequest req, HttpServletResponse resp, String allowed)
+            throws IOException {
+        resp.setHeader("Allow", allowed);
+        send(resp, 405, Map.of("error", req.getRequestURI() + " takes " + allowed + ", not " + req.getMethod()));
     }
 
     private void violation(String n, HttpServletResponse resp) throws IOException {
@@ -146,28 +157,23 @@ public final class ApiServlet extends HttpServlet {
     private void swap(String driver, HttpServletResponse resp) throws IOException {
         String at = LocalTime.now().format(CLOCK) + " ";
         String what = driver == null ? "swap" : "swap of '" + driver + "'";
+        Drivers.Swap swap = null;
+        String line;
         int status;
-        Map<String, Object> out = new LinkedHashMap<>();
         try {
-            Drivers.Swap s = drivers.update(driver);
-            lastSwap = at + line(s);
-            out.put("ok", true);
-            out.put("line", lastSwap);
-            out.put("swap", s);
+            swap = drivers.update(driver);
+            line = line(swap);
             status = 200;
         } catch (IllegalArgumentException | IllegalStateException e) {
-            lastSwap = at + what + " refused: " + oneLine(e);
-            out.put("ok", false);
-            out.put("error", lastSwap);
+            line = what + " refused: " + oneLine(e);
             status = e instanceof IllegalArgumentException ? 400 : 409;
         } catch (RuntimeException e) {
-            lastSwap = at + what + " failed: " + e.getClass().getSimpleName() + ": " + oneLine(e);
-            LOG.log(System.Logger.Level.WARNING, lastSwap);
-            out.put("ok", false);
-            out.put("error", lastSwap);
+            line = what + " failed: " + e.getClass().getSimpleName() + ": " + oneLine(e);
+            LOG.log(System.Logger.Level.WARNING, line, e); // the console has the line, the log file the stack
             status = 500;
         }
-        send(resp, status, out);
+        lastSwap = new StatusReport.SwapResult(swap != null, at + line, swap);
+        send(resp, status, lastSwap);
     }
 
     /** A swap as one line: who, how, how long. */

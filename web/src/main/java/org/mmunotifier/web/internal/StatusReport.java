@@ -10,6 +10,7 @@ import org.mmunotifier.api.DeviceCounters;
 import org.mmunotifier.api.NoSuchProcessException;
 import org.mmunotifier.api.Processes;
 import org.mmunotifier.api.runtime.DriverFault;
+import org.mmunotifier.api.runtime.Drivers;
 import org.mmunotifier.api.runtime.MachineControl;
 import org.mmunotifier.api.runtime.MachineStats;
 import org.mmunotifier.api.runtime.NotifierRegistry;
@@ -62,11 +63,11 @@ final class StatusReport {
      * @param faults the recent driver faults
      * @param stalls the recent stalls
      * @param forcedCleanups forced cleanups the core remembers
-     * @param lastSwap the last swap's result line, or null
+     * @param lastSwap the last swap asked for through the page, or null
      */
     record Status(long time, MachineStats stats, String adversary, List<Throughput.Sample> throughput,
             List<ProcessRow> processes, List<DriverRow> drivers, List<BundleRegistrations> registrations,
-            Recent violations, Recent faults, Recent stalls, int forcedCleanups, String lastSwap) {
+            Recent violations, Recent faults, Recent stalls, int forcedCleanups, SwapResult lastSwap) {
     }
 
     /** A process: its pid, its mm and the registrations on that mm by bundle. */
@@ -90,6 +91,16 @@ final class StatusReport {
             Set<String> contracts) {
     }
 
+    /**
+     * What the page's swap did ({@code POST swap} answers it), or why it did not.
+     *
+     * @param ok whether the driver was swapped
+     * @param line what was done, or why not, one line
+     * @param swap what the swap did, or null
+     */
+    record SwapResult(boolean ok, String line, Drivers.Swap swap) {
+    }
+
     /** The newest {@link #RECENT} of a list, and how many there were in all. */
     record Recent(long count, List<?> recent) {
     }
@@ -111,10 +122,10 @@ final class StatusReport {
      *
      * @param bundles every installed bundle
      * @param counters the published device counters, by bundle id
-     * @param lastSwap the last swap's result line, or null
+     * @param lastSwap the last swap asked for through the page, or null
      */
     static Status of(MachineControl control, NotifierRegistry registry, Processes processes, List<BundleInfo> bundles,
-            Map<Long, Counters> counters, Throughput throughput, String lastSwap) {
+            Map<Long, Counters> counters, Throughput throughput, SwapResult lastSwap) {
         MachineStats stats = control.stats();
         List<Registration> registrations = registry.registrations();
         List<DriverFault> faults = registry.faults();

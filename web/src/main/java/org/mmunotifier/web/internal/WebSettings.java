@@ -64,9 +64,4 @@ record WebSettings(boolean on, String host, int port) {
             return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         }
     }
-
-    /** The page's address. */
-    String url() {
-        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + "/";
-    }
 }

@@ -15,6 +15,7 @@ import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.NoSuchProcessException;
 import org.mmunotifier.api.Processes;
 import org.mmunotifier.api.runtime.DriverFault;
+import org.mmunotifier.api.runtime.Drivers;
 import org.mmunotifier.api.runtime.ForcedCleanup;
 import org.mmunotifier.api.runtime.MachineControl;
 import org.mmunotifier.api.runtime.MachineStats;
@@ -97,6 +98,17 @@ class StatusReportTest {
         assertTrue(json.contains(",\"registrations\":[{\"bundleId\":7,\"bundle\":\"" + KVM + "\",\"count\":2,"
                 + "\"kinds\":{\"notifier\":2},\"mms\":[1,2],\"contracts\":[\"6.x\"]},"), json);
         assertTrue(json.endsWith(",\"forcedCleanups\":0,\"lastSwap\":null}"), json);
+    }
+
+    @Test
+    void theLastSwapSaysWhetherItWasMadeAndItsLine() {
+        StatusReport.SwapResult swapped = new StatusReport.SwapResult(true, "12:00:00 kvm updated",
+                new Drivers.Swap(KVM, "update", 1500, 2500, 0));
+        String json = Json.write(StatusReport.of(control(), registry(), processes(), List.of(), Map.of(),
+                new Throughput(3), swapped));
+        assertTrue(json.endsWith(",\"lastSwap\":{\"ok\":true,\"line\":\"12:00:00 kvm updated\",\"swap\":{\"bundle\":\""
+                + KVM + "\",\"how\":\"update\",\"teardownMicros\":1500,\"startMicros\":2500,\"leftBehind\":0}}}"),
+                json);
     }
 
     private StatusReport.Status report(List<StatusReport.BundleInfo> bundles, Map<Long, StatusReport.Counters> c) {

@@ -20,14 +20,12 @@ class WebSettingsTest {
     @Test
     void byDefaultThePageIsOnAtLoopback8080() {
         assertEquals(new WebSettings(true, "127.0.0.1", 8080), of(Map.of()));
-        assertEquals("http://127.0.0.1:8080/", of(Map.of()).url());
     }
 
     @Test
     void hostAndPortComeFromTheirProperties() {
-        WebSettings s = of(Map.of(WebSettings.PORT, " 9090 ", WebSettings.HOST, "::1"));
-        assertEquals(new WebSettings(true, "::1", 9090), s);
-        assertEquals("http://[::1]:9090/", s.url());
+        assertEquals(new WebSettings(true, "::1", 9090),
+                of(Map.of(WebSettings.PORT, " 9090 ", WebSettings.HOST, "::1")));
     }
 
     @Test

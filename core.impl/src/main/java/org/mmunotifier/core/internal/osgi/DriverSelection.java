@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.mmunotifier.api.runtime.Drivers;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
@@ -33,10 +34,10 @@ final class DriverSelection {
         return bsn != null && bsn.startsWith(ScenarioRunner.DRIVERS) || declaresDriver(b);
     }
 
-    /** Whether {@code b} declares the {@value DriverSwapper#DRIVER_NAMESPACE} capability. */
+    /** Whether {@code b} declares the {@value Drivers#NAMESPACE} capability. */
     static boolean declaresDriver(Bundle b) {
         BundleRevision revision = b.adapt(BundleRevision.class);
-        return revision != null && !revision.getDeclaredCapabilities(DriverSwapper.DRIVER_NAMESPACE).isEmpty();
+        return revision != null && !revision.getDeclaredCapabilities(Drivers.NAMESPACE).isEmpty();
     }
 
     /** Whether {@code b} is the bundle an operator calls {@code name}: its symbolic name, or kvm/rdma/gru. */

@@ -9,7 +9,8 @@ import org.osgi.service.component.annotations.Reference;
 
 /**
  * {@link Drivers} for operators' tools outside the shell (the web page): a driver bundle updated from its own jar by
- * the {@link DriverSwapper} that {@code mmu:swap} uses. One swap at a time; a bundle that is not a driver is refused.
+ * the {@link DriverSwapper} that {@code mmu:swap} uses (one swap at a time, whoever asks); a bundle that is not a
+ * driver is refused.
  */
 @Component(service = Drivers.class)
 public final class DriverSwapService implements Drivers {
@@ -21,14 +22,13 @@ public final class DriverSwapService implements Drivers {
     }
 
     @Override
-    public synchronized Swap update(String driver) {
+    public Swap update(String driver) {
         if (driver == null || driver.isBlank()) {
             throw new IllegalArgumentException("no driver named: give a bundle id, a symbolic name, or kvm/rdma/gru");
         }
         Bundle b = swapper.bundle(driver);
         if (b.getBundleId() != 0 && !swapper.isDriver(b)) {
-            throw new IllegalArgumentException(BundleOwners.name(b) + " is not a driver (no " + NAMESPACE
-                    + " capability, no notifier registrations): only drivers are swapped here");
+            throw new IllegalArgumentException(DriverSwapper.notADriver(b) + ": only drivers are swapped here");
         }
         return swapper.update(b, null, false);
     }

@@ -18,11 +18,12 @@ import org.osgi.framework.wiring.FrameworkWiring;
  * <p>Everything that can be checked is checked before the bundle is stopped: which bundle, that it may be swapped,
  * and the jar (read into memory once, a bundle of the same symbolic name). A swap that fails after the stop is
  * rolled back: the previous revision is started again, and the error says so. Every refusal and failure is an
- * {@link IllegalArgumentException} or {@link IllegalStateException} with a one-line message.
+ * {@link IllegalArgumentException} or {@link IllegalStateException} with a one-line message. One swap runs at a
+ * time.
  */
 public final class DriverSwapper {
-    /** See {@link Drivers#NAMESPACE}. */
-    public static final String DRIVER_NAMESPACE = Drivers.NAMESPACE;
+    /** Swaps one at a time, whoever asks (the shell, the hotswap scenario, the web page through {@link Drivers}). */
+    private static final Object SWAPPING = new Object();
 
     private final BundleContext context;
     private final BundleOwners owners;
@@ -80,11 +81,18 @@ public final class DriverSwapper {
     }
 
     /**
-     * Whether {@code bundle} is a driver: it declares a {@link #DRIVER_NAMESPACE} capability, or it holds notifier
+     * Whether {@code bundle} is a driver: it declares a {@link Drivers#NAMESPACE} capability, or it holds notifier
      * registrations.
      */
     boolean isDriver(Bundle bundle) {
-        return DriverSelection.declaresDriver(bundle) || owners.registrations().stream().anyMatch(r -> r.bundleId() == bundle.getBundleId());
+        return DriverSelection.declaresDriver(bundle)
+                || owners.registrations().stream().anyMatch(r -> r.bundleId() == bundle.getBundleId());
+    }
+
+    /** Why {@code bundle} is refused as not a driver, without the remedy. */
+    static String notADriver(Bundle bundle) {
+        return BundleOwners.name(bundle) + " is not a driver (no " + Drivers.NAMESPACE
+                + " capability, no notifier registrations)";
     }
 
     private void requireSwappable(Bundle bundle, boolean force) {
@@ -96,8 +104,7 @@ public final class DriverSwapper {
             throw new IllegalArgumentException(name + " is the core, which runs the swap: it cannot be swapped");
         }
         if (!force && !isDriver(bundle)) {
-            throw new IllegalArgumentException(name + " is not a driver (no " + DRIVER_NAMESPACE
-                    + " capability, no notifier registrations): --force swaps it anyway");
+            throw new IllegalArgumentException(notADriver(bundle) + ": --force swaps it anyway");
         }
         if (bundle.getState() != Bundle.ACTIVE) {
             throw new IllegalStateException(name + " is not active: only an active bundle is swapped");
@@ -106,6 +113,12 @@ public final class DriverSwapper {
 
     /** Stops {@code bundle}, updates it to {@code next} unless null, starts it; rolls back on failure. */
     private Swap swap(Bundle bundle, BundleJar next) {
+        synchronized (SWAPPING) {
+            return swapAlone(bundle, next);
+        }
+    }
+
+    private Swap swapAlone(Bundle bundle, BundleJar next) {
         String name = BundleOwners.name(bundle);
         BundleJar previous = next == null ? null : BundleJar.ofRevision(bundle);
         String how = next == null ? "restart" : "update";
