@@ -75,11 +75,9 @@ class TraceTest {
         Trace.Recorder r = Trace.record("test", file);
         try {
             scenario.run();
-        } catch (RuntimeException | Error e) {
-            r.discard();
-            throw e;
+        } finally {
+            r.stop();
         }
-        r.stop();
         return RecordingFile.readAllEvents(file).stream().filter(e -> e.getEventType().getName()
                 .startsWith("org.mmunotifier.")).toList();
     }
