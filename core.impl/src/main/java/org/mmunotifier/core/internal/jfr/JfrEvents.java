@@ -229,16 +229,6 @@ final class JfrEvents {
                     throw new IOException("nothing was written to " + file);
                 }
             }
-
-            @Override
-            public void discard() {
-                r.close();
-                try {
-                    Files.deleteIfExists(file); // what the start created, empty
-                } catch (IOException e) {
-                    // left empty
-                }
-            }
         };
     }
 

@@ -1,12 +1,12 @@
 package org.mmunotifier.core.internal.jfr;
 
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
+import java.io.IOException;
 import java.nio.file.Path;
 import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.api.runtime.Stall;
 import org.mmunotifier.core.internal.notifier.Identity;
 import org.mmunotifier.core.internal.oracle.Violation;
+import org.mmunotifier.launcher.options.OutputFile;
 
 /**
  * The core's JFR events, as the rest of the core sees them: no {@code jdk.jfr} type here, so the
@@ -40,11 +40,6 @@ public final class Trace {
         } catch (LinkageError e) {
             return "jdk.jfr is not available (" + e + ")";
         }
-    }
-
-    /** Whether {@code jdk.jfr} is there (a recording can still be refused: see {@link #unavailable}). */
-    public static boolean available() {
-        return JFR;
     }
 
     /** Null if this JVM can record; else why not, in one sentence. */
@@ -147,7 +142,7 @@ public final class Trace {
      * @throws IllegalArgumentException saying, after the quoted {@code text}, what is wrong
      */
     public static Path recordingFile(String text) {
-        Path file = org.mmunotifier.launcher.options.OutputFile.check(text);
+        Path file = OutputFile.check(text);
         String cannot = unavailable();
         if (cannot != null) {
             throw new IllegalArgumentException("'" + text + "': " + cannot);
@@ -165,10 +160,7 @@ public final class Trace {
         Path file();
 
         /** Stops the recording and writes it to its file. */
-        void stop() throws java.io.IOException;
-
-        /** Stops the recording without writing it. */
-        void discard();
+        void stop() throws IOException;
     }
 
     /**

@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.AfterEach;
@@ -29,6 +31,7 @@ import org.mmunotifier.core.internal.mm.AddressSpace;
 import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.mm.Process;
 import org.mmunotifier.core.internal.mm.Vma;
+import org.mmunotifier.core.internal.notifier.Identity;
 import org.mmunotifier.core.internal.notifier.NotifierCore;
 import org.mmunotifier.core.internal.notifier.Owner;
 
@@ -70,16 +73,14 @@ class TraceTest {
     }
 
     private List<RecordedEvent> record(Runnable scenario) throws Exception {
-        core.setOwnerResolver(code -> code == device ? owner : Owner.NONE);
+        core.setOwnerResolver(code -> code instanceof MmuNotifier ? owner : Owner.NONE);
         Path file = dir.resolve("rec.jfr");
         Trace.Recorder r = Trace.record("test", file);
         try {
             scenario.run();
-        } catch (RuntimeException | Error e) {
-            r.discard();
-            throw e;
+        } finally {
+            r.stop();
         }
-        r.stop();
         return RecordingFile.readAllEvents(file).stream().filter(e -> e.getEventType().getName()
                 .startsWith("org.mmunotifier.")).toList();
     }
@@ -91,11 +92,12 @@ class TraceTest {
         return found.get(0);
     }
 
-    private static void assertCallOf(RecordedEvent e, long mm, String result) {
+    private static void assertCallOf(RecordedEvent e, Identity who, long mm, String result) {
         assertEquals(BUNDLE, e.getString("bundle"));
         assertEquals(38, e.getLong("bundleId"));
-        assertEquals("dev", e.getString("notifier").substring(0, 3), e.getString("notifier"));
-        assertTrue(e.getLong("registration") > 0);
+        assertEquals(who.notifier(), e.getString("notifier"));
+        assertTrue(who.notifier().startsWith("dev "), who.notifier());
+        assertEquals(who.id(), e.getLong("registration"));
         assertEquals(mm, e.getLong("mm"));
         assertEquals(result, e.getString("result"));
         assertFalse(e.getDuration().isNegative(), e.toString());
@@ -105,9 +107,11 @@ class TraceTest {
     void faultsInvalidationsAViolationAndTheReleaseAreRecordedWithTheirFields() throws Exception {
         Process proc = machine.spawn();
         AddressSpace mm = proc.mm();
+        Identity[] who = new Identity[1];
         List<RecordedEvent> events = record(() -> {
             mm.mmap(A, 2 * P, RW, false);
             mm.register(device);
+            who[0] = mm.identityOf(device);
             mm.insertInterval(A, A + 2 * P, (sub, range, seq) -> true);
             DeviceAccess dev = machine.oracle().device(device, mm);
             MappedFrame f = mm.faultRange(A, A + 2 * P, true)[0];
@@ -133,7 +137,7 @@ class TraceTest {
             assertEquals(A, inv.getLong("start"));
             assertEquals(A + P, inv.getLong("end"));
             assertTrue(inv.getBoolean("blockable"));
-            assertCallOf(inv, mm.id(), callback.endsWith("start") ? "ok"
+            assertCallOf(inv, who[0], mm.id(), callback.endsWith("start") ? "ok"
                     : "threw " + IllegalStateException.class.getName());
         }
 
@@ -155,8 +159,68 @@ class TraceTest {
                 && e.getString("event").equals("UNMAP") && e.getLong("start") == A);
         assertEquals(Owner.NONE.name(), interval.getString("bundle"));
         assertEquals(A + P, interval.getLong("end"));
+        assertEquals("ok", interval.getString("result"));
 
-        assertCallOf(only(events, Trace.RELEASE, e -> true), mm.id(), "ok");
+        assertCallOf(only(events, Trace.RELEASE, e -> true), who[0], mm.id(), "ok");
+    }
+
+    /** A start that refuses a non-blockable range (the OOM reaper's) is recorded as refused. */
+    @Test
+    void aRefusedStartIsRecordedAsRefused() throws Exception {
+        MmuNotifier refusing = new MmuNotifier() {
+            @Override
+            public boolean invalidateRangeStart(MmuNotifierRange range) {
+                return range.isBlockable();
+            }
+
+            @Override
+            public String toString() {
+                return "dev refusing";
+            }
+        };
+        AddressSpace mm = machine.spawn().mm();
+        Identity[] who = new Identity[1];
+        List<RecordedEvent> events = record(() -> {
+            mm.mmap(A, P, RW, false);
+            mm.write(A, 1);
+            mm.register(refusing);
+            who[0] = mm.identityOf(refusing);
+            assertEquals(List.of(0, 1), java.util.Arrays.stream(mm.oomReap()).boxed().toList());
+        });
+        RecordedEvent start = only(events, Trace.INVALIDATE_RANGE, e -> true);
+        assertEquals("invalidate_range_start", start.getString("callback"));
+        assertFalse(start.getBoolean("blockable"));
+        assertCallOf(start, who[0], mm.id(), "refused");
+    }
+
+    /**
+     * The dispatch's one check ({@link Trace#invalidations()}) is off without a recording and under
+     * the JDK's own settings, which record releases but no callback or device fault; only
+     * mmunotifier.jfc turns it on, and only while its recording runs.
+     */
+    @Test
+    void eachCallbackIsTracedOnlyWhileARecordingWithOurSettingsRuns() throws Exception {
+        assertFalse(Trace.invalidations(), "no recording");
+        Process proc = machine.spawn();
+        AddressSpace mm = proc.mm();
+        mm.mmap(A, P, RW, false);
+        mm.register(device);
+        Path file = dir.resolve("default.jfr");
+        try (Recording r = new Recording(Configuration.getConfiguration("default"))) {
+            r.setDestination(file);
+            r.start();
+            assertFalse(Trace.invalidations(), "the JDK's default settings");
+            mm.faultRange(A, A + P, true);
+            mm.mprotect(A, P, Vma.PROT_READ);
+            proc.exit();
+            r.stop();
+        }
+        List<String> types = RecordingFile.readAllEvents(file).stream().map(e -> e.getEventType().getName())
+                .filter(t -> t.startsWith("org.mmunotifier.")).distinct().toList();
+        assertEquals(List.of(Trace.RELEASE), types);
+
+        record(() -> assertTrue(Trace.invalidations(), "mmunotifier.jfc"));
+        assertFalse(Trace.invalidations(), "after that recording");
     }
 
     @Test
@@ -195,6 +259,7 @@ class TraceTest {
         });
         for (String what : List.of("reported", "ended")) {
             RecordedEvent s = only(events, Trace.STALL, e -> e.getString("what").equals(what));
+            assertEquals(BUNDLE, s.getString("bundle"));
             assertEquals(Stall.Kind.CALLBACK.name(), s.getString("kind"));
             assertEquals(mm.id(), s.getLong("mm"));
             assertEquals("workload-stuck", s.getString("stuckThread"));
