@@ -134,6 +134,9 @@ public class LauncherScenarioIT {
         assertTrue(run.describe(), run.stdout.contains("[mmu] drivers: none (the primary alone)"));
         assertTrue(run.describe(), run.stdout.contains("scenario demo: PASSED"));
         assertFalse("no driver row: " + run.describe(), run.stdout.contains("org.mmunotifier.drivers.kvm 0."));
+        // Not merely left out of the report: no device ran (a driver the start-level thread had not
+        // started yet when the selection applied used to start after it and run all along).
+        assertTrue(run.describe(), run.stdout.contains("device work                 0 accesses"));
     }
 
     /** A driver that does not exist is bad input: one line, status 2. */

@@ -10,6 +10,8 @@ import org.mmunotifier.api.runtime.Drivers;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
+import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.wiring.BundleRevision;
 
 /**
@@ -21,6 +23,10 @@ import org.osgi.framework.wiring.BundleRevision;
 final class DriverSelection {
     /** How long a named bundle may take to appear (FileInstall scans {@code deploy/} once a second or so). */
     private static final long APPEAR_NANOS = 10_000_000_000L;
+    /** How long the framework may take to reach its start level before the selection applies anyway. */
+    private static final long STARTED_NANOS = 60_000_000_000L;
+    /** The property bnd's launcher sets on its service once it has started every run bundle. */
+    private static final String LAUNCHER_READY = "launcher.ready";
 
     private final BundleContext context;
 
@@ -70,8 +76,14 @@ final class DriverSelection {
         return List.copyOf(selected);
     }
 
-    /** Stops every driver not in {@code selected} and starts (or marks to start) those that are not active. */
-    void apply(List<Bundle> selected) {
+    /**
+     * Stops every driver not in {@code selected} and starts (or marks to start) those that are not
+     * active. Waits first until every bundle the launcher starts has been started: one it has not
+     * started yet is not ACTIVE, so it would not be stopped here and would start a moment later,
+     * attached to every process of a run that selected it out.
+     */
+    void apply(List<Bundle> selected) throws InterruptedException {
+        awaitFrameworkStarted();
         for (Bundle b : all()) {
             if (!selected.contains(b) && b.getState() == Bundle.ACTIVE) {
                 try {
@@ -90,6 +102,29 @@ final class DriverSelection {
                 throw new IllegalArgumentException("--drivers: " + BundleOwners.name(b) + " does not start: "
                         + e.getMessage());
             }
+        }
+    }
+
+    /**
+     * Until the framework is ACTIVE (it is STARTING while it climbs its start levels) and, under
+     * bnd's launcher, until that launcher says {@value #LAUNCHER_READY}: it starts the run bundles
+     * itself, one by one, after the framework is ACTIVE. At most a minute.
+     */
+    private void awaitFrameworkStarted() throws InterruptedException {
+        Bundle framework = context.getBundle(Constants.SYSTEM_BUNDLE_ID);
+        long deadline = System.nanoTime() + STARTED_NANOS;
+        while (!(framework.getState() == Bundle.ACTIVE && launcherDone()) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+    }
+
+    /** No bnd launcher, or one that has started its bundles. */
+    private boolean launcherDone() {
+        try {
+            return context.getServiceReferences((String) null, "(" + LAUNCHER_READY + "=true)") != null
+                    || context.getServiceReferences((String) null, "(launcher.arguments=*)") == null;
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
         }
     }
 
