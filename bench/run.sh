@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the benchmarks, runs them all (about 15 minutes on 2 cores), and writes bench/RESULTS.md.
+# Builds the benchmarks, runs them all (about 17 minutes on 2 cores), then the end-to-end run
+# (org.mmunotifier.bench.EndToEnd), and writes bench/RESULTS.md.
 # Usage: bench/run.sh [extra JMH options, e.g. a benchmark regex like DispatchBench]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,5 +9,8 @@ out=bench/target/results.json
 # 2 forks (the report takes the median of the forks), 3 warm-up and 5 measured 1 s iterations,
 # allocation per operation from the GC profiler.
 java -jar bench/target/benchmarks.jar -f 2 -wi 3 -w 1s -i 5 -r 1s -prof gc -rf json -rff "$out" "$@"
-python3 bench/report.py "$out" > bench/RESULTS.md
+# The whole machine end to end (about 1 minute): workload alone, devices alone, both; 3 rounds of 5 s.
+e2e=bench/target/endtoend.jsonl
+java -cp bench/target/benchmarks.jar org.mmunotifier.bench.EndToEnd "$e2e" 3 5
+python3 bench/report.py "$out" "$e2e" > bench/RESULTS.md
 echo "wrote bench/RESULTS.md"

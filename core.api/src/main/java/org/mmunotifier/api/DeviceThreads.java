@@ -13,6 +13,9 @@ import java.util.function.Predicate;
  * returns false. {@code stop()} returns when every thread has finished its step, so a driver can
  * unregister right after it, or, if a step is stuck (waiting for an invalidation that another
  * driver's stuck callback never ends), after a bounded time: stopping a driver never hangs.
+ *
+ * <p>Threads per context (per VM, per region) make a device's CPU use grow with the processes it
+ * serves; {@link DeviceEngines} runs every context on a fixed number of engines instead.
  */
 public final class DeviceThreads {
     /** How long {@link #stop()} waits for a step, and again after interrupting it. */
@@ -73,6 +76,17 @@ public final class DeviceThreads {
      */
     public synchronized List<String> stop(Duration wait) {
         stopping = true;
+        List<String> stuck = join(threads, wait);
+        threads.clear();
+        return stuck;
+    }
+
+    /**
+     * Waits for {@code threads} to end, uninterruptibly (the caller's interrupt status is kept): all
+     * of them within {@code wait}, then interrupted, within {@code wait} again. One still running
+     * after that is named in a warning with its stack and returned.
+     */
+    static List<String> join(List<Thread> threads, Duration wait) {
         boolean interrupted = false;
         long waitNanos = wait.toNanos();
         long deadline = System.nanoTime() + waitNanos;
@@ -102,14 +116,13 @@ public final class DeviceThreads {
                 }
             }
         }
-        threads.clear();
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
         return stuck;
     }
 
-    private static String stackOf(Thread t) {
+    static String stackOf(Thread t) {
         StringBuilder b = new StringBuilder();
         for (StackTraceElement e : t.getStackTrace()) {
             b.append("\n\tat ").append(e);

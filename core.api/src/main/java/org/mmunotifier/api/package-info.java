@@ -5,7 +5,7 @@
  * {@link MmuNotifiers}). Modelled on {@code include/linux/mmu_notifier.h}.
  */
 @Export
-@Version("2.2.0")
+@Version("2.3.0")
 package org.mmunotifier.api;
 
 import org.osgi.annotation.bundle.Export;

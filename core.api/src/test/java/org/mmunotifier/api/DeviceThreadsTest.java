@@ -63,15 +63,7 @@ class DeviceThreadsTest {
     void aStuckStepIsInterruptedAndOneThatIgnoresItIsLeftBehindWithinTheBound() throws Exception {
         DeviceThreads interruptible = new DeviceThreads("sleepy");
         CountDownLatch asleep = new CountDownLatch(1);
-        interruptible.start(1, 1, rnd -> {
-            asleep.countDown();
-            try {
-                Thread.sleep(60_000); // waits for an invalidation that never ends
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return true;
-        });
+        interruptible.start(1, 1, StuckSteps.sleeper(asleep));
         assertTrue(asleep.await(5, TimeUnit.SECONDS));
         long t0 = System.nanoTime();
         assertEquals(java.util.List.of(), interruptible.stop(java.time.Duration.ofMillis(100)));
@@ -80,17 +72,7 @@ class DeviceThreadsTest {
         DeviceThreads deaf = new DeviceThreads("deaf");
         CountDownLatch stuck = new CountDownLatch(1);
         CountDownLatch never = new CountDownLatch(1);
-        deaf.start(1, 1, rnd -> {
-            stuck.countDown();
-            while (never.getCount() > 0) {
-                try {
-                    never.await();
-                } catch (InterruptedException ignored) {
-                    // a driver that will not be interrupted
-                }
-            }
-            return false;
-        });
+        deaf.start(1, 1, StuckSteps.deaf(stuck, never));
         assertTrue(stuck.await(5, TimeUnit.SECONDS));
         t0 = System.nanoTime();
         assertEquals(java.util.List.of("deaf0"), deaf.stop(java.time.Duration.ofMillis(100)));

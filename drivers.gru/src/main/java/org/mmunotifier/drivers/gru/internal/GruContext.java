@@ -5,6 +5,7 @@ import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceAccess;
 import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.DeviceEngines;
 import org.mmunotifier.api.DeviceThreads;
 import org.mmunotifier.api.FaultRetryException;
 import org.mmunotifier.api.MappedFrame;
@@ -125,6 +126,9 @@ public final class GruContext {
     void close() {
         closed = true;
     }
+
+    /** Its instruction stream on the driver's engines; set once opened. */
+    DeviceEngines.Context stream;
 
     @Override
     public String toString() {

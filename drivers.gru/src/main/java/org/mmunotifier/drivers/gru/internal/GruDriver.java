@@ -12,7 +12,7 @@ import org.mmunotifier.api.AttachRegion;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
 import org.mmunotifier.api.DeviceCountersProvider;
-import org.mmunotifier.api.DeviceThreads;
+import org.mmunotifier.api.DeviceEngines;
 import org.mmunotifier.api.FaultRetryException;
 import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmStruct;
@@ -53,10 +53,10 @@ public final class GruDriver implements DeviceCountersProvider {
         @ConfigValues.Range(min = 1, max = Integer.MAX_VALUE)
         int flushThreshold() default 16;
 
-        @AttributeDefinition(name = "Instruction threads", description = "threads running GRU instructions (0..16)",
-                min = "0", max = "16")
+        @AttributeDefinition(name = "Instruction threads", description = "engine threads running every context's"
+                + " GRU instructions in turn (0..16)", min = "0", max = "16")
         @ConfigValues.Range(min = 0, max = 16)
-        int instructionThreads() default 2;
+        int instructionThreads() default 1;
 
         @AttributeDefinition(name = "Attach",
                 description = "open a GRU context on every new process's memory at attachAddress")
@@ -86,7 +86,8 @@ public final class GruDriver implements DeviceCountersProvider {
     private final AtomicInteger asids = new AtomicInteger();
     private final AtomicInteger ids = new AtomicInteger();
     private final Map<Integer, GruContext> contexts = new ConcurrentHashMap<>();
-    private final DeviceThreads threads = new DeviceThreads("gru-insn");
+    private final DeviceEngines threads = new DeviceEngines("gru-insn");
+    private long seed = 1; // guarded by this: the contexts' instruction streams draw from seed * 31 + id
     private boolean closed; // guarded by this
     /** A planted bug (the mutants catalogue) for the mms registered from now on; {@link GruBug#NONE} in every real run. */
     volatile GruBug bug = GruBug.NONE;
@@ -181,6 +182,7 @@ public final class GruDriver implements DeviceCountersProvider {
         gms.contexts++;
         GruContext ctx = new GruContext(ids.incrementAndGet(), gms, start, end, tlb, oracle, counters);
         contexts.put(ctx.id(), ctx);
+        ctx.stream = threads.attach("gru-ctx" + ctx.id(), seed * 31 + ctx.id(), rnd -> instruction(ctx, rnd));
         return ctx;
     }
 
@@ -195,6 +197,7 @@ public final class GruDriver implements DeviceCountersProvider {
             throw new IllegalArgumentException("no GRU context " + ctx.id() + " in this driver");
         }
         contexts.remove(ctx.id());
+        ctx.stream.detach(); // no instruction of the context is in flight from here on
         ctx.close();
         GruMmState gms = ctx.gms;
         if (--gms.contexts == 0) {
@@ -239,26 +242,25 @@ public final class GruDriver implements DeviceCountersProvider {
         return tlb.evictions();
     }
 
-    /** Starts the instruction threads: random loads, stores and atomics on random contexts. */
+    /**
+     * Starts the instruction threads: random loads, stores and atomics on every context in turn;
+     * contexts opened from now on draw from {@code seed}.
+     */
     public synchronized void startInstructions(long seed) {
-        threads.start(instructionThreads, seed, this::instructionStep);
+        this.seed = seed;
+        threads.start(instructionThreads);
     }
 
-    /** One GRU instruction on a random open context. */
-    private boolean instructionStep(Random rnd) {
-        GruContext[] live = contexts.values().toArray(new GruContext[0]);
-        if (live.length == 0) {
-            Thread.onSpinWait();
-            return true;
-        }
-        GruContext ctx = live[rnd.nextInt(live.length)];
+    /** One GRU instruction of {@code ctx}; false once it is closed or its process is gone. */
+    private boolean instruction(GruContext ctx, Random rnd) {
         long pages = (ctx.end - ctx.start) / Addresses.PAGE_SIZE;
         long address = ctx.start + rnd.nextInt((int) Math.min(Integer.MAX_VALUE, pages)) * Addresses.PAGE_SIZE;
         try {
             ctx.execute(rnd.nextInt(3), address, rnd.nextInt(1_000));
-        } catch (SegmentationFaultException | OutOfMemoryException | ContextGoneException | MmDeadException
-                | FaultRetryException e) {
-            Thread.onSpinWait(); // the process unmapped or exited, or the context closed
+        } catch (SegmentationFaultException | OutOfMemoryException | FaultRetryException e) {
+            Thread.onSpinWait(); // the process unmapped the page
+        } catch (ContextGoneException | MmDeadException e) {
+            return false; // the context closed, or its process exited: its stream ends
         }
         return true;
     }

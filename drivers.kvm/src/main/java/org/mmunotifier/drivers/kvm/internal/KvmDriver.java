@@ -10,6 +10,7 @@ import org.mmunotifier.api.AttachRegion;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
 import org.mmunotifier.api.DeviceCountersProvider;
+import org.mmunotifier.api.DeviceEngines;
 import org.mmunotifier.api.MmStruct;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -22,7 +23,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * The KVM secondary MMU: creates VMs bound to processes, each registered as an MMU notifier on its
- * mm, and runs their vCPUs. Deactivation destroys every VM (stops its vCPUs, unregisters it) and
+ * mm, and runs their vCPUs on the host's CPUs: a fixed number of engines ({@code engines}) that run
+ * every VM's vCPUs in turn, however many VMs there are. Deactivation destroys every VM (detaches its
+ * vCPUs, unregisters it), stops the engines, and
  * refuses every VM asked for after it began. Creating, running and destroying VMs and deactivation
  * hold the driver's lock, so none of them can slip a VM past deactivation.
  */
@@ -30,12 +33,20 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 @Designate(ocd = KvmDriver.Config.class)
 public final class KvmDriver implements DeviceCountersProvider {
     public static final String PID = "org.mmunotifier.drivers.kvm";
+    /** Host CPUs by default: one engine per driver leaves the primary its share of a small machine. */
+    public static final int DEFAULT_ENGINES = 1;
+    static final int MAX_ENGINES = 16;
 
     @ObjectClassDefinition(name = "mmu-notifier KVM driver", description = "VMs whose guest memory is a process's memory")
     public @interface Config {
         @AttributeDefinition(name = "vCPUs", description = "vCPU threads each VM runs (1..64)", min = "1", max = "64")
         @ConfigValues.Range(min = 1, max = 64)
         int vcpus() default 2;
+
+        @AttributeDefinition(name = "Host CPUs", description = "engine threads that run every VM's vCPUs in turn"
+                + " (0..16; 0: no vCPU runs)", min = "0", max = "16")
+        @ConfigValues.Range(min = 0, max = MAX_ENGINES)
+        int engines() default DEFAULT_ENGINES;
 
         @AttributeDefinition(name = "Attach",
                 description = "give every new process a running VM over its memory at attachAddress")
@@ -61,6 +72,8 @@ public final class KvmDriver implements DeviceCountersProvider {
     private final Map<Integer, Vm> vms = new ConcurrentHashMap<>();
     private final AtomicInteger ids = new AtomicInteger();
     private volatile int vcpus;
+    private int engines; // guarded by this
+    private final DeviceEngines cpus = new DeviceEngines("kvm-cpu");
     private boolean closed; // guarded by this
     /** A planted bug (the mutants catalogue) for the VMs created from now on; {@link KvmBug#NONE} in every real run. */
     volatile KvmBug bug = KvmBug.NONE;
@@ -69,20 +82,45 @@ public final class KvmDriver implements DeviceCountersProvider {
     public KvmDriver(@Reference CoherenceOracle oracle, Config defaults, Map<String, ?> properties) {
         // defaults: only declared, so that bnd writes Config's defaults into the component description
         // (service properties show every setting); the values are read from properties.
-        this(oracle, ConfigValues.lenient(PID, Config.class, properties, ConfigValues.warnings(KvmDriver.class)).vcpus());
+        this(oracle, ConfigValues.lenient(PID, Config.class, properties, ConfigValues.warnings(KvmDriver.class)));
     }
 
+    private KvmDriver(CoherenceOracle oracle, Config config) {
+        this(oracle, config.vcpus(), config.engines());
+    }
+
+    /** A driver whose VMs get {@code vcpus} vCPUs each, run by {@value #DEFAULT_ENGINES} host CPU. */
     public KvmDriver(CoherenceOracle oracle, int vcpus) {
+        this(oracle, vcpus, DEFAULT_ENGINES);
+    }
+
+    /** A driver whose VMs get {@code vcpus} vCPUs each, all run by {@code engines} host CPUs (started here). */
+    public KvmDriver(CoherenceOracle oracle, int vcpus, int engines) {
         this.oracle = Objects.requireNonNull(oracle, "oracle");
         this.vcpus = checkVcpus(vcpus);
+        this.engines = checkEngines(engines);
+        cpus.start(engines);
     }
 
+    /** New VMs get the new vCPU count; a new number of host CPUs restarts them (every vCPU carries on). */
     @Modified
-    void modified(Map<String, ?> properties) {
+    synchronized void modified(Map<String, ?> properties) {
         Config config = ConfigValues.changed(PID, Config.class, properties, ConfigValues.warnings(KvmDriver.class));
         if (config != null) {
             vcpus = checkVcpus(config.vcpus()); // VMs created from now on
+            if (config.engines() != engines && !closed) {
+                cpus.stop();
+                engines = checkEngines(config.engines());
+                cpus.start(engines);
+            }
         }
+    }
+
+    private static int checkEngines(int n) {
+        if (n < 0 || n > MAX_ENGINES) {
+            throw new IllegalArgumentException("engines=" + n + " is out of range: 0.." + MAX_ENGINES);
+        }
+        return n;
     }
 
     private static int checkVcpus(int n) {
@@ -103,7 +141,7 @@ public final class KvmDriver implements DeviceCountersProvider {
         Objects.requireNonNull(mm, "mm");
         Memslot slot = new Memslot(0, pages, hva);
         checkOpen();
-        Vm vm = new Vm(ids.incrementAndGet(), mm, slot, oracle, counters);
+        Vm vm = new Vm(ids.incrementAndGet(), mm, slot, oracle, counters, cpus);
         vm.bug = bug;
         mm.register(vm);
         vm.registered();
@@ -112,7 +150,7 @@ public final class KvmDriver implements DeviceCountersProvider {
     }
 
     /**
-     * Starts the configured number of vCPU threads on {@code vm}.
+     * Gives {@code vm} the configured number of vCPUs, run by the host CPUs from now on.
      *
      * @throws IllegalArgumentException if {@code vm} was destroyed
      * @throws IllegalStateException if the driver is deactivated
@@ -124,7 +162,8 @@ public final class KvmDriver implements DeviceCountersProvider {
     }
 
     /**
-     * Stops the VM's vCPUs and unregisters it (also after its process exited).
+     * Detaches the VM's vCPUs (none runs when this returns) and unregisters it (also after its
+     * process exited).
      *
      * @throws IllegalArgumentException if {@code vm} was destroyed already
      */
@@ -170,6 +209,11 @@ public final class KvmDriver implements DeviceCountersProvider {
         return vcpus;
     }
 
+    /** Host CPUs (engine threads) running the vCPUs now. */
+    public int engines() {
+        return cpus.engineCount();
+    }
+
     @Override
     public DeviceCounters counters() {
         return counters;
@@ -181,5 +225,6 @@ public final class KvmDriver implements DeviceCountersProvider {
         for (Vm vm : vms()) {
             destroyVm(vm);
         }
+        cpus.stop();
     }
 }

@@ -1,15 +1,19 @@
 package org.mmunotifier.drivers.kvm.internal;
 
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceAccess;
 import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.DeviceEngines;
 import org.mmunotifier.api.DeviceThreads;
 import org.mmunotifier.api.FaultRetryException;
 import org.mmunotifier.api.MappedFrame;
@@ -35,10 +39,10 @@ public final class Vm implements MmuNotifier {
     static final int GUEST_ATOMIC = 2;
     private static final int MAX_RETRIES = 1_000;
 
-    /** One shadow pte: the host frame and the accessed bit. */
+    /** One shadow pte: the host frame and the accessed bit (set by the guest without mmu_lock, as hardware does). */
     private static final class Spte {
         final MappedFrame frame;
-        boolean accessed = true;
+        volatile boolean accessed = true;
 
         Spte(MappedFrame frame) {
             this.frame = frame;
@@ -54,13 +58,21 @@ public final class Vm implements MmuNotifier {
     /** The guest's accesses, checked against what this VM's registration was told; set once registered. */
     private volatile DeviceAccess device;
 
-    private final Object mmuLock = new Object(); // kvm->mmu_lock
-    private final Map<Long, Spte> sptes = new HashMap<>(); // guarded by mmuLock
+    /**
+     * {@code kvm->mmu_lock}: fair, as the kernel's queued spinlock is. A vCPU takes it twice per
+     * guest access, back to back; with a barging monitor, the invalidation (or aging) waiting for
+     * it lost the race to the vCPU again and again, and the primary ran at a few percent of its speed.
+     */
+    private final ReentrantLock mmuLock = new ReentrantLock(true);
+    /** The EPT: changed under mmuLock only; the vCPUs read it without it, in guest mode. */
+    private final Map<Long, Spte> sptes = new ConcurrentHashMap<>();
+    /** vcpu->mode of every vCPU: what {@link #flushRemoteTlbs()} waits on. */
+    private final List<GuestMode> guestModes = new CopyOnWriteArrayList<>();
     private int inProgress; // guarded by mmuLock: mmu_invalidate_in_progress
     private long seq; // guarded by mmuLock: mmu_invalidate_seq
     private long rangeStart; // guarded by mmuLock
     private long rangeEnd; // guarded by mmuLock
-    private boolean released; // guarded by mmuLock
+    private volatile boolean released; // written under mmuLock; the vCPUs read it in guest mode
     private final java.util.concurrent.atomic.AtomicLong callbacks = new java.util.concurrent.atomic.AtomicLong();
 
     /** Fault injection: the broken variant that forgets to zap in invalidateRangeStart. */
@@ -72,17 +84,18 @@ public final class Vm implements MmuNotifier {
     /** A planted bug (the mutants catalogue), set before registration; {@link KvmBug#NONE} in every real run. */
     volatile KvmBug bug = KvmBug.NONE;
 
-    private final DeviceThreads vcpus;
-    private volatile int vcpuCount; // started and not stopped
+    private final DeviceEngines cpus;
+    private final List<DeviceEngines.Context> vcpus = new ArrayList<>(); // guarded by the driver's lock
+    private volatile int vcpuCount; // attached and not detached
 
-    Vm(int id, MmStruct mm, Memslot slot, CoherenceOracle oracle, DeviceCounters counters) {
+    Vm(int id, MmStruct mm, Memslot slot, CoherenceOracle oracle, DeviceCounters counters, DeviceEngines cpus) {
         this.id = id;
         this.name = "kvm-vm" + id;
         this.mm = mm;
         this.slot = slot;
         this.oracle = oracle;
         this.counters = counters;
-        this.vcpus = new DeviceThreads(name + "-vcpu");
+        this.cpus = cpus;
     }
 
     public int id() {
@@ -107,7 +120,8 @@ public final class Vm implements MmuNotifier {
     @Override
     public boolean invalidateRangeStart(MmuNotifierRange range) {
         callbacks.incrementAndGet();
-        synchronized (mmuLock) {
+        mmuLock.lock();
+        try {
             counters.invalidated();
             // kvm_mmu_invalidate_begin: the first one in flight resets the range, others widen it.
             if (inProgress++ == 0 || bug == KvmBug.RANGE_OVERWRITE) {
@@ -121,6 +135,8 @@ public final class Vm implements MmuNotifier {
             if (!skipZapOnStart && b != KvmBug.ZAP_IN_END && !(b == KvmBug.KEEP_WRITABLE && writeProtects(range))) {
                 zap(range.start(), range.end());
             }
+        } finally {
+            mmuLock.unlock();
         }
         return true;
     }
@@ -135,12 +151,15 @@ public final class Vm implements MmuNotifier {
     @Override
     public void invalidateRangeEnd(MmuNotifierRange range) {
         callbacks.incrementAndGet();
-        synchronized (mmuLock) {
+        mmuLock.lock();
+        try {
             if (bug == KvmBug.ZAP_IN_END) {
                 zap(range.start(), range.end());
             }
             seq++; // before in_progress drops: a fault that saw neither must see this
             inProgress--;
+        } finally {
+            mmuLock.unlock();
         }
     }
 
@@ -163,7 +182,8 @@ public final class Vm implements MmuNotifier {
     private boolean age(long start, long end, boolean clear) {
         callbacks.incrementAndGet();
         boolean young = false;
-        synchronized (mmuLock) {
+        mmuLock.lock();
+        try {
             for (long a = Math.max(start, slot.hva()); a < Math.min(end, slot.hvaEnd()); a += Addresses.PAGE_SIZE) {
                 Spte s = sptes.get(slot.gfnOf(a));
                 if (s != null && s.accessed) {
@@ -173,6 +193,8 @@ public final class Vm implements MmuNotifier {
                     }
                 }
             }
+        } finally {
+            mmuLock.unlock();
         }
         return young;
     }
@@ -183,10 +205,14 @@ public final class Vm implements MmuNotifier {
         if (bug == KvmBug.IGNORE_RELEASE) {
             return;
         }
-        synchronized (mmuLock) {
+        mmuLock.lock();
+        try {
             released = true; // kvm_flush_shadow_all: nothing is mapped from now on
             counters.zapped(sptes.size());
             sptes.clear();
+            flushRemoteTlbs();
+        } finally {
+            mmuLock.unlock();
         }
     }
 
@@ -214,8 +240,25 @@ public final class Vm implements MmuNotifier {
             }
         }
         counters.zapped(zapped);
+        if (zapped > 0) {
+            flushRemoteTlbs();
+        }
     }
 
+    /**
+     * {@code kvm_flush_remote_tlbs}: waits until every vCPU that was in guest mode when the sptes
+     * were dropped has left it. A vCPU reads the sptes in guest mode without mmu_lock (the
+     * hardware walks the EPT); one that entered before the drop may still be accessing the old
+     * frame, and the invalidation must not return before it is done, or its access lands after
+     * invalidate_range_start returned (the oracle calls that a use after free). One that enters
+     * after sees the drop. The kernel kicks vCPUs out with an IPI; here each access is short and
+     * bounded, so waiting for it is the same guarantee. mmu_lock held.
+     */
+    private void flushRemoteTlbs() {
+        for (GuestMode g : guestModes) {
+            g.awaitExit();
+        }
+    }
     /** {@code mmu_invalidate_retry_gfn}; mmu_lock held. */
     private boolean invalidateRetry(long mmuSeq, long hva) {
         if (inProgress > 0 && hva >= rangeStart && hva < rangeEnd && bug != KvmBug.RETRY_IGNORES_IN_PROGRESS) {
@@ -235,14 +278,38 @@ public final class Vm implements MmuNotifier {
      * @throws SegmentationFaultException if the host address is no longer mapped
      */
     public long guestAccess(long gfn, int op, long value) {
+        return guestAccess(null, gfn, op, value);
+    }
+
+    /**
+     * The access of a vCPU whose guest mode is {@code vcpu}: a hit goes through the sptes without
+     * mmu_lock. Without a vCPU (a command, a test) a hit takes mmu_lock instead.
+     */
+    private long guestAccess(GuestMode vcpu, long gfn, int op, long value) {
         if (!slot.containsGfn(gfn)) {
             throw new IllegalArgumentException("gfn 0x" + Long.toHexString(gfn) + " is outside " + slot + " of " + name);
         }
         boolean write = op != GUEST_READ;
         long hva = slot.hvaOf(gfn);
+        if (vcpu != null) {
+            long mode = vcpu.enter(); // before reading the sptes: see flushRemoteTlbs
+            try {
+                if (released) {
+                    throw new VmReleasedException(name);
+                }
+                Spte s = sptes.get(gfn);
+                if (s != null && (!write || s.frame.writable())) {
+                    s.accessed = true;
+                    return access(s.frame, op, value);
+                }
+            } finally {
+                vcpu.exit(mode);
+            }
+        }
         for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
             long mmuSeq;
-            synchronized (mmuLock) {
+            mmuLock.lock();
+            try {
                 checkLive();
                 Spte s = sptes.get(gfn);
                 if (s != null && (!write || s.frame.writable())) {
@@ -250,6 +317,8 @@ public final class Vm implements MmuNotifier {
                     return access(s.frame, op, value);
                 }
                 mmuSeq = seq;
+            } finally {
+                mmuLock.unlock();
             }
             counters.faulted();
             MappedFrame frame = mm.faultRange(hva, hva + Addresses.PAGE_SIZE, write, DeviceThreads.BUSY_WAIT_MILLIS,
@@ -258,7 +327,8 @@ public final class Vm implements MmuNotifier {
             if (hook != null) {
                 hook.run();
             }
-            synchronized (mmuLock) {
+            mmuLock.lock();
+            try {
                 checkLive();
                 if (!skipRetry && bug != KvmBug.SKIP_RETRY && invalidateRetry(mmuSeq, hva)) {
                     counters.retried(); // RET_PF_RETRY: the page we got may already be going
@@ -267,6 +337,8 @@ public final class Vm implements MmuNotifier {
                 sptes.put(gfn, new Spte(frame));
                 counters.mapped();
                 return access(frame, op, value);
+            } finally {
+                mmuLock.unlock();
             }
         }
         throw new FaultRetryException(name, hva, MAX_RETRIES);
@@ -278,7 +350,7 @@ public final class Vm implements MmuNotifier {
         }
     }
 
-    /** The device access, with mmu_lock held so no invalidation can complete around it. */
+    /** The device access: with mmu_lock held, or in guest mode, so no invalidation can complete around it. */
     private long access(MappedFrame frame, int op, long value) {
         counters.accessed();
         return switch (op) {
@@ -298,43 +370,48 @@ public final class Vm implements MmuNotifier {
 
     /** Shadow ptes present. */
     public int mappedPages() {
-        synchronized (mmuLock) {
+        mmuLock.lock();
+        try {
             return sptes.size();
+        } finally {
+            mmuLock.unlock();
         }
     }
 
     public boolean isReleased() {
-        synchronized (mmuLock) {
+        mmuLock.lock();
+        try {
             return released;
+        } finally {
+            mmuLock.unlock();
         }
     }
 
     // ------------------------------------------------------------------ vCPUs
 
-    /** Time a vCPU spends between two guest memory accesses. */
-    static final long VCPU_PAUSE_NANOS = 20_000;
-
-    /** Starts {@code count} vCPU threads doing random guest accesses until {@link #stopVcpus()}. */
+    /**
+     * Gives the VM {@code count} vCPUs doing random guest accesses, run by the host CPUs until
+     * {@link #stopVcpus()}; vCPU i draws from {@code new Random(seed * 31 + i)}.
+     */
     void startVcpus(int count, long seed) {
-        vcpus.start(count, seed, this::vcpuStep);
-        vcpuCount += count; // the driver's lock serializes start and stop
+        for (int i = 0; i < count; i++) {
+            GuestMode mode = new GuestMode();
+            guestModes.add(mode);
+            vcpus.add(cpus.attach(name + "-vcpu" + vcpus.size(), seed * 31 + i, rnd -> vcpuStep(mode, rnd)));
+        }
+        vcpuCount = vcpus.size(); // the driver's lock serializes start and stop
     }
 
-    /** vCPU threads started and not stopped (they end by themselves once the VM is released). */
+    /** vCPUs attached and not detached (they end by themselves once the VM is released). */
     public int vcpuCount() {
         return vcpuCount;
     }
 
     /** One guest instruction touching memory; false once the VM or its process is gone. */
-    private boolean vcpuStep(Random rnd) {
+    private boolean vcpuStep(GuestMode mode, Random rnd) {
         long gfn = slot.baseGfn() + rnd.nextInt((int) Math.min(Integer.MAX_VALUE, slot.pages()));
         try {
-            guestAccess(gfn, rnd.nextInt(3), rnd.nextInt(1_000));
-            // A guest runs other instructions between memory accesses. Without a pause, vCPUs
-            // (two per VM, a VM per process and per fork child) spinning on mmu_lock and
-            // mmap_lock on 2 cores left invalidations waiting whole scheduler timeslices and the
-            // primary workload fell from ~400k to ~3k ops/s; Thread.yield() alone was not enough.
-            LockSupport.parkNanos(VCPU_PAUSE_NANOS);
+            guestAccess(mode, gfn, rnd.nextInt(3), rnd.nextInt(1_000));
         } catch (SegmentationFaultException | OutOfMemoryException | FaultRetryException e) {
             Thread.onSpinWait(); // the host unmapped guest memory: the guest takes the fault and goes on
         } catch (VmReleasedException | MmDeadException e) {
@@ -343,9 +420,13 @@ public final class Vm implements MmuNotifier {
         return true;
     }
 
-    /** Stops the vCPU threads and waits for them. */
+    /** Detaches the vCPUs: when this returns none runs (or one stuck past the bound was left behind). */
     void stopVcpus() {
-        vcpus.stop();
+        for (DeviceEngines.Context vcpu : vcpus) {
+            vcpu.detach();
+        }
+        vcpus.clear();
+        guestModes.clear();
         vcpuCount = 0;
     }
 

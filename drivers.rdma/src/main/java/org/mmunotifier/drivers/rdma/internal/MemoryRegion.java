@@ -11,6 +11,7 @@ import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceAccess;
 import org.mmunotifier.api.DeviceCounters;
+import org.mmunotifier.api.DeviceEngines;
 import org.mmunotifier.api.DeviceThreads;
 import org.mmunotifier.api.FaultRetryException;
 import org.mmunotifier.api.MappedFrame;
@@ -60,6 +61,8 @@ public final class MemoryRegion implements MmuIntervalNotifier {
     volatile Runnable duringDma;
     /** A planted bug (the mutants catalogue), set before the subscription; {@link RdmaBug#NONE} in every real run. */
     volatile RdmaBug bug = RdmaBug.NONE;
+    /** Its work queue on the driver's DMA engines; set once registered. */
+    DeviceEngines.Context queue;
 
     MemoryRegion(int id, MmStruct mm, long start, long end, CoherenceOracle oracle, DeviceCounters counters) {
         Addresses.checkRange(start, end);

@@ -13,7 +13,7 @@ import org.mmunotifier.api.AttachRegion;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceCounters;
 import org.mmunotifier.api.DeviceCountersProvider;
-import org.mmunotifier.api.DeviceThreads;
+import org.mmunotifier.api.DeviceEngines;
 import org.mmunotifier.api.FaultRetryException;
 import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmStruct;
@@ -31,10 +31,11 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
- * The RDMA secondary MMU: on-demand-paging memory regions over process memory, DMA engine threads
- * transferring through them, and a remote peer that maps exported pages through the rmap notifier.
- * Under DS the engines start with the component. Deactivation stops the engines and deregisters
- * every region and the peer, and refuses every region asked for after it began. Registering and
+ * The RDMA secondary MMU: on-demand-paging memory regions over process memory, DMA engines
+ * transferring through them (a fixed number of threads serving every region's work queue in turn),
+ * and a remote peer that maps exported pages through the rmap notifier. Under DS the engines start
+ * with the component. Deactivation stops the engines and deregisters every region and the peer, and
+ * refuses every region asked for after it began. Registering and
  * deregistering regions and deactivation hold the driver's lock, so no region slips past it.
  */
 @Component(service = {RdmaDriver.class, DeviceCountersProvider.class}, configurationPid = RdmaDriver.PID, immediate = true)
@@ -45,9 +46,10 @@ public final class RdmaDriver implements DeviceCountersProvider {
 
     @ObjectClassDefinition(name = "mmu-notifier RDMA driver", description = "ODP memory regions and DMA engines")
     public @interface Config {
-        @AttributeDefinition(name = "DMA engines", description = "DMA engine threads (0..16)", min = "0", max = "16")
+        @AttributeDefinition(name = "DMA engines", description = "DMA engine threads serving every region in turn (0..16)",
+                min = "0", max = "16")
         @ConfigValues.Range(min = 0, max = 16)
-        int dmaThreads() default 2;
+        int dmaThreads() default 1;
 
         @AttributeDefinition(name = "Attach",
                 description = "register a memory region over every new process's memory at attachAddress")
@@ -76,7 +78,8 @@ public final class RdmaDriver implements DeviceCountersProvider {
     private final RemotePeer peer;
     private final boolean peerRegistered;
     private int dmaThreads; // guarded by this
-    private final DeviceThreads engines = new DeviceThreads("rdma-dma");
+    private final DeviceEngines engines = new DeviceEngines("rdma-dma");
+    private long seed = 1; // guarded by this: the regions' work queues draw from seed * 31 + id
     private boolean closed; // guarded by this
     /** A planted bug (the mutants catalogue) for the regions registered from now on; {@link RdmaBug#NONE} in every real run. */
     private volatile RdmaBug bug = RdmaBug.NONE;
@@ -124,6 +127,7 @@ public final class RdmaDriver implements DeviceCountersProvider {
         mr.bug = bug;
         mr.subscribe();
         mrs.put(mr.id(), mr);
+        mr.queue = engines.attach("rdma-mr" + mr.id(), seed * 31 + mr.id(), rnd -> workRequest(mr, rnd));
         return mr;
     }
 
@@ -137,6 +141,7 @@ public final class RdmaDriver implements DeviceCountersProvider {
             throw new IllegalArgumentException("no memory region " + mr.id() + " in this driver");
         }
         mrs.remove(mr.id());
+        mr.queue.detach(); // no work request of the region is in flight from here on
         peer.forget(mr);
         mr.deregister();
     }
@@ -214,19 +219,17 @@ public final class RdmaDriver implements DeviceCountersProvider {
         }
     }
 
-    /** Starts the DMA engines: random transfers to random regions, and remote reads and exports. */
+    /**
+     * Starts the DMA engines: random transfers through every region, and remote reads and exports;
+     * regions registered from now on draw from {@code seed}.
+     */
     public synchronized void startDma(long seed) {
-        engines.start(dmaThreads, seed, this::engineStep);
+        this.seed = seed;
+        engines.start(dmaThreads);
     }
 
-    /** One work request: a DMA transfer, an export, or a remote read. */
-    private boolean engineStep(Random rnd) {
-        MemoryRegion[] live = mrs.values().toArray(new MemoryRegion[0]);
-        if (live.length == 0) {
-            Thread.onSpinWait();
-            return true;
-        }
-        MemoryRegion mr = live[rnd.nextInt(live.length)];
+    /** One work request of {@code mr}: a DMA transfer, an export, or a remote read; false once the region or its process is gone. */
+    private boolean workRequest(MemoryRegion mr, Random rnd) {
         long pages = (mr.end() - mr.start()) / Addresses.PAGE_SIZE;
         long address = mr.start() + rnd.nextInt((int) Math.min(Integer.MAX_VALUE, pages)) * Addresses.PAGE_SIZE;
         try {
@@ -234,16 +237,14 @@ public final class RdmaDriver implements DeviceCountersProvider {
             if (what == 0 && peerRegistered) {
                 peer.export(mr, address);
             } else if (what == 1) {
-                long[] exported = peer.exportedPfns();
-                if (exported.length > 0) {
-                    peer.remoteRead(exported[rnd.nextInt(exported.length)]);
-                }
+                peer.remoteReadAny(rnd);
             } else {
                 mr.dma(address, rnd.nextInt(3), rnd.nextInt(1_000));
             }
-        } catch (SegmentationFaultException | OutOfMemoryException | MrGoneException | MmDeadException
-                | FaultRetryException e) {
-            Thread.onSpinWait(); // the process unmapped or exited, or the region went: a failed work request
+        } catch (SegmentationFaultException | OutOfMemoryException | FaultRetryException e) {
+            Thread.onSpinWait(); // the process unmapped the page: a failed work request
+        } catch (MrGoneException | MmDeadException e) {
+            return false; // the region went, or its process exited: its queue ends
         }
         return true;
     }

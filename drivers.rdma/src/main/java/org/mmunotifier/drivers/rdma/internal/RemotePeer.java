@@ -1,7 +1,10 @@
 package org.mmunotifier.drivers.rdma.internal;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.mmunotifier.api.CoherenceOracle;
 import org.mmunotifier.api.DeviceAccess;
 import org.mmunotifier.api.DeviceCounters;
@@ -16,13 +19,25 @@ import org.mmunotifier.api.page.Page;
  * {@link #invalidatePage(Page)} whenever it takes the page away, and the peer drops its mapping.
  */
 final class RemotePeer implements MmuRmapNotifier {
-    private record Export(MemoryRegion mr, MappedFrame frame, DeviceAccess device) {
+    private static final class Export {
+        final MemoryRegion mr;
+        final MappedFrame frame;
+        final DeviceAccess device;
+        int index; // in order
+
+        Export(MemoryRegion mr, MappedFrame frame, DeviceAccess device) {
+            this.mr = mr;
+            this.frame = frame;
+            this.device = device;
+        }
     }
 
     private final CoherenceOracle oracle;
     private final PageFrames frames;
     private final DeviceCounters counters;
     private final Map<Long, Export> exports = new HashMap<>(); // pfn -> export, guarded by this
+    /** The same exports in a list, for a remote read of a random one without copying; guarded by this. */
+    private final List<Export> order = new ArrayList<>();
     /** A planted bug (the mutants catalogue); {@link RdmaBug#NONE} in every real run. */
     volatile RdmaBug bug = RdmaBug.NONE;
 
@@ -40,7 +55,13 @@ final class RemotePeer implements MmuRmapNotifier {
             synchronized (this) {
                 // Marked while pinned: the unmap that comes later sees the flag and calls us.
                 frames.page(f.pfn()).setExternalRmap();
-                exports.put(f.pfn(), new Export(mr, f, oracle.device(this, mr.mm())));
+                Export e = new Export(mr, f, oracle.device(this, mr.mm()));
+                Export old = exports.put(f.pfn(), e);
+                if (old != null) {
+                    unlist(old);
+                }
+                e.index = order.size();
+                order.add(e);
                 counters.mapped();
             }
             return f.pfn();
@@ -52,8 +73,12 @@ final class RemotePeer implements MmuRmapNotifier {
     @Override
     public synchronized void invalidatePage(Page page) {
         counters.invalidated();
-        if (bug != RdmaBug.PEER_KEEPS_EXPORT && exports.remove(page.pfn()) != null) {
-            counters.zapped(1);
+        if (bug != RdmaBug.PEER_KEEPS_EXPORT) {
+            Export e = exports.remove(page.pfn());
+            if (e != null) {
+                unlist(e);
+                counters.zapped(1);
+            }
         }
         page.clearExternalRmap();
     }
@@ -69,8 +94,28 @@ final class RemotePeer implements MmuRmapNotifier {
             return false;
         }
         counters.accessed();
-        e.device().read(e.frame());
+        e.device.read(e.frame);
         return true;
+    }
+
+    /** A remote read of a random exported frame; false if the peer maps none. */
+    synchronized boolean remoteReadAny(Random rnd) {
+        if (order.isEmpty()) {
+            return false;
+        }
+        Export e = order.get(rnd.nextInt(order.size()));
+        counters.accessed();
+        e.device.read(e.frame);
+        return true;
+    }
+
+    /** Takes {@code e} out of {@link #order}: the last one moves into its place. */
+    private void unlist(Export e) {
+        Export last = order.remove(order.size() - 1);
+        if (last != e) {
+            order.set(e.index, last);
+            last.index = e.index;
+        }
     }
 
     synchronized long[] exportedPfns() {
@@ -80,8 +125,9 @@ final class RemotePeer implements MmuRmapNotifier {
     /** Drops what was exported from {@code mr} (the region is going). */
     synchronized void forget(MemoryRegion mr) {
         exports.entrySet().removeIf(e -> {
-            if (e.getValue().mr() == mr) {
+            if (e.getValue().mr == mr) {
                 frames.page(e.getKey()).clearExternalRmap();
+                unlist(e.getValue());
                 return true;
             }
             return false;
