@@ -80,9 +80,10 @@ public class BundlesIT {
         // org.mmunotifier.api.runtime (the runtime's management API) came with the core's DS components.
         // 2.0.0: per-contract callbacks (a 6.x notifier no longer hears invalidate_page) and the oracle's
         // device handles replaced the 1.0 string API (issue 11). 2.1.0: DeviceCountersProvider (issue 12). 2.2.0: ConfigValues (issue 13).
+        // 2.3.0: DeviceEngines (issue 14).
         // runtime 2.1.0: Drivers (swapping a driver) and MachineControl.violationReport, for the web page (issue 13).
         Map<String, String> expected = new TreeMap<>(Map.of(
-                "org.mmunotifier.api", "2.2.0",
+                "org.mmunotifier.api", "2.3.0",
                 "org.mmunotifier.api.page", "1.0.0",
                 "org.mmunotifier.api.runtime", "2.1.0"));
         assertEquals("core.api Export-Package (package=version); header: "

@@ -71,6 +71,9 @@ public class ConfigIT {
     /** Thread name prefixes of the drivers' device threads (DeviceThreads names them prefix + index). */
     private static final String DMA_THREADS = "rdma-dma";
     private static final String INSN_THREADS = "gru-insn";
+    private static final String KVM_CPUS = "kvm-cpu";
+    /** Engines per driver by default (KVM engines, RDMA dmaThreads, GRU instructionThreads). */
+    private static final int ENGINES = 1;
 
     private static final Duration WAIT = Duration.ofSeconds(10);
 
@@ -110,7 +113,7 @@ public class ConfigIT {
     @Test
     public void metatypeDescribesEveryDriverPid() throws Exception {
         Map<String, Set<String>> expected = Map.of(
-                KVM_PID, Set.of("vcpus", "attach", "attachAddress", "attachPages"),
+                KVM_PID, Set.of("vcpus", "engines", "attach", "attachAddress", "attachPages"),
                 RDMA_PID, Set.of("dmaThreads", "attach", "attachAddress", "attachPages"),
                 GRU_PID, Set.of("tlbEntries", "flushThreshold", "instructionThreads", "attach", "attachAddress",
                         "attachPages"));
@@ -124,6 +127,7 @@ public class ConfigIT {
         }
         // The ranges the drivers enforce are declared, so a UI refuses what the driver would refuse.
         assertRange(metatype, "drivers.kvm", KVM_PID, "vcpus", "1", "64");
+        assertRange(metatype, "drivers.kvm", KVM_PID, "engines", "0", "16");
         assertRange(metatype, "drivers.kvm", KVM_PID, "attachPages", "1", "65536");
         assertRange(metatype, "drivers.rdma", RDMA_PID, "dmaThreads", "0", "16");
         assertRange(metatype, "drivers.gru", GRU_PID, "tlbEntries", "1", "4096");
@@ -170,9 +174,41 @@ public class ConfigIT {
         control.kill(pid);
     }
 
+    /**
+     * KVM's host CPUs (the engines running every VM's vCPUs): a new number restarts them, and the VMs
+     * that were running go on with their vCPUs (contexts on the engines, not threads of their own);
+     * with none, no guest runs; deleting the configuration brings the default back.
+     */
+    @Test
+    public void kvmEnginesChangeRestartsTheHostCpusAndRunningVmsGoOn() throws Exception {
+        waitForThreads(KVM_CPUS, ENGINES);
+        int pid = control.spawn(); // gets a VM, its vCPUs run on the host CPUs
+        Object cfg = cm.configuration(KVM_PID);
+        try {
+            cm.update(cfg, props("engines", 3));
+            waitForProperty(KVM_DRIVER, "engines", 3);
+            waitForThreads(KVM_CPUS, 3);
+            ItestSupport.awaitProgress("with 3 host CPUs", control, shell, WAIT);
+            assertTrue("the VM made before the change still exists", vmsOn(mmOf(pid)).size() == 1);
+
+            cm.update(cfg, props("engines", 0));
+            waitForProperty(KVM_DRIVER, "engines", 0);
+            waitForThreads(KVM_CPUS, 0);
+            long before = ((org.mmunotifier.api.DeviceCounters.Snapshot) shell.execute("kvm:counters")).accesses();
+            ItestSupport.sleep(300);
+            assertEquals("a guest access with no host CPU", before,
+                    ((org.mmunotifier.api.DeviceCounters.Snapshot) shell.execute("kvm:counters")).accesses());
+        } finally {
+            cm.delete(cfg);
+        }
+        waitForThreads(KVM_CPUS, ENGINES);
+        ItestSupport.awaitProgress("after the default came back", control, shell, WAIT);
+        control.kill(pid);
+    }
+
     @Test
     public void rdmaDmaThreadsChangeRestartsTheEngines() throws Exception {
-        waitForThreads(DMA_THREADS, 2);
+        waitForThreads(DMA_THREADS, ENGINES);
         Object cfg = cm.configuration(RDMA_PID);
         try {
             cm.update(cfg, props("dmaThreads", 5));
@@ -192,15 +228,15 @@ public class ConfigIT {
         } finally {
             cm.delete(cfg);
         }
-        waitForThreads(DMA_THREADS, 2);
-        assertEquals(2, ((Number) props(RDMA_DRIVER).get("dmaThreads")).intValue());
+        waitForThreads(DMA_THREADS, ENGINES);
+        assertEquals(ENGINES, ((Number) props(RDMA_DRIVER).get("dmaThreads")).intValue());
     }
 
     // ---- FileInstall ---------------------------------------------------------------------------------------
 
     @Test
     public void cfgFileInTheWatchedFolderConfiguresGruUntilRemoved() throws Exception {
-        waitForThreads(INSN_THREADS, 2);
+        waitForThreads(INSN_THREADS, ENGINES);
         Path folder = ItestSupport.watchedFolder(context);
         Path staged = Files.createTempFile(folder.getParent(), GRU_PID, ".cfg.tmp");
         Files.write(staged, List.of("# written by ConfigIT", "tlbEntries=128", "instructionThreads=3"),
@@ -228,7 +264,7 @@ public class ConfigIT {
         }
         ItestSupport.waitUntil("configuration " + GRU_PID + " removed with " + cfg, WAIT, () -> cmProperties(GRU_PID) == null);
         waitForProperty(GRU_DRIVER, "tlbEntries", 64);
-        waitForThreads(INSN_THREADS, 2);
+        waitForThreads(INSN_THREADS, ENGINES);
         waitForActive(GRU_DRIVER);
     }
 
@@ -242,14 +278,14 @@ public class ConfigIT {
     @Test
     public void outOfRangeGruTlbEntriesChangesNothing() throws Exception {
         assertBadValueChangesNothing(GRU_PID, "instructionThreads", 3, "tlbEntries", 0, GRU_DRIVER, GRU_ATTACH,
-                INSN_THREADS, 2, "gru");
+                INSN_THREADS, ENGINES, "gru");
     }
 
     /** As for GRU: the engines keep running at the last good number, and new processes still get a region. */
     @Test
     public void outOfRangeRdmaDmaThreadsChangesNothing() throws Exception {
         assertBadValueChangesNothing(RDMA_PID, "dmaThreads", 3, "dmaThreads", 17, RDMA_DRIVER, RDMA_ATTACH,
-                DMA_THREADS, 2, "rdma");
+                DMA_THREADS, ENGINES, "rdma");
     }
 
     /**

@@ -2,10 +2,10 @@ package com.example.mirror;
 
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
+import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.LockSupport;
 import org.mmunotifier.api.CoherenceOracle;
+import org.mmunotifier.api.DeviceEngines;
 import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.ProcessListener;
@@ -17,10 +17,11 @@ import org.osgi.service.component.annotations.Reference;
 /**
  * The driver: told of every process by the core's whiteboard, it gives each one a {@link Mirror}
  * of its first demo region ({@value #BASE} onwards, {@value #PAGES} pages), and drops it when the
- * process exits or the bundle stops. Activated by DS, it also runs one device engine: a thread
- * that reads and writes random pages of random mirrored processes, as a device would, until the
- * bundle stops. Tests make it with {@link #MirrorDriver(CoherenceOracle)} and drive the accesses
- * themselves.
+ * process exits or the bundle stops. Activated by DS, it also runs one device engine
+ * ({@link DeviceEngines}): a thread that takes each mirror's work in turn, reading and writing its
+ * random pages as a device would, until the bundle stops; the engine count, not the number of
+ * processes, sets the device's share of the CPU. Tests make it with
+ * {@link #MirrorDriver(CoherenceOracle)} (no engine runs) and drive the accesses themselves.
  */
 @Component(service = {ProcessListener.class, MirrorDriver.class})
 public final class MirrorDriver implements ProcessListener {
@@ -29,8 +30,9 @@ public final class MirrorDriver implements ProcessListener {
 
     private final CoherenceOracle oracle;
     private final Map<Integer, Mirror> mirrors = new ConcurrentHashMap<>();
+    private final Map<Integer, DeviceEngines.Context> work = new ConcurrentHashMap<>();
+    private final DeviceEngines engines = new DeviceEngines("mirror-engine");
     private volatile boolean skipRetry;
-    private volatile Thread engine;
 
     /** Without a device engine: the caller makes the accesses ({@link #access}). */
     public MirrorDriver(CoherenceOracle oracle) {
@@ -41,23 +43,13 @@ public final class MirrorDriver implements ProcessListener {
     @Activate
     public MirrorDriver(@Reference CoherenceOracle oracle, Map<String, Object> properties) {
         this(oracle);
-        Thread t = new Thread(this::runEngine, "mirror-engine");
-        t.setDaemon(true);
-        engine = t;
-        t.start();
+        engines.start(1);
     }
 
-    /** The device engine's loop: one access every ~20 µs (a transfer takes a while), until interrupted. */
-    private void runEngine() {
-        SplittableRandom random = new SplittableRandom();
-        while (!Thread.currentThread().isInterrupted()) {
-            List<Integer> pids = pids();
-            if (!pids.isEmpty()) {
-                int pid = pids.get(random.nextInt(pids.size()));
-                access(pid, BASE + random.nextInt(PAGES) * 4096L, random.nextBoolean(), random.nextLong());
-            }
-            LockSupport.parkNanos(20_000);
-        }
+    /** One device access to a random page of {@code m} (a failed one fails quietly); its context ends when {@link #exiting} detaches it. */
+    private static boolean step(Mirror m, Random random) {
+        m.access(BASE + random.nextInt(PAGES) * 4096L, random.nextBoolean(), random.nextLong());
+        return true;
     }
 
     @Override
@@ -66,6 +58,7 @@ public final class MirrorDriver implements ProcessListener {
             Mirror m = new Mirror(mm, BASE, PAGES, oracle);
             m.skipRetry = skipRetry;
             mirrors.put(pid, m);
+            work.put(pid, engines.attach("mirror-" + pid, pid, random -> step(m, random)));
         } catch (MmDeadException e) {
             // it exited before we got to it
         }
@@ -73,6 +66,10 @@ public final class MirrorDriver implements ProcessListener {
 
     @Override
     public void exiting(int pid, MmStruct mm) {
+        DeviceEngines.Context c = work.remove(pid);
+        if (c != null) {
+            c.detach(); // no access of this mirror runs from here on
+        }
         Mirror m = mirrors.remove(pid);
         if (m != null) {
             m.close();
@@ -96,12 +93,9 @@ public final class MirrorDriver implements ProcessListener {
     }
 
     @Deactivate
-    void deactivate() throws InterruptedException {
-        Thread t = engine;
-        if (t != null) {
-            t.interrupt();
-            t.join(5_000); // no access after the mirrors close (they would refuse it anyway)
-        }
+    void deactivate() {
+        engines.stop(); // no access after the mirrors close (they would refuse it anyway)
+        work.clear();
         mirrors.values().forEach(Mirror::close);
         mirrors.clear();
     }

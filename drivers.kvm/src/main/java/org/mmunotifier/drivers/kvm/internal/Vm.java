@@ -79,6 +79,10 @@ public final class Vm implements MmuNotifier {
     volatile boolean skipZapOnStart;
     /** Fault injection: the broken variant that maps what GUP returned without mmu_invalidate_retry. */
     volatile boolean skipRetry;
+    /** Fault injection: the broken variant whose zap does not wait for the vCPUs in guest mode. */
+    volatile boolean skipTlbFlush;
+    /** Fault injection: runs in guest mode between a vCPU's spte read and its access, to race a zap. */
+    volatile Runnable inGuest;
     /** Fault injection: runs between GUP and the retry check, to force a fault to race an invalidation. */
     volatile Runnable afterFault;
     /** A planted bug (the mutants catalogue), set before registration; {@link KvmBug#NONE} in every real run. */
@@ -255,6 +259,9 @@ public final class Vm implements MmuNotifier {
      * bounded, so waiting for it is the same guarantee. mmu_lock held.
      */
     private void flushRemoteTlbs() {
+        if (skipTlbFlush) {
+            return;
+        }
         for (GuestMode g : guestModes) {
             g.awaitExit();
         }
@@ -299,6 +306,10 @@ public final class Vm implements MmuNotifier {
                 }
                 Spte s = sptes.get(gfn);
                 if (s != null && (!write || s.frame.writable())) {
+                    Runnable hook = inGuest;
+                    if (hook != null) {
+                        hook.run();
+                    }
                     s.accessed = true;
                     return access(s.frame, op, value);
                 }

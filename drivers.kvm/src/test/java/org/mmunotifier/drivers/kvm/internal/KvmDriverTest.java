@@ -128,6 +128,44 @@ class KvmDriverTest {
         assertEquals(1, vm.mappedPages());
     }
 
+    /**
+     * A vCPU hits its spte in guest mode, without mmu_lock: a zap of that page must not return while
+     * the vCPU is still between its spte read and its access (kvm_flush_remote_tlbs), or the access
+     * lands after invalidate_range_start returned, on a page the primary is freeing. With the flush
+     * skipped, the same interleaving is a violation: the test can tell.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aZapWaitsForTheVcpuInGuestMode(boolean skipTlbFlush) throws Exception {
+        TestProcess p = guestMemory();
+        Vm vm = kvm.createVm(p.mm(), GUEST, 1);
+        vm.skipTlbFlush = skipTlbFlush;
+        vm.guestAccess(0, Vm.GUEST_READ, 0); // the spte is there: the vCPU's accesses hit
+        java.util.concurrent.CountDownLatch inGuest = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch proceed = new java.util.concurrent.CountDownLatch(1);
+        vm.inGuest = () -> {
+            vm.inGuest = null; // once
+            inGuest.countDown();
+            try {
+                proceed.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        kvm.run(vm, 1);
+        assertTrue(inGuest.await(10, java.util.concurrent.TimeUnit.SECONDS), "the vCPU never hit its spte");
+        Thread unmap = new Thread(() -> p.madviseDontNeed(GUEST, P));
+        unmap.start();
+        unmap.join(300);
+        assertEquals(skipTlbFlush, !unmap.isAlive(),
+                skipTlbFlush ? "without the flush the zap does not wait" : "the zap returned while the vCPU was in guest mode");
+        proceed.countDown();
+        unmap.join(10_000);
+        assertFalse(unmap.isAlive());
+        kvm.destroyVm(vm);
+        assertEquals(skipTlbFlush, machine.oracle().violationCount() > 0, machine.violations().toString());
+    }
+
     /** A fault that loses every race gives up with a bounded number of retries, and maps nothing. */
     @Test
     void aFaultThatAlwaysRacesGivesUpWithFaultRetryException() {

@@ -141,9 +141,14 @@ public final class RdmaDriver implements DeviceCountersProvider {
             throw new IllegalArgumentException("no memory region " + mr.id() + " in this driver");
         }
         mrs.remove(mr.id());
+        if (mr.bug == RdmaBug.REMOVE_BEFORE_DRAIN) {
+            mr.deregister(); // planted: the subscription goes while the queue's DMA is still in flight
+        }
         mr.queue.detach(); // no work request of the region is in flight from here on
         peer.forget(mr);
-        mr.deregister();
+        if (mr.bug != RdmaBug.REMOVE_BEFORE_DRAIN) {
+            mr.deregister();
+        }
     }
 
     private void checkOpen() {
