@@ -19,8 +19,10 @@ import org.mmunotifier.core.internal.mm.Workload;
  * machine, so the machine's load falls on all three alike; the report takes the median of the
  * rounds.
  *
- * <p>Usage: {@code java -cp bench/target/benchmarks.jar org.mmunotifier.bench.EndToEnd [out.json
+ * <p>Usage: {@code java -cp bench/target/benchmarks.jar org.mmunotifier.bench.EndToEnd [out.jsonl|-
  * [rounds [seconds [engines]]]]} (3 rounds of 5 s after 2 s of warm-up, 1 engine per driver).
+ * {@code -De2e.modes=both} runs only some of the three (for a profile, {@code bench/profile.sh});
+ * {@code -De2e.kvm=N} (or {@code rdma}, {@code gru}) gives one driver N engines.
  */
 public final class EndToEnd {
     enum Mode {
@@ -50,7 +52,9 @@ public final class EndToEnd {
         // contract. Constructed directly here, the core would warn once per machine.
         java.util.logging.Logger.getLogger("org.mmunotifier.core.internal.notifier.NotifierCore")
                 .setLevel(java.util.logging.Level.SEVERE);
-        Path out = args.length > 0 ? Path.of(args[0]) : null;
+        Path out = args.length > 0 && !args[0].equals("-") ? Path.of(args[0]) : null;
+        List<Mode> modes = java.util.Arrays.stream(System.getProperty("e2e.modes", "workload,devices,both").split(","))
+                .map(m -> Mode.valueOf(m.trim().toUpperCase(Locale.ROOT))).toList();
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         Duration measure = Duration.ofSeconds(args.length > 2 ? Long.parseLong(args[2]) : 5);
         int engines = args.length > 3 ? Integer.parseInt(args[3]) : 1;
@@ -59,7 +63,7 @@ public final class EndToEnd {
                 engines, Runtime.getRuntime().availableProcessors());
         List<Sample> samples = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
-            for (Mode mode : Mode.values()) {
+            for (Mode mode : modes) {
                 Sample s = measure(mode, round, measure, engines);
                 samples.add(s);
                 o.printf(Locale.ROOT, "  round %d %-8s %,12.0f ops/s %,14.0f accesses/s %,10.0f faults/s %,9.0f retries/s"

@@ -188,22 +188,37 @@ public class ConfigIT {
             cm.update(cfg, props("engines", 3));
             waitForProperty(KVM_DRIVER, "engines", 3);
             waitForThreads(KVM_CPUS, 3);
-            ItestSupport.awaitProgress("with 3 host CPUs", control, shell, WAIT);
+            awaitKvmAccesses("with 3 host CPUs");
             assertTrue("the VM made before the change still exists", vmsOn(mmOf(pid)).size() == 1);
 
             cm.update(cfg, props("engines", 0));
             waitForProperty(KVM_DRIVER, "engines", 0);
             waitForThreads(KVM_CPUS, 0);
-            long before = ((org.mmunotifier.api.DeviceCounters.Snapshot) shell.execute("kvm:counters")).accesses();
+            long before = kvmAccesses();
             ItestSupport.sleep(300);
-            assertEquals("a guest access with no host CPU", before,
-                    ((org.mmunotifier.api.DeviceCounters.Snapshot) shell.execute("kvm:counters")).accesses());
+            assertEquals("a guest access with no host CPU", before, kvmAccesses());
         } finally {
             cm.delete(cfg);
         }
         waitForThreads(KVM_CPUS, ENGINES);
-        ItestSupport.awaitProgress("after the default came back", control, shell, WAIT);
+        awaitKvmAccesses("after the default came back");
         control.kill(pid);
+    }
+
+    private long kvmAccesses() throws Exception {
+        return ((org.mmunotifier.api.DeviceCounters.Snapshot) shell.execute("kvm:counters")).accesses();
+    }
+
+    /** Until the VMs' guests make accesses (a VM's vCPUs run on the host CPUs). */
+    private void awaitKvmAccesses(String during) throws Exception {
+        long before = kvmAccesses();
+        ItestSupport.waitUntil("KVM guest accesses " + during, WAIT, () -> {
+            try {
+                return kvmAccesses() > before;
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
     }
 
     @Test

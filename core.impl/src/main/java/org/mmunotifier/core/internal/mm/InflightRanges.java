@@ -1,6 +1,7 @@
 package org.mmunotifier.core.internal.mm;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import org.mmunotifier.core.internal.notifier.InvalidationRange;
@@ -14,8 +15,14 @@ import org.mmunotifier.core.internal.oracle.InFlight;
  * which invalidations came after it. The coherence oracle reads both.
  */
 final class InflightRanges {
+    private static final InFlight[] NONE = {};
 
-    private final List<InFlight> ranges = new ArrayList<>(); // guarded by this
+    /**
+     * Replaced, never changed in place, under this; read without it. The oracle reads it on every
+     * device access: a monitor there made each access contend with the primary's invalidations
+     * for it, and a device thread descheduled while holding it held up the invalidation.
+     */
+    private volatile InFlight[] ranges = NONE;
     private final LongAdder started;
     private volatile long sequence; // written under this
 
@@ -24,17 +31,25 @@ final class InflightRanges {
         this.started = started;
     }
 
-    /** Marks {@code range} in progress and gives it its tick. */
+    /**
+     * Marks {@code range} in progress and gives it its tick. The range is published before the
+     * sequence moves to its tick: whoever reads the new sequence then finds the range in progress.
+     */
     synchronized InFlight add(InvalidationRange range) {
         started.increment();
-        InFlight e = new InFlight(range.start(), range.end(), ++sequence, range);
-        range.tick(e.tick());
-        ranges.add(e);
+        long tick = sequence + 1;
+        InFlight e = new InFlight(range.start(), range.end(), tick, range);
+        range.tick(tick);
+        InFlight[] now = ranges;
+        InFlight[] next = Arrays.copyOf(now, now.length + 1);
+        next[now.length] = e;
+        ranges = next;
+        sequence = tick;
         return e;
     }
 
     /** The invalidation in progress with {@code tick}, or null. */
-    synchronized InFlight byTick(long tick) {
+    InFlight byTick(long tick) {
         for (InFlight r : ranges) {
             if (r.tick() == tick) {
                 return r;
@@ -44,9 +59,13 @@ final class InflightRanges {
     }
 
     synchronized void remove(InFlight e) {
-        for (int i = 0; i < ranges.size(); i++) {
-            if (ranges.get(i) == e) {
-                ranges.remove(i);
+        InFlight[] now = ranges;
+        for (int i = 0; i < now.length; i++) {
+            if (now[i] == e) {
+                InFlight[] next = new InFlight[now.length - 1];
+                System.arraycopy(now, 0, next, 0, i);
+                System.arraycopy(now, i + 1, next, i, now.length - i - 1);
+                ranges = next;
                 return;
             }
         }
@@ -54,7 +73,7 @@ final class InflightRanges {
     }
 
     /** The invalidations in progress over {@code address}. */
-    synchronized List<InFlight> covering(long address) {
+    List<InFlight> covering(long address) {
         List<InFlight> out = null;
         for (InFlight r : ranges) {
             if (r.covers(address)) {
