@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import org.mmunotifier.core.internal.notifier.InvalidationRange;
 import org.mmunotifier.core.internal.oracle.InFlight;
+import org.mmunotifier.core.internal.util.CopyOnWrite;
 
 /**
  * The invalidations the primary MMU has in progress on one mm, from before it changes a pte until
@@ -59,17 +60,11 @@ final class InflightRanges {
     }
 
     synchronized void remove(InFlight e) {
-        InFlight[] now = ranges;
-        for (int i = 0; i < now.length; i++) {
-            if (now[i] == e) {
-                InFlight[] next = new InFlight[now.length - 1];
-                System.arraycopy(now, 0, next, 0, i);
-                System.arraycopy(now, i + 1, next, i, now.length - i - 1);
-                ranges = next;
-                return;
-            }
+        InFlight[] next = CopyOnWrite.without(ranges, e);
+        if (next == null) {
+            throw new IllegalStateException("no such in-flight range");
         }
-        throw new IllegalStateException("no such in-flight range");
+        ranges = next;
     }
 
     /** The invalidations in progress over {@code address}. */

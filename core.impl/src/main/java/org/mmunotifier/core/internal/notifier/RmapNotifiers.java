@@ -10,6 +10,7 @@ import org.mmunotifier.api.page.Page;
 import org.mmunotifier.api.page.PageFlag;
 import org.mmunotifier.api.page.PageLayout;
 import org.mmunotifier.api.page.UnsupportedPageFlagException;
+import org.mmunotifier.core.internal.util.CopyOnWrite;
 
 /** The global rmap notifier list ({@code mmu_rmap_notifier_list}), read like the per-mm lists. */
 final class RmapNotifiers {
@@ -119,19 +120,14 @@ final class RmapNotifiers {
 
     /** @return false if it was unlinked already */
     private synchronized boolean unlink(Entry e) {
-        Entry[] l = list;
-        for (int i = 0; i < l.length; i++) {
-            if (l[i] == e) {
-                Entry[] next = new Entry[l.length - 1];
-                System.arraycopy(l, 0, next, 0, i);
-                System.arraycopy(l, i + 1, next, i, l.length - i - 1);
-                list = next.length == 0 ? NONE : next;
-                e.removed = true;
-                e.identity.retire();
-                return true;
-            }
+        Entry[] next = CopyOnWrite.without(list, e);
+        if (next == null) {
+            return false;
         }
-        return false;
+        list = next.length == 0 ? NONE : next;
+        e.removed = true;
+        e.identity.retire();
+        return true;
     }
 
     /** {@code mmu_rmap_notifier(invalidate_page, page)}, for pages marked {@code PageExternalRmap}. */
