@@ -21,17 +21,16 @@ final class Subscription implements Lease {
     private static final int ACTIVE = 0;
     private static final int RELEASING = 1;
     private static final int DEAD = 2;
-    private static final VarHandle STATE;
+    private static final VarHandle STATE = VarHandles.field(MethodHandles.lookup(), "state", int.class);
 
-    static {
-        try {
-            STATE = MethodHandles.lookup().findVarHandle(Subscription.class, "state", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    /** Bits of {@link #brackets}: the operations whose invalidations come as range start and end. */
+    static final int RANGE_OPS = 1;
+    static final int PAGE_OPS = 2;
 
     final MmuNotifier notifier;
+    /** {@code identity.id}, and what its contract brackets with start/end: read per call, kept on this object. */
+    final long id;
+    final int brackets;
     /** The ops it was allocated by, for get/put registrations; null for register/unregister. */
     final MmuNotifierOps<?> ops;
     final Identity identity;
@@ -52,6 +51,12 @@ final class Subscription implements Lease {
         this.notifier = notifier;
         this.ops = ops;
         this.identity = identity;
+        this.id = identity.id;
+        this.brackets = switch (identity.contract) {
+            case V6 -> RANGE_OPS | PAGE_OPS;
+            case V2_6_27 -> RANGE_OPS; // a single-page operation is its invalidate_page
+            case SEED -> 0;
+        };
         this.implemented = Implemented.by(notifier);
         this.owner = identity.owner;
         this.users = 1;
@@ -107,6 +112,14 @@ final class Subscription implements Lease {
 
     boolean isDead() {
         return state == DEAD;
+    }
+
+    /**
+     * Whether a dispatch may call it now: not dead, and its owner not gone (a refusal for a gone
+     * owner is counted). One volatile load each.
+     */
+    boolean callable() {
+        return state != DEAD && owner.admits();
     }
 
     boolean isActive() {
