@@ -657,8 +657,7 @@ public final class MmNotifierSubscriptions {
             for (int i = 0; i < subs.length; i++) {
                 Subscription s = subs[i];
                 MmuNotifierContract c = s.identity.contract;
-                if (c == MmuNotifierContract.V6 || (c == MmuNotifierContract.V2_6_27 && !page) || s.isDead()
-                        || !s.owner.admits()) {
+                if (c == MmuNotifierContract.V6 || (c == MmuNotifierContract.V2_6_27 && !page) || !s.callable()) {
                     continue;
                 }
                 boolean asPage = page && !(c == MmuNotifierContract.SEED && range.isCopyOnWrite());

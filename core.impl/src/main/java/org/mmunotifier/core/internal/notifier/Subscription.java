@@ -21,6 +21,13 @@ final class Subscription implements Lease {
     private static final int ACTIVE = 0;
     private static final int RELEASING = 1;
     private static final int DEAD = 2;
+    /** The lifecycle's bits of {@code state}. */
+    private static final int LIFECYCLE = 3;
+    /**
+     * Set on top of the lifecycle once the owner is gone ({@link #ownerGone}): the dispatch reads
+     * one word to know it may call, instead of this state and then the owner's flag.
+     */
+    private static final int OWNER_GONE = 4;
     private static final VarHandle STATE = VarHandles.field(MethodHandles.lookup(), "state", int.class);
 
     /** Bits of {@link #brackets}: the operations whose invalidations come as range start and end. */
@@ -43,7 +50,7 @@ final class Subscription implements Lease {
 
     private final MmNotifierSubscriptions subs;
 
-    private volatile int state = ACTIVE; // one load on the dispatch path
+    private volatile int state = ACTIVE; // one load on the dispatch path (callable)
     private volatile Thread releaser;
 
     Subscription(MmNotifierSubscriptions subs, MmuNotifier notifier, MmuNotifierOps<?> ops, Identity identity) {
@@ -89,7 +96,7 @@ final class Subscription implements Lease {
      * missed by exit's grace period, and exit would free the pages before that release ran).
      */
     boolean tryBeginRelease() {
-        if (STATE.compareAndSet(this, ACTIVE, RELEASING)) {
+        if (claim(RELEASING)) {
             releaser = Thread.currentThread();
             return true;
         }
@@ -98,7 +105,7 @@ final class Subscription implements Lease {
 
     /** Dead without release (put, forced removal). False if a release is under way or done. */
     boolean tryKill() {
-        if (STATE.compareAndSet(this, ACTIVE, DEAD)) {
+        if (claim(DEAD)) {
             identity.retire();
             wake();
             return true;
@@ -106,24 +113,51 @@ final class Subscription implements Lease {
         return false;
     }
 
+    /** ACTIVE → {@code next}, keeping {@link #OWNER_GONE}; false if no longer active. */
+    private boolean claim(int next) {
+        while (true) {
+            int st = state;
+            if ((st & LIFECYCLE) != ACTIVE) {
+                return false;
+            }
+            if (STATE.compareAndSet(this, st, st | next)) {
+                return true;
+            }
+        }
+    }
+
     boolean isReleasingOnThisThread() {
-        return state == RELEASING && releaser == Thread.currentThread();
+        return (state & LIFECYCLE) == RELEASING && releaser == Thread.currentThread();
     }
 
     boolean isDead() {
-        return state == DEAD;
+        return (state & LIFECYCLE) == DEAD;
     }
 
     /**
-     * Whether a dispatch may call it now: not dead, and its owner not gone (a refusal for a gone
-     * owner is counted). One volatile load each.
+     * Whether a dispatch may call it now: not dead, and its owner not gone. One volatile load;
+     * a refusal for a gone owner is counted ({@link Owner#refused}), a dead registration is
+     * skipped silently.
      */
     boolean callable() {
-        return state != DEAD && owner.admits();
+        int st = state;
+        if (st <= RELEASING) {
+            return true;
+        }
+        if ((st & LIFECYCLE) != DEAD) {
+            owner.refused();
+        }
+        return false;
+    }
+
+    /** Its owner is gone: no dispatch calls it from now on (see {@link Owner#close}). */
+    @Override
+    public void ownerGone() {
+        STATE.getAndBitwiseOr(this, OWNER_GONE);
     }
 
     boolean isActive() {
-        return state == ACTIVE;
+        return (state & LIFECYCLE) == ACTIVE;
     }
 
     /** No new callback begins once this is set. */
@@ -144,12 +178,12 @@ final class Subscription implements Lease {
      * @return false if it gave up (the release is stuck in the driver)
      */
     synchronized boolean awaitDead(long giveUpNanos) {
-        return BoundedWait.await(this, () -> state == DEAD, giveUpNanos);
+        return BoundedWait.await(this, this::isDead, giveUpNanos);
     }
 
     @Override
     public String toString() {
-        return identity.notifier + "[" + switch (state) {
+        return identity.notifier + "[" + switch (state & LIFECYCLE) {
             case ACTIVE -> "active";
             case RELEASING -> "releasing";
             default -> "dead";
