@@ -1,6 +1,7 @@
 package org.mmunotifier.bench;
 
 import java.io.File;
+import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,6 +19,8 @@ import org.mmunotifier.core.internal.mm.AddressSpace;
 import org.mmunotifier.core.internal.mm.Machine;
 import org.mmunotifier.core.internal.notifier.InvalidationRange;
 import org.mmunotifier.core.internal.notifier.MmNotifierSubscriptions;
+import org.mmunotifier.core.internal.notifier.ReaderSlot;
+import org.mmunotifier.core.internal.notifier.Srcu;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -55,6 +58,7 @@ public class DispatchBench {
     private Felix felix;
     private ServiceTracker<MmuNotifier, MmuNotifier> tracker;
     private File storage;
+    private final Srcu srcu = new Srcu();
 
     @Setup(Level.Trial)
     public void setup() throws Exception {
@@ -93,6 +97,7 @@ public class DispatchBench {
         felix.stop();
         felix.waitForStop(10_000);
         machine.close();
+        srcu.close();
     }
 
     @Benchmark
@@ -105,7 +110,10 @@ public class DispatchBench {
     /** The limit: a plain loop over an array, no read-side tracking at all. */
     @Benchmark
     public int bareArray() {
-        MmuNotifier[] a = array;
+        return bareLoop(array);
+    }
+
+    private int bareLoop(MmuNotifier[] a) {
         for (MmuNotifier n : a) {
             n.invalidateRangeStart(range);
         }
@@ -113,6 +121,36 @@ public class DispatchBench {
             n.invalidateRangeEnd(range);
         }
         return a.length;
+    }
+
+    /**
+     * The floor for a dispatch that lets unregister wait for its callbacks: the bare loop inside one
+     * read-side section (our {@link Srcu}'s enter and exit, one StoreLoad fence), skipped like ours
+     * when there is nothing to call. No registration state, owner check, fault isolation or oracle.
+     */
+    @Benchmark
+    public int bareSection() {
+        MmuNotifier[] a = array;
+        if (a.length == 0) {
+            return 0;
+        }
+        ReaderSlot r = srcu.enter();
+        try {
+            return bareLoop(a);
+        } finally {
+            srcu.exit(r);
+        }
+    }
+
+    /** The bare loop plus one full fence: what the StoreLoad alone costs, without any section state. */
+    @Benchmark
+    public int bareFence() {
+        MmuNotifier[] a = array;
+        if (a.length == 0) {
+            return 0;
+        }
+        VarHandle.fullFence();
+        return bareLoop(a);
     }
 
     @Benchmark

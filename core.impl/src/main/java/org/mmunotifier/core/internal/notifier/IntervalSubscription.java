@@ -9,15 +9,7 @@ import org.mmunotifier.api.MmuIntervalSubscription;
 
 /** {@code struct mmu_interval_notifier}: one interval subscription, a node of its mm's tree. */
 final class IntervalSubscription extends IntervalTree.Node implements MmuIntervalSubscription, Lease {
-    private static final VarHandle SEQ;
-
-    static {
-        try {
-            SEQ = MethodHandles.lookup().findVarHandle(IntervalSubscription.class, "invalidateSeq", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle SEQ = VarHandles.field(MethodHandles.lookup(), "invalidateSeq", long.class);
 
     final MmuIntervalNotifier notifier;
     private final IntervalNotifiers itree;

@@ -1,5 +1,7 @@
 package org.mmunotifier.core.internal.notifier;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.BitSet;
 import java.util.Objects;
 import org.mmunotifier.api.Addresses;
@@ -15,6 +17,8 @@ import org.mmunotifier.api.MmuNotifierRange;
  * start failed. May be reused for the next invalidation by {@link #set}.
  */
 public final class InvalidationRange implements MmuNotifierRange {
+    private static final VarHandle TOLD = VarHandles.field(MethodHandles.lookup(), "told", Told.class);
+
     private MmStruct mm;
     private long start;
     private long end;
@@ -33,8 +37,15 @@ public final class InvalidationRange implements MmuNotifierRange {
     ReaderSlot section;
     /** Indexes into {@link #snapshot} whose start failed, or that get no start; null until one does. */
     private BitSet failed;
-    /** Who has been told of it, for the oracle; only for the primary's own operations (a tick). */
-    private volatile Told told;
+    /**
+     * Who has been told of it, for the oracle; only for the primary's own operations (a tick).
+     * Written with release stores and read with acquire loads: a volatile store here was a second
+     * StoreLoad fence per invalidation (after the read-side section's), and nothing needs it. A
+     * device thread that reads null a moment late is excused for that moment, as for
+     * {@link Told}'s bits.
+     */
+    @SuppressWarnings("unused") // through TOLD
+    private Told told;
 
     public InvalidationRange(MmStruct mm, long start, long end, MmuNotifierEvent event) {
         set(mm, start, end, event, true, null);
@@ -61,7 +72,7 @@ public final class InvalidationRange implements MmuNotifierRange {
         this.itree = null;
         this.section = null;
         this.failed = null;
-        this.told = null;
+        TOLD.setRelease(this, (Told) null);
         return this;
     }
 
@@ -106,13 +117,13 @@ public final class InvalidationRange implements MmuNotifierRange {
 
     /** Who has been told of this invalidation so far; null if nobody was subscribed at its start. */
     public Told told() {
-        return told;
+        return (Told) TOLD.getAcquire(this);
     }
 
     /** Starts the record of who is told, over {@code subs}; an operation of the primary's only (a tick). */
     Told tell(Subscription[] subs) {
         Told t = tick == 0 ? null : new Told(subs);
-        told = t;
+        TOLD.setRelease(this, t);
         return t;
     }
 
@@ -135,8 +146,9 @@ public final class InvalidationRange implements MmuNotifierRange {
         failed.set(index);
     }
 
-    boolean failed(int index) {
-        return failed != null && failed.get(index);
+    /** The indexes marked so far, or null if none. */
+    BitSet failed() {
+        return failed;
     }
 
     @Override

@@ -14,6 +14,13 @@ public interface Lease {
     /** What the registration is, for the warning that names what a bundle left behind. */
     String describe();
 
+    /**
+     * Its owner is gone: from now on a dispatch that reaches it refuses the call and counts it
+     * (for the registrations whose dispatch reads their own state instead of the owner's flag).
+     */
+    default void ownerGone() {
+    }
+
     /** The mm it is on, or -1 for an rmap notifier. */
     long mmId();
 }

@@ -1,6 +1,7 @@
 package org.mmunotifier.core.internal.notifier;
 
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -471,7 +472,7 @@ public final class MmNotifierSubscriptions {
         Object event = Trace.beginRelease();
         Throwable threw = null;
         try {
-            r.calling(s.identity.id, outer);
+            r.calling(s.id, outer);
             s.notifier.release(mm);
         } catch (Throwable t) {
             threw = t;
@@ -539,8 +540,15 @@ public final class MmNotifierSubscriptions {
             range.snapshot = subs;
             boolean refused = false;
             boolean traced = Trace.invalidations();
+            int op = range.isPageOperation() ? Subscription.PAGE_OPS : Subscription.RANGE_OPS;
             for (int i = 0; i < subs.length; i++) {
-                refused |= !callStart(subs[i], i, range, told, r, outer, traced);
+                Subscription s = subs[i];
+                if ((s.brackets & op) == 0 || !s.callable()) {
+                    range.markFailed(i); // not called, so no end either
+                    continue;
+                }
+                r.calling(s.id, outer);
+                refused |= !callStart(s, i, range, told, traced);
             }
             if (refused) {
                 // Those that accepted expect their end (Linux c2655835fd8c); give it now.
@@ -561,24 +569,13 @@ public final class MmNotifierSubscriptions {
         }
     }
 
-    /** Whether {@code s}'s contract brackets this operation with range start/end. */
-    private static boolean getsRange(Subscription s, InvalidationRange range) {
-        return switch (s.identity.contract) {
-            case V6 -> true;
-            case V2_6_27 -> !range.isPageOperation();
-            case SEED -> false;
-        };
-    }
-
-    /** @return false only for a legitimate refusal of a non-blockable range */
-    private boolean callStart(Subscription s, int index, InvalidationRange range, Told told, ReaderSlot r,
-            long outer, boolean traced) {
-        if (!getsRange(s, range) || s.isDead() || !s.owner.admits()) {
-            range.markFailed(index); // not called, so no end either
-            return true;
-        }
+    /**
+     * Calls the start of {@code s}, which the caller found callable and named on its slot.
+     *
+     * @return false only for a legitimate refusal of a non-blockable range
+     */
+    private boolean callStart(Subscription s, int index, InvalidationRange range, Told told, boolean traced) {
         boolean ok = true;
-        r.calling(s.identity.id, outer);
         try {
             ok = traced ? Trace.invalidate(s.identity, CallKind.INVALIDATE_RANGE_START.opName, range, mm.id(),
                     () -> s.notifier.invalidateRangeStart(range)) : s.notifier.invalidateRangeStart(range);
@@ -619,10 +616,10 @@ public final class MmNotifierSubscriptions {
         try {
             for (int i = 0; i < subs.length; i++) {
                 Subscription s = subs[i];
-                if (s.identity.contract != MmuNotifierContract.V6 || s.isDead() || !s.owner.admits()) {
+                if (s.identity.contract != MmuNotifierContract.V6 || !s.callable()) {
                     continue;
                 }
-                r.calling(s.identity.id, outer);
+                r.calling(s.id, outer);
                 try {
                     s.notifier.archInvalidateSecondaryTlbs(mm, range.start(), range.end());
                 } catch (Throwable t) {
@@ -660,14 +657,13 @@ public final class MmNotifierSubscriptions {
             for (int i = 0; i < subs.length; i++) {
                 Subscription s = subs[i];
                 MmuNotifierContract c = s.identity.contract;
-                if (c == MmuNotifierContract.V6 || (c == MmuNotifierContract.V2_6_27 && !page) || s.isDead()
-                        || !s.owner.admits()) {
+                if (c == MmuNotifierContract.V6 || (c == MmuNotifierContract.V2_6_27 && !page) || !s.callable()) {
                     continue;
                 }
                 boolean asPage = page && !(c == MmuNotifierContract.SEED && range.isCopyOnWrite());
                 kind = asPage ? CallKind.INVALIDATE_PAGE : CallKind.INVALIDATE_RANGE;
                 r.kind = kind.pack(range.event()); // what a stall report says this call is
-                r.calling(s.identity.id, outer);
+                r.calling(s.id, outer);
                 try {
                     if (asPage) {
                         s.notifier.invalidatePage(mm, range.start());
@@ -712,14 +708,15 @@ public final class MmNotifierSubscriptions {
 
     private void callEnds(Subscription[] subs, InvalidationRange range, ReaderSlot r, long outer) {
         boolean traced = Trace.invalidations();
+        BitSet failed = range.failed(); // complete: only start marks it
         for (int i = 0; i < subs.length; i++) {
             Subscription s = subs[i];
             // A notifier unregistered since start is dead: its unregister has returned (or is in
             // its grace period, waiting for us), so it must not be called any more.
-            if (range.failed(i) || s.isDead() || !s.owner.admits()) {
+            if ((failed != null && failed.get(i)) || !s.callable()) {
                 continue;
             }
-            r.calling(s.identity.id, outer);
+            r.calling(s.id, outer);
             try {
                 if (traced) {
                     Trace.invalidate(s.identity, CallKind.INVALIDATE_RANGE_END.opName, range, mm.id(), () -> {
@@ -794,10 +791,10 @@ public final class MmNotifierSubscriptions {
                 return false;
             }
             for (Subscription s : h.list) {
-                if (!c.reaches(s.identity.contract) || s.isDead() || !s.owner.admits()) {
+                if (!c.reaches(s.identity.contract) || !s.callable()) {
                     continue;
                 }
-                r.calling(s.identity.id, outer);
+                r.calling(s.id, outer);
                 try {
                     if (c.call(s.notifier, mm, a, b, flag)) {
                         any = true;

@@ -13,8 +13,9 @@ import org.mmunotifier.api.MmuNotifierContract;
  * before the class loader does (invariant 11).
  *
  * <p>Lifecycle: open → closing (no new registrations; the leftovers are being removed) → gone.
- * Every call into a notifier first asks {@link #admits()}: a gone owner is never called, and the
- * attempt is counted. The count must stay zero; a nonzero count means the core called back into a
+ * Every call into a notifier first asks {@link #admits()}, or for a mm notifier its registration's
+ * state, which carries the owner's gone mark ({@link Lease#ownerGone}): a gone owner is never
+ * called, and the attempt is counted. The count must stay zero; a nonzero count means the core called back into a
  * bundle after it had been cleaned up.
  */
 public final class Owner {
@@ -29,6 +30,8 @@ public final class Owner {
     private final MmuNotifierContract contract;
     private final LongAdder accesses;
     private final Set<Lease> leases = new LinkedHashSet<>(); // guarded by this
+    /** What a close took out of {@link #leases} to remove; guarded by this. */
+    private List<Lease> closingLeases = List.of();
     private boolean closing; // guarded by this
     private volatile boolean gone;
 
@@ -71,8 +74,28 @@ public final class Owner {
         if (!gone) {
             return true;
         }
-        lateCalls.increment();
+        refused();
         return false;
+    }
+
+    /** A call into it was refused because it is gone: counted. */
+    void refused() {
+        lateCalls.increment();
+    }
+
+    /**
+     * Marks the owner gone: first each registration it holds or is removing (a mm notifier's
+     * dispatch reads only its registration's state), then its own flag, all under its lock, which
+     * {@link #adopt} takes too. Once {@link #isGone()} says so, no dispatch calls into it.
+     */
+    private synchronized void markGone() {
+        for (Lease l : leases) {
+            l.ownerGone();
+        }
+        for (Lease l : closingLeases) {
+            l.ownerGone();
+        }
+        gone = true;
     }
 
     boolean isGone() {
@@ -106,6 +129,9 @@ public final class Owner {
         synchronized (this) {
             if (closing) {
                 return false;
+            }
+            if (gone) {
+                lease.ownerGone(); // markGone ran before it: refused like the others
             }
             leases.add(lease);
             return true;
@@ -145,7 +171,7 @@ public final class Owner {
      */
     public List<String> close(boolean stopped) {
         if (stopped) {
-            gone = true;
+            markGone();
         }
         List<Lease> left;
         synchronized (this) {
@@ -154,6 +180,7 @@ public final class Owner {
             }
             closing = true;
             left = new ArrayList<>(leases);
+            closingLeases = left;
             leases.clear();
         }
         List<String> described = new ArrayList<>();
@@ -174,7 +201,10 @@ public final class Owner {
         } finally {
             // For a stopping owner only now: every forced removal has waited out the callbacks in
             // flight, so from here on any call would enter code whose bundle has stopped.
-            gone = true;
+            markGone();
+            synchronized (this) {
+                closingLeases = List.of(); // no reference to what the bundle left behind
+            }
         }
         // A call admitted just before gone was set may still be running. Wait for it (registrations
         // are adopted before they are published, so every one this owner has is in the snapshot).

@@ -110,15 +110,7 @@ abstract class ReaderSlotPad {
 }
 
 abstract class ReaderSlotState extends ReaderSlotPad {
-    static final VarHandle STATE;
-
-    static {
-        try {
-            STATE = MethodHandles.lookup().findVarHandle(ReaderSlotState.class, "state", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    static final VarHandle STATE = VarHandles.field(MethodHandles.lookup(), "state", long.class);
 
     volatile long state;
 

@@ -21,17 +21,23 @@ final class Subscription implements Lease {
     private static final int ACTIVE = 0;
     private static final int RELEASING = 1;
     private static final int DEAD = 2;
-    private static final VarHandle STATE;
+    /** The lifecycle's bits of {@code state}. */
+    private static final int LIFECYCLE = 3;
+    /**
+     * Set on top of the lifecycle once the owner is gone ({@link #ownerGone}): the dispatch reads
+     * one word to know it may call, instead of this state and then the owner's flag.
+     */
+    private static final int OWNER_GONE = 4;
+    private static final VarHandle STATE = VarHandles.field(MethodHandles.lookup(), "state", int.class);
 
-    static {
-        try {
-            STATE = MethodHandles.lookup().findVarHandle(Subscription.class, "state", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    /** Bits of {@link #brackets}: the operations whose invalidations come as range start and end. */
+    static final int RANGE_OPS = 1;
+    static final int PAGE_OPS = 2;
 
     final MmuNotifier notifier;
+    /** {@code identity.id}, and what its contract brackets with start/end: read per call, kept on this object. */
+    final long id;
+    final int brackets;
     /** The ops it was allocated by, for get/put registrations; null for register/unregister. */
     final MmuNotifierOps<?> ops;
     final Identity identity;
@@ -44,7 +50,7 @@ final class Subscription implements Lease {
 
     private final MmNotifierSubscriptions subs;
 
-    private volatile int state = ACTIVE; // one load on the dispatch path
+    private volatile int state = ACTIVE; // one load on the dispatch path (callable)
     private volatile Thread releaser;
 
     Subscription(MmNotifierSubscriptions subs, MmuNotifier notifier, MmuNotifierOps<?> ops, Identity identity) {
@@ -52,6 +58,12 @@ final class Subscription implements Lease {
         this.notifier = notifier;
         this.ops = ops;
         this.identity = identity;
+        this.id = identity.id;
+        this.brackets = switch (identity.contract) {
+            case V6 -> RANGE_OPS | PAGE_OPS;
+            case V2_6_27 -> RANGE_OPS; // a single-page operation is its invalidate_page
+            case SEED -> 0;
+        };
         this.implemented = Implemented.by(notifier);
         this.owner = identity.owner;
         this.users = 1;
@@ -84,7 +96,7 @@ final class Subscription implements Lease {
      * missed by exit's grace period, and exit would free the pages before that release ran).
      */
     boolean tryBeginRelease() {
-        if (STATE.compareAndSet(this, ACTIVE, RELEASING)) {
+        if (claim(RELEASING)) {
             releaser = Thread.currentThread();
             return true;
         }
@@ -93,7 +105,7 @@ final class Subscription implements Lease {
 
     /** Dead without release (put, forced removal). False if a release is under way or done. */
     boolean tryKill() {
-        if (STATE.compareAndSet(this, ACTIVE, DEAD)) {
+        if (claim(DEAD)) {
             identity.retire();
             wake();
             return true;
@@ -101,16 +113,51 @@ final class Subscription implements Lease {
         return false;
     }
 
+    /** ACTIVE → {@code next}, keeping {@link #OWNER_GONE}; false if no longer active. */
+    private boolean claim(int next) {
+        while (true) {
+            int st = state;
+            if ((st & LIFECYCLE) != ACTIVE) {
+                return false;
+            }
+            if (STATE.compareAndSet(this, st, st | next)) {
+                return true;
+            }
+        }
+    }
+
     boolean isReleasingOnThisThread() {
-        return state == RELEASING && releaser == Thread.currentThread();
+        return (state & LIFECYCLE) == RELEASING && releaser == Thread.currentThread();
     }
 
     boolean isDead() {
-        return state == DEAD;
+        return (state & LIFECYCLE) == DEAD;
+    }
+
+    /**
+     * Whether a dispatch may call it now: not dead, and its owner not gone. One volatile load;
+     * a refusal for a gone owner is counted ({@link Owner#refused}), a dead registration is
+     * skipped silently.
+     */
+    boolean callable() {
+        int st = state;
+        if (st <= RELEASING) {
+            return true;
+        }
+        if ((st & LIFECYCLE) != DEAD) {
+            owner.refused();
+        }
+        return false;
+    }
+
+    /** Its owner is gone: no dispatch calls it from now on (see {@link Owner#close}). */
+    @Override
+    public void ownerGone() {
+        STATE.getAndBitwiseOr(this, OWNER_GONE);
     }
 
     boolean isActive() {
-        return state == ACTIVE;
+        return (state & LIFECYCLE) == ACTIVE;
     }
 
     /** No new callback begins once this is set. */
@@ -131,12 +178,12 @@ final class Subscription implements Lease {
      * @return false if it gave up (the release is stuck in the driver)
      */
     synchronized boolean awaitDead(long giveUpNanos) {
-        return BoundedWait.await(this, () -> state == DEAD, giveUpNanos);
+        return BoundedWait.await(this, this::isDead, giveUpNanos);
     }
 
     @Override
     public String toString() {
-        return identity.notifier + "[" + switch (state) {
+        return identity.notifier + "[" + switch (state & LIFECYCLE) {
             case ACTIVE -> "active";
             case RELEASING -> "releasing";
             default -> "dead";
