@@ -20,7 +20,7 @@ import org.mmunotifier.core.internal.mm.Workload;
  * rounds.
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar org.mmunotifier.bench.EndToEnd [out.jsonl|-
- * [rounds [seconds [engines]]]]} (3 rounds of 5 s after 2 s of warm-up, 1 engine per driver).
+ * [rounds [seconds [engines]]]]} (3 rounds of 10 s after 2 s of warm-up, 1 engine per driver).
  * {@code -De2e.modes=both} runs only some of the three (for a profile, {@code bench/profile.sh});
  * {@code -De2e.kvm=N} (or {@code rdma}, {@code gru}) gives one driver N engines.
  */
@@ -56,7 +56,7 @@ public final class EndToEnd {
         List<Mode> modes = java.util.Arrays.stream(System.getProperty("e2e.modes", "workload,devices,both").split(","))
                 .map(m -> Mode.valueOf(m.trim().toUpperCase(Locale.ROOT))).toList();
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-        Duration measure = Duration.ofSeconds(args.length > 2 ? Long.parseLong(args[2]) : 5);
+        Duration measure = Duration.ofSeconds(args.length > 2 ? Long.parseLong(args[2]) : 10);
         int engines = args.length > 3 ? Integer.parseInt(args[3]) : 1;
         PrintStream o = System.out;
         o.printf("end to end: %d rounds of %d s, %d engine(s) per driver, %d cores%n", rounds, measure.toSeconds(),
