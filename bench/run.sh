@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the benchmarks, runs them all (about 17 minutes on 2 cores), then the end-to-end run (about 2)
-# (org.mmunotifier.bench.EndToEnd), and writes bench/RESULTS.md.
+# Builds the benchmarks, runs them all (about 17 minutes on 2 cores), then the end-to-end run
+# (org.mmunotifier.bench.EndToEnd, about 2 minutes), and writes bench/RESULTS.md.
 # Usage: bench/run.sh [extra JMH options, e.g. a benchmark regex like DispatchBench]
 set -euo pipefail
 cd "$(dirname "$0")/.."
