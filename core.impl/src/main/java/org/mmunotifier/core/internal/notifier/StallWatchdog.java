@@ -6,7 +6,9 @@ import java.lang.management.ThreadInfo;
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -95,6 +97,9 @@ public final class StallWatchdog implements Srcu.Abandonment {
         final List<String> stack;
         private volatile long endNanos;
         private volatile String outcome = "";
+        /** Grace periods that gave up on the same stuck section after this report's, and the last one. */
+        private final AtomicLong againCount = new AtomicLong();
+        private volatile String againLast;
 
         Report(Culprit culprit, Thread thread, long startNanos, List<String> waiting) {
             this.culprit = culprit;
@@ -115,6 +120,14 @@ public final class StallWatchdog implements Srcu.Abandonment {
 
         void outcome(String what) {
             outcome = outcome.isEmpty() ? what : outcome + "; " + what;
+        }
+
+        /** Another grace period gave up on the section this give-up was about: counted, not reported again. */
+        void gaveUpAgain(String what) {
+            long n = againCount.incrementAndGet();
+            againLast = what;
+            log(Level.DEBUG, "stall #" + id + ": grace period for " + what + " gave up on the same section too (" + n
+                    + " since)");
         }
 
         long millis() {
@@ -138,8 +151,11 @@ public final class StallWatchdog implements Srcu.Abandonment {
 
         Stall toStall() {
             Culprit c = culprit;
+            long again = againCount.get();
+            String said = again == 0 ? outcome : outcome + "; and " + again + " later grace periods on the same section"
+                    + " (the last for " + againLast + ")";
             return new Stall(id, c.kind, c.bundleId, c.bundle, c.notifier, c.operation, c.mmId, thread, millis(),
-                    endNanos == 0, waiting, stack, outcome);
+                    endNanos == 0, waiting, stack, said);
         }
 
         String render() {
@@ -166,6 +182,19 @@ public final class StallWatchdog implements Srcu.Abandonment {
     private final Set<Report> ongoing = ConcurrentHashMap.newKeySet();
     private final Set<Activity> activities = ConcurrentHashMap.newKeySet();
     private final Map<Object, Report> reported = new IdentityHashMap<>(); // ticker thread only
+    /**
+     * The give-up reported for each stuck section (its thread, section and callback), so that the
+     * grace periods that give up on it later are counted on that report, not reported again: once
+     * a section is stuck past the bound, every exit's grace period gives up on it at once, and a
+     * report each (hundreds a second with the workload running) pushed every other stall out of
+     * the kept history and filled the operator's log. Bounded: the oldest are forgotten.
+     */
+    private final Map<String, Report> gaveUpOn = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Report> eldest) {
+            return size() > KEEP;
+        }
+    });
     /**
      * The watchdog's own clock (ticker thread only): advances with real time, but by at most a few
      * tick intervals per tick, so a pause of the whole JVM (a long GC) or of the watchdog thread
@@ -457,6 +486,13 @@ public final class StallWatchdog implements Srcu.Abandonment {
     /** A grace period stopped waiting on a section stuck for the give-up bound. */
     @Override
     public void gaveUp(GracePeriod gp, ReaderSlot slot, long calling, long waitedNanos) {
+        String section = slot.owner.getName() + "@" + System.identityHashCode(slot) + "#"
+                + ReaderSlot.generation(slot.state) + "#" + calling;
+        Report first = gaveUpOn.get(section);
+        if (first != null) {
+            first.gaveUpAgain(gp.what());
+            return;
+        }
         String what = "grace period for " + gp.what() + " on thread " + gp.waiter.getName() + " gave up after "
                 + TimeUnit.NANOSECONDS.toMillis(waitedNanos) + " ms waiting for thread " + slot.owner.getName()
                 + describeSlot(slot) + "; the core will not call that registration again once it is removed";
@@ -464,6 +500,7 @@ public final class StallWatchdog implements Srcu.Abandonment {
         Report r = new Report(Culprit.gracePeriod(gp, "gave up waiting for thread " + slot.owner.getName()
                 + describeSlot(slot)), gp.waiter, gp.startNanos, List.of());
         r.outcome("gave up after " + TimeUnit.NANOSECONDS.toMillis(waitedNanos) + " ms");
+        gaveUpOn.put(section, r);
         reports.add(r);
         r.end();
         for (Report o : ongoing) {

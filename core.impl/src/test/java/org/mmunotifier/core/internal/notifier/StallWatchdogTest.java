@@ -163,6 +163,37 @@ class StallWatchdogTest {
         assertEquals(0, stuck.callsAfterUnregister.get(), "called after its unregister returned");
     }
 
+    /**
+     * Once a grace period gave up on a stuck section, every later grace period that meets it (each
+     * process exit's) gives up at once: they are counted on the first report, not reported each
+     * (they once pushed every other stall out of the kept history within a second).
+     */
+    @Test
+    void laterGracePeriodsGivingUpOnTheSameStuckSectionAreCountedNotReportedAgain() throws Exception {
+        AddressSpace mm = process().mm();
+        Thread t = stuckMprotect(mm);
+        TestSupport.callWithin(10_000, () -> {
+            mm.unregister(stuck);
+            return null;
+        });
+        stuck.unregistered = true;
+        await(() -> core.watchdog().recent().stream().anyMatch(s -> s.outcome().startsWith("gave up after")));
+        for (int i = 0; i < 40; i++) {
+            Process p = process();
+            p.mm().register(new MmuNotifier() { });
+            TestSupport.callWithin(10_000, () -> {
+                p.exit();
+                return null;
+            });
+        }
+        List<Stall> gaveUp = core.watchdog().recent().stream().filter(s -> s.outcome().startsWith("gave up after")).toList();
+        assertEquals(1, gaveUp.size(), gaveUp.size() + " give-ups reported: " + gaveUp.stream().map(Stall::bundle).limit(5).toList());
+        assertTrue(gaveUp.get(0).outcome().contains("40 later grace periods on the same section (the last for exit of mm"),
+                gaveUp.get(0).outcome());
+        release.countDown();
+        t.join(5_000);
+    }
+
     @Test
     void exitWithItsLockHeldByAStuckCallbackReturnsAndTearsDownLater() throws Exception {
         Process p = process();
