@@ -187,6 +187,8 @@ public final class DeviceEngines {
         @SuppressWarnings("unused") // through RUNNER
         private volatile Engine runner;
         private volatile boolean detached;
+        /** Set (under this context's monitor) while {@link #detach} interrupts the step's engine. */
+        private volatile boolean interrupting;
         /** The thread in {@link #detach}, woken when the step in flight returns. */
         private volatile Thread waiter;
 
@@ -247,7 +249,7 @@ public final class DeviceEngines {
                         return true;
                     }
                     if (round == 0) {
-                        e.thread.interrupt(); // the engine clears it before its next step
+                        interruptStep(e);
                     }
                 }
                 replace(e);
@@ -259,6 +261,26 @@ public final class DeviceEngines {
                 waiter = null;
                 if (interrupted) {
                     Thread.currentThread().interrupt();
+                }
+            }
+        }
+
+        /**
+         * Interrupts {@code e} if it still runs this context's step. Dekker with {@link Engine#release}:
+         * this store of {@link #interrupting}, then the runner load; the engine's runner store, then
+         * its load of {@link #interrupting}. Either this finds the runner gone and interrupts no one,
+         * or the engine sees the flag, waits here for the monitor and clears the interrupt before it
+         * takes another step: it never reaches another context's step.
+         */
+        private void interruptStep(Engine e) {
+            synchronized (this) {
+                interrupting = true;
+                try {
+                    if (RUNNER.getVolatile(this) == e) {
+                        e.thread.interrupt();
+                    }
+                } finally {
+                    interrupting = false;
                 }
             }
         }
@@ -332,6 +354,12 @@ public final class DeviceEngines {
 
         private void release(Context c) {
             RUNNER.setVolatile(c, null);
+            if (c.interrupting) {
+                synchronized (c) {
+                    // detach is interrupting this engine for c's step: let it finish, then clear it
+                }
+            }
+            Thread.interrupted(); // an interrupt meant for c (its step, or a claim given back) stays with c
             Thread w = c.waiter;
             if (w != null) {
                 LockSupport.unpark(w);

@@ -158,6 +158,47 @@ class DeviceEnginesTest {
         assertEquals(0, interruptedSteps.get());
     }
 
+    /**
+     * Detach interrupts a step still running when its wait is up. The step may end between detach's
+     * look at the runner and its interrupt (or the interrupt may come between the step's end and its
+     * release): the interrupt must then not reach the step of another context the engine runs next.
+     * Short steps and no wait make that window common; it is the same at any wait.
+     */
+    @Test
+    void anInterruptForADetachedContextNeverReachesAnotherContextsStep() throws Exception {
+        DeviceEngines e = engines("leak", 1);
+        AtomicInteger interruptedSteps = new AtomicInteger();
+        AtomicLong others = new AtomicLong();
+        e.attach("other", 2, rnd -> {
+            if (Thread.currentThread().isInterrupted()) {
+                interruptedSteps.incrementAndGet();
+            }
+            return others.incrementAndGet() > 0;
+        });
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        int rounds = 0;
+        while (System.nanoTime() < end && interruptedSteps.get() == 0) {
+            AtomicBoolean started = new AtomicBoolean();
+            DeviceEngines.Context c = e.attach("short" + rounds, rounds, rnd -> {
+                started.set(true);
+                long until = System.nanoTime() + rnd.nextInt(2_000);
+                while (System.nanoTime() < until) {
+                    Thread.onSpinWait();
+                }
+                return true;
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            while (!started.get() && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            c.detach(Duration.ZERO);
+            rounds++;
+        }
+        long before = others.get();
+        awaitTrue("the other context runs on", () -> others.get() > before + 100);
+        assertEquals(0, interruptedSteps.get(), "steps of another context began interrupted (" + rounds + " detaches)");
+    }
+
     @Test
     void aThrowingStepDetachesItsContextOnlyAndAFalseStepEndsItsOwn() throws Exception {
         DeviceEngines e = engines("faulty", 1);
