@@ -244,7 +244,8 @@ public class ConfigIT {
             cm.delete(cfg);
         }
         waitForThreads(DMA_THREADS, ENGINES);
-        assertEquals(ENGINES, ((Number) props(RDMA_DRIVER).get("dmaThreads")).intValue());
+        // SCR publishes the properties after modified() has restarted the engines: wait, do not sample
+        waitForProperty(RDMA_DRIVER, "dmaThreads", ENGINES);
     }
 
     // ---- FileInstall ---------------------------------------------------------------------------------------
