@@ -72,8 +72,7 @@ public final class DeviceEngines {
             if (!engines.isEmpty()) {
                 throw new IllegalStateException(name + ": " + engines.size() + " engines run already");
             }
-            stopped = false;
-            serial = 0;
+            stopped = false; // serial goes on: an engine left behind by stop() keeps a name of its own
             for (int i = 0; i < count; i++) {
                 startEngine();
             }
