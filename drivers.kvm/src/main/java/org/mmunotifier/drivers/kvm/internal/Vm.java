@@ -47,6 +47,21 @@ public final class Vm implements MmuNotifier {
         Spte(MappedFrame frame) {
             this.frame = frame;
         }
+
+        /** Whether a guest access ({@code write} or not) can go through this spte without a fault. */
+        boolean allows(boolean write) {
+            return !write || frame.writable();
+        }
+
+        /**
+         * Sets the accessed bit, as the hardware does on a walk: only if it is clear, so a hit (in
+         * guest mode, without mmu_lock) does not pay a volatile store each time.
+         */
+        void touch() {
+            if (!accessed) {
+                accessed = true;
+            }
+        }
     }
 
     private final int id;
@@ -305,12 +320,12 @@ public final class Vm implements MmuNotifier {
                     throw new VmReleasedException(name);
                 }
                 Spte s = sptes.get(gfn);
-                if (s != null && (!write || s.frame.writable())) {
+                if (s != null && s.allows(write)) {
                     Runnable hook = inGuest;
                     if (hook != null) {
                         hook.run();
                     }
-                    s.accessed = true;
+                    s.touch();
                     return access(s.frame, op, value);
                 }
             } finally {
@@ -323,8 +338,8 @@ public final class Vm implements MmuNotifier {
             try {
                 checkLive();
                 Spte s = sptes.get(gfn);
-                if (s != null && (!write || s.frame.writable())) {
-                    s.accessed = true;
+                if (s != null && s.allows(write)) {
+                    s.touch();
                     return access(s.frame, op, value);
                 }
                 mmuSeq = seq;
