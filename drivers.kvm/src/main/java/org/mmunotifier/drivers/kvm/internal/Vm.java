@@ -1,6 +1,5 @@
 package org.mmunotifier.drivers.kvm.internal;
 
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -81,8 +80,12 @@ public final class Vm implements MmuNotifier {
     private final ReentrantLock mmuLock = new ReentrantLock(true);
     /** The EPT: changed under mmuLock only; the vCPUs read it without it, in guest mode. */
     private final Map<Long, Spte> sptes = new ConcurrentHashMap<>();
-    /** vcpu->mode of every vCPU: what {@link #flushRemoteTlbs()} waits on. */
-    private final List<GuestMode> guestModes = new CopyOnWriteArrayList<>();
+    /** A vCPU: its work on the host CPUs, and its vcpu->mode, which {@link #flushRemoteTlbs()} waits on. */
+    private record Vcpu(DeviceEngines.Context work, GuestMode mode) {
+    }
+
+    /** Changed under the driver's lock (start and stop); read by zaps without it. */
+    private final List<Vcpu> vcpus = new CopyOnWriteArrayList<>();
     private int inProgress; // guarded by mmuLock: mmu_invalidate_in_progress
     private long seq; // guarded by mmuLock: mmu_invalidate_seq
     private long rangeStart; // guarded by mmuLock
@@ -104,8 +107,6 @@ public final class Vm implements MmuNotifier {
     volatile KvmBug bug = KvmBug.NONE;
 
     private final DeviceEngines cpus;
-    private final List<DeviceEngines.Context> vcpus = new ArrayList<>(); // guarded by the driver's lock
-    private volatile int vcpuCount; // attached and not detached
 
     Vm(int id, MmStruct mm, Memslot slot, CoherenceOracle oracle, DeviceCounters counters, DeviceEngines cpus) {
         this.id = id;
@@ -277,8 +278,8 @@ public final class Vm implements MmuNotifier {
         if (skipTlbFlush) {
             return;
         }
-        for (GuestMode g : guestModes) {
-            g.awaitExit();
+        for (Vcpu v : vcpus) {
+            v.mode().awaitExit();
         }
     }
     /** {@code mmu_invalidate_retry_gfn}; mmu_lock held. */
@@ -422,15 +423,14 @@ public final class Vm implements MmuNotifier {
     void startVcpus(int count, long seed) {
         for (int i = 0; i < count; i++) {
             GuestMode mode = new GuestMode();
-            guestModes.add(mode);
-            vcpus.add(cpus.attach(name + "-vcpu" + vcpus.size(), seed * 31 + i, rnd -> vcpuStep(mode, rnd)));
+            vcpus.add(new Vcpu(cpus.attach(name + "-vcpu" + vcpus.size(), seed * 31 + i, rnd -> vcpuStep(mode, rnd)),
+                    mode));
         }
-        vcpuCount = vcpus.size(); // the driver's lock serializes start and stop
     }
 
     /** vCPUs attached and not detached (they end by themselves once the VM is released). */
     public int vcpuCount() {
-        return vcpuCount;
+        return vcpus.size();
     }
 
     /** One guest instruction touching memory; false once the VM or its process is gone. */
@@ -448,12 +448,10 @@ public final class Vm implements MmuNotifier {
 
     /** Detaches the vCPUs: when this returns none runs (or one stuck past the bound was left behind). */
     void stopVcpus() {
-        for (DeviceEngines.Context vcpu : vcpus) {
-            vcpu.detach();
+        for (Vcpu v : vcpus) {
+            v.work().detach();
         }
         vcpus.clear();
-        guestModes.clear();
-        vcpuCount = 0;
     }
 
     @Override
