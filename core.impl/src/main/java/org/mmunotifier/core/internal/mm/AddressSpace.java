@@ -481,12 +481,13 @@ public final class AddressSpace extends Mm implements PrimaryMmu {
             for (int i = 0; i < frames.length; i++) {
                 frames[i] = faultIn(start + ((long) i << Addresses.PAGE_SHIFT), write);
             }
-            // For a violation report: who made this snapshot, from where. The lowest sequence of
-            // the range, so every page's snapshot is at or after it.
-            deviceFaults.record(start, end, frames.length == 0 ? 0 : frames[0].seq(), write);
             out[0] = frames;
             return 0;
         });
+        // For a violation report: who made this snapshot, from where, at the lowest sequence of the
+        // range (every page's snapshot is at or after it). Outside mmap_lock: the driver has not seen
+        // the snapshot yet, so no access can need the record sooner, and a writer does not wait on it.
+        deviceFaults.record(start, end, out[0].length == 0 ? 0 : out[0][0].seq(), write);
         return out[0];
     }
 
