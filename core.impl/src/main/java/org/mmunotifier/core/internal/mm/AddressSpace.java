@@ -6,13 +6,13 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
-import java.util.concurrent.locks.ReentrantLock;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.InvalidRangeException;
 import org.mmunotifier.api.MappedFrame;
 import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.SegmentationFaultException;
+import org.mmunotifier.api.SpinLock;
 import org.mmunotifier.core.internal.jfr.Trace;
 import org.mmunotifier.core.internal.notifier.InvalidationRange;
 import org.mmunotifier.core.internal.notifier.Told;
@@ -38,7 +38,7 @@ public final class AddressSpace extends Mm implements PrimaryMmu {
     private final Machine machine;
     private final PhysicalMemory memory;
     final PageTable pageTable = new PageTable();
-    final Lock ptl = new ReentrantLock();
+    final Lock ptl = new SpinLock(); // a spinlock in the kernel
     final InflightRanges inflight;
     final InvalidationHistory history = new InvalidationHistory();
     final DeviceFaults deviceFaults = new DeviceFaults();

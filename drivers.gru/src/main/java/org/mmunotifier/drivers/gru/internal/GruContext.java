@@ -77,11 +77,14 @@ public final class GruContext {
             if (closed) {
                 throw new ContextGoneException(name + " is closed");
             }
-            synchronized (tlb) {
+            tlb.lock.lock();
+            try {
                 MappedFrame f = tlb.lookup(gms.asid, page);
                 if (f != null && (!write || f.writable())) {
                     return access(f, op, value);
                 }
+            } finally {
+                tlb.lock.unlock();
             }
             // gru_user_dropin: wait_event(ms_wait_queue, ms_range_active == 0), then the pte
             counters.faulted();
@@ -90,7 +93,8 @@ public final class GruContext {
             long seq = gms.awaitIdle(DeviceThreads.BUSY_WAIT_MILLIS);
             MappedFrame f = gms.mm.faultRange(page, page + Addresses.PAGE_SIZE, write, DeviceThreads.BUSY_WAIT_MILLIS,
                     TimeUnit.MILLISECONDS)[0];
-            synchronized (tlb) {
+            tlb.lock.lock();
+            try {
                 if (closed) {
                     throw new ContextGoneException(name + " was closed during its fault");
                 }
@@ -101,6 +105,8 @@ public final class GruContext {
                 tlb.insert(gms.asid, page, f);
                 counters.mapped();
                 return access(f, op, value);
+            } finally {
+                tlb.lock.unlock();
             }
         }
         throw new FaultRetryException(name, page, MAX_RETRIES);

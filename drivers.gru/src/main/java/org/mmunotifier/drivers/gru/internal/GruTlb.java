@@ -5,15 +5,18 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.MappedFrame;
+import org.mmunotifier.api.SpinLock;
 
 /**
  * The GRU chip's TLB: a few entries tagged by ASID (one ASID per mm), least recently used out
- * first. Every method runs under the TLB's monitor, and so do the accesses made through it.
+ * first. Every method runs under the TLB's {@link #lock}, and so do the accesses made through it.
  */
 final class GruTlb {
-    private int entries; // guarded by this
+    /** The chip's TLB lock: the instructions hold it around their accesses, the flushes take it. */
+    final SpinLock lock = new SpinLock();
+    private int entries; // guarded by lock
     private final LinkedHashMap<Long, MappedFrame> map;
-    private long evictions; // guarded by this
+    private long evictions; // guarded by lock
 
     GruTlb(int entries) {
         this.entries = entries;
@@ -36,59 +39,104 @@ final class GruTlb {
     }
 
     /** A new size; shrinking evicts the least recently used entries (a TLB miss only refills). */
-    synchronized void resize(int newEntries) {
-        entries = newEntries;
-        for (Iterator<Long> it = map.keySet().iterator(); map.size() > entries && it.hasNext();) {
-            it.next();
-            it.remove();
-            evictions++;
+    void resize(int newEntries) {
+        lock.lock();
+        try {
+            entries = newEntries;
+            for (Iterator<Long> it = map.keySet().iterator(); map.size() > entries && it.hasNext();) {
+                it.next();
+                it.remove();
+                evictions++;
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
-    synchronized int capacity() {
-        return entries;
+    int capacity() {
+        lock.lock();
+        try {
+            return entries;
+        } finally {
+            lock.unlock();
+        }
     }
 
-    synchronized MappedFrame lookup(int asid, long page) {
-        return map.get(key(asid, page));
+    MappedFrame lookup(int asid, long page) {
+        lock.lock();
+        try {
+            return map.get(key(asid, page));
+        } finally {
+            lock.unlock();
+        }
     }
 
-    synchronized void insert(int asid, long page, MappedFrame frame) {
-        map.put(key(asid, page), frame);
+    void insert(int asid, long page, MappedFrame frame) {
+        lock.lock();
+        try {
+            map.put(key(asid, page), frame);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Flushes {@code [start, end)} of one ASID; returns the entries dropped. */
-    synchronized int flushRange(int asid, long start, long end) {
-        int n = 0;
-        for (long page = start; page < end; page += Addresses.PAGE_SIZE) {
-            if (map.remove(key(asid, page)) != null) {
-                n++;
+    int flushRange(int asid, long start, long end) {
+        lock.lock();
+        try {
+            int n = 0;
+            for (long page = start; page < end; page += Addresses.PAGE_SIZE) {
+                if (map.remove(key(asid, page)) != null) {
+                    n++;
+                }
             }
+            return n;
+        } finally {
+            lock.unlock();
         }
-        return n;
     }
 
     /** Flushes every entry of one ASID; returns the entries dropped. */
-    synchronized int flushAsid(int asid) {
-        int n = 0;
-        for (Iterator<Long> it = map.keySet().iterator(); it.hasNext();) {
-            if ((it.next() >>> 40) == asid) {
-                it.remove();
-                n++;
+    int flushAsid(int asid) {
+        lock.lock();
+        try {
+            int n = 0;
+            for (Iterator<Long> it = map.keySet().iterator(); it.hasNext();) {
+                if ((it.next() >>> 40) == asid) {
+                    it.remove();
+                    n++;
+                }
             }
+            return n;
+        } finally {
+            lock.unlock();
         }
-        return n;
     }
 
-    synchronized int size() {
-        return map.size();
+    int size() {
+        lock.lock();
+        try {
+            return map.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
-    synchronized int size(int asid) {
-        return (int) map.keySet().stream().filter(k -> (k >>> 40) == asid).count();
+    int size(int asid) {
+        lock.lock();
+        try {
+            return (int) map.keySet().stream().filter(k -> (k >>> 40) == asid).count();
+        } finally {
+            lock.unlock();
+        }
     }
 
-    synchronized long evictions() {
-        return evictions;
+    long evictions() {
+        lock.lock();
+        try {
+            return evictions;
+        } finally {
+            lock.unlock();
+        }
     }
 }

@@ -22,6 +22,7 @@ import org.mmunotifier.api.MmuNotifier;
 import org.mmunotifier.api.MmuNotifierRange;
 import org.mmunotifier.api.OutOfMemoryException;
 import org.mmunotifier.api.SegmentationFaultException;
+import org.mmunotifier.api.SpinLock;
 
 /**
  * A virtual machine ({@code struct kvm}) bound to a process's mm: one memslot, a shadow page table
@@ -77,7 +78,7 @@ public final class Vm implements MmuNotifier {
      * guest access, back to back; with a barging monitor, the invalidation (or aging) waiting for
      * it lost the race to the vCPU again and again, and the primary ran at a few percent of its speed.
      */
-    private final ReentrantLock mmuLock = new ReentrantLock(true);
+    private final ReentrantLock mmuLock = new SpinLock(true);
     /** The EPT: changed under mmuLock only; the vCPUs read it without it, in guest mode. */
     private final Map<Long, Spte> sptes = new ConcurrentHashMap<>();
     /** A vCPU: its work on the host CPUs, and its vcpu->mode, which {@link #flushRemoteTlbs()} waits on. */

@@ -15,6 +15,7 @@ import org.mmunotifier.api.DeviceEngines;
 import org.mmunotifier.api.DeviceThreads;
 import org.mmunotifier.api.FaultRetryException;
 import org.mmunotifier.api.MappedFrame;
+import org.mmunotifier.api.SpinLock;
 import org.mmunotifier.api.MmStruct;
 import org.mmunotifier.api.MmuIntervalNotifier;
 import org.mmunotifier.api.MmuIntervalSubscription;
@@ -46,7 +47,7 @@ public final class MemoryRegion implements MmuIntervalNotifier {
     private final DeviceCounters counters;
     private MmuIntervalSubscription subscription;
 
-    final ReentrantLock umemMutex = new ReentrantLock();
+    final ReentrantLock umemMutex = new SpinLock(); // a mutex that spins while its owner runs
     private final Condition drained = umemMutex.newCondition();
     private final Map<Long, MappedFrame> pfns = new HashMap<>(); // guarded by umemMutex
     private final Map<Long, Integer> dmaInFlight = new HashMap<>(); // guarded by umemMutex
