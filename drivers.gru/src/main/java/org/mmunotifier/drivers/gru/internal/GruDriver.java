@@ -7,6 +7,7 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.AttachRegion;
 import org.mmunotifier.api.CoherenceOracle;
@@ -87,8 +88,16 @@ public final class GruDriver implements DeviceCountersProvider {
     private final AtomicInteger ids = new AtomicInteger();
     private final Map<Integer, GruContext> contexts = new ConcurrentHashMap<>();
     private final DeviceEngines threads = new DeviceEngines("gru-insn");
-    private long seed = 1; // guarded by this: the contexts' instruction streams draw from seed * 31 + id
-    private boolean closed; // guarded by this
+    private volatile long seed = 1; // the contexts' instruction streams draw from seed * 31 + id
+    private volatile boolean closed; // set under this and lifecycle's write lock
+    /**
+     * Held for read while a context is opened or closed, for write by {@link #deactivate()}. The
+     * first open of an mm registers under {@code mmap_lock} and a close waits for the context's
+     * instruction in flight: under the driver's monitor, every other process's fork and exit
+     * queued behind them. Deactivation still finds none in flight, so its {@code synchronize}
+     * comes after every put.
+     */
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     /** A planted bug (the mutants catalogue) for the mms registered from now on; {@link GruBug#NONE} in every real run. */
     volatile GruBug bug = GruBug.NONE;
 
@@ -172,18 +181,26 @@ public final class GruDriver implements DeviceCountersProvider {
      *         aligned (nothing is opened)
      * @throws IllegalStateException if the driver is deactivated
      */
-    public synchronized GruContext open(MmStruct mm, long start, long end) {
+    public GruContext open(MmStruct mm, long start, long end) {
         Objects.requireNonNull(mm, "mm");
         Addresses.checkRange(start, end);
-        if (closed) {
-            throw new IllegalStateException("GRU driver is deactivated");
+        lifecycle.readLock().lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("GRU driver is deactivated");
+            }
+            GruMmState gms = mm.get(ops); // the first one registers, under mmap_lock: outside the monitor
+            GruContext ctx;
+            synchronized (this) {
+                gms.contexts++;
+                ctx = new GruContext(ids.incrementAndGet(), gms, start, end, tlb, oracle, counters);
+            }
+            ctx.stream = threads.attach("gru-ctx" + ctx.id(), seed * 31 + ctx.id(), rnd -> instruction(ctx, rnd));
+            contexts.put(ctx.id(), ctx); // last: once in the map, anyone may close it
+            return ctx;
+        } finally {
+            lifecycle.readLock().unlock();
         }
-        GruMmState gms = mm.get(ops);
-        gms.contexts++;
-        GruContext ctx = new GruContext(ids.incrementAndGet(), gms, start, end, tlb, oracle, counters);
-        contexts.put(ctx.id(), ctx);
-        ctx.stream = threads.attach("gru-ctx" + ctx.id(), seed * 31 + ctx.id(), rnd -> instruction(ctx, rnd));
-        return ctx;
     }
 
     /**
@@ -192,19 +209,27 @@ public final class GruDriver implements DeviceCountersProvider {
      *
      * @throws IllegalArgumentException if {@code ctx} was closed already
      */
-    public synchronized void close(GruContext ctx) {
-        if (contexts.get(ctx.id()) != ctx) {
-            throw new IllegalArgumentException("no GRU context " + ctx.id() + " in this driver");
-        }
-        contexts.remove(ctx.id());
-        ctx.stream.detach(); // no instruction of the context is in flight from here on
-        ctx.close();
-        GruMmState gms = ctx.gms;
-        if (--gms.contexts == 0) {
-            counters.zapped(tlb.flushAsid(gms.asid));
-        }
-        if (gms.bug != GruBug.LEAK_ON_CLOSE) {
-            gms.mm.put(gms);
+    public void close(GruContext ctx) {
+        lifecycle.readLock().lock();
+        try {
+            if (!contexts.remove(ctx.id(), ctx)) {
+                throw new IllegalArgumentException("no GRU context " + ctx.id() + " in this driver");
+            }
+            ctx.stream.detach(); // no instruction of the context is in flight from here on
+            ctx.close();
+            GruMmState gms = ctx.gms;
+            boolean last;
+            synchronized (this) { // after the detach: the last one out flushes after every stream of the mm stopped
+                last = --gms.contexts == 0;
+            }
+            if (last) {
+                counters.zapped(tlb.flushAsid(gms.asid));
+            }
+            if (gms.bug != GruBug.LEAK_ON_CLOSE) {
+                gms.mm.put(gms);
+            }
+        } finally {
+            lifecycle.readLock().unlock();
         }
     }
 
@@ -271,14 +296,21 @@ public final class GruDriver implements DeviceCountersProvider {
     }
 
     @Deactivate
-    public synchronized void deactivate() {
-        closed = true;
-        stopInstructions();
-        for (GruContext c : contexts()) {
-            close(c);
-        }
-        if (bug != GruBug.PUT_WITHOUT_SYNCHRONIZE) {
-            notifiers.synchronize(); // the frees of every put so far, ours included, have run
+    public void deactivate() {
+        lifecycle.writeLock().lock(); // after every open and close in flight
+        try {
+            synchronized (this) {
+                closed = true;
+            }
+            stopInstructions();
+            for (GruContext c : contexts()) {
+                close(c);
+            }
+            if (bug != GruBug.PUT_WITHOUT_SYNCHRONIZE) {
+                notifiers.synchronize(); // the frees of every put so far, ours included, have run
+            }
+        } finally {
+            lifecycle.writeLock().unlock();
         }
     }
 }

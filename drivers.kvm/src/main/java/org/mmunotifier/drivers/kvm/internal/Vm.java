@@ -226,9 +226,18 @@ public final class Vm implements MmuNotifier {
         if (bug == KvmBug.IGNORE_RELEASE) {
             return;
         }
+        dropAll();
+    }
+
+    /**
+     * {@code kvm_flush_shadow_all}: drops every spte and ends guest access for good, at
+     * {@code release} or when the VM is destroyed (a vCPU left behind by a detach that gave up
+     * then finds the VM gone instead of accessing memory after the unregister).
+     */
+    void dropAll() {
         mmuLock.lock();
         try {
-            released = true; // kvm_flush_shadow_all: nothing is mapped from now on
+            released = true;
             counters.zapped(sptes.size());
             sptes.clear();
             flushRemoteTlbs();

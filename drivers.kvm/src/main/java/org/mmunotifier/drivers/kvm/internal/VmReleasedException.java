@@ -1,10 +1,10 @@
 package org.mmunotifier.drivers.kvm.internal;
 
-/** The VM's process exited and {@code release} dropped its guest memory: no more guest accesses. */
+/** The VM's process exited (or the VM was destroyed) and its guest memory was dropped: no more guest accesses. */
 public class VmReleasedException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
 
     VmReleasedException(String vm) {
-        super(vm + " was released: its process exited");
+        super(vm + " was released: its process exited or it was destroyed");
     }
 }

@@ -166,6 +166,56 @@ class KvmDriverTest {
         assertEquals(skipTlbFlush, machine.oracle().violationCount() > 0, machine.violations().toString());
     }
 
+    /**
+     * kvm_destroy_vm holds kvm_lock only to unlink the VM: a teardown waiting for its vCPU's step
+     * does not keep another process from getting (or losing) its VM meanwhile. Under one driver
+     * lock, every fork and exit of the machine queued behind the slowest teardown.
+     */
+    @Test
+    void aTeardownWaitingForItsVcpuDoesNotHoldUpOtherVms() throws Exception {
+        TestProcess p = guestMemory();
+        TestProcess other = guestMemory();
+        Vm vm = kvm.createVm(p.mm(), GUEST, 1);
+        vm.guestAccess(0, Vm.GUEST_READ, 0);
+        java.util.concurrent.CountDownLatch inGuest = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch proceed = new java.util.concurrent.CountDownLatch(1);
+        vm.inGuest = () -> {
+            vm.inGuest = null;
+            inGuest.countDown();
+            boolean interrupted = false;
+            while (proceed.getCount() > 0) { // deaf to the detach's interrupt: it must wait for the step
+                try {
+                    proceed.await();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        kvm.run(vm, 1);
+        assertTrue(inGuest.await(10, java.util.concurrent.TimeUnit.SECONDS), "the vCPU never hit its spte");
+        Thread teardown = new Thread(() -> kvm.destroyVm(vm), "teardown");
+        teardown.start();
+        while (teardown.getState() == Thread.State.RUNNABLE || teardown.getState() == Thread.State.NEW) {
+            Thread.onSpinWait(); // until the teardown waits for the step
+        }
+
+        Vm second = kvm.createVm(other.mm(), GUEST, PAGES);
+        kvm.run(second, 2);
+        kvm.destroyVm(second);
+        assertTrue(teardown.isAlive(), "the other VM's life waited for this teardown");
+
+        proceed.countDown();
+        teardown.join(10_000);
+        assertFalse(teardown.isAlive());
+        assertEquals(List.of(), kvm.vms());
+        assertEquals(0, machine.registrationsOn(p.mm()));
+        assertEquals(0, machine.registrationsOn(other.mm()));
+        assertEquals(0, machine.oracle().violationCount(), machine.violations().toString());
+    }
+
     /** A fault that loses every race gives up with a bounded number of retries, and maps nothing. */
     @Test
     void aFaultThatAlwaysRacesGivesUpWithFaultRetryException() {

@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.AttachRegion;
 import org.mmunotifier.api.CoherenceOracle;
@@ -79,8 +80,16 @@ public final class RdmaDriver implements DeviceCountersProvider {
     private final boolean peerRegistered;
     private int dmaThreads; // guarded by this
     private final DeviceEngines engines = new DeviceEngines("rdma-dma");
-    private long seed = 1; // guarded by this: the regions' work queues draw from seed * 31 + id
-    private boolean closed; // guarded by this
+    private volatile long seed = 1; // the regions' work queues draw from seed * 31 + id
+    private volatile boolean closed; // set under this and lifecycle's write lock
+    /**
+     * Held for read while a region is registered or deregistered, for write by
+     * {@link #deactivate()}. Registration waits for {@code mmap_lock} and deregistration for the
+     * region's DMA in flight: under the driver's monitor, every other process's fork and exit
+     * queued behind them. Deactivation still finds none in flight (a region caught half-deregistered
+     * would be reported as a leak).
+     */
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     /** A planted bug (the mutants catalogue) for the regions registered from now on; {@link RdmaBug#NONE} in every real run. */
     private volatile RdmaBug bug = RdmaBug.NONE;
 
@@ -119,16 +128,21 @@ public final class RdmaDriver implements DeviceCountersProvider {
      *         aligned (nothing is registered)
      * @throws IllegalStateException if the driver is deactivated
      */
-    public synchronized MemoryRegion registerMr(MmStruct mm, long start, long length) {
+    public MemoryRegion registerMr(MmStruct mm, long start, long length) {
         Objects.requireNonNull(mm, "mm");
         Addresses.checkRange(start, start + length);
-        checkOpen();
-        MemoryRegion mr = new MemoryRegion(ids.incrementAndGet(), mm, start, start + length, oracle, counters);
-        mr.bug = bug;
-        mr.subscribe();
-        mrs.put(mr.id(), mr);
-        mr.queue = engines.attach("rdma-mr" + mr.id(), seed * 31 + mr.id(), rnd -> workRequest(mr, rnd));
-        return mr;
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            MemoryRegion mr = new MemoryRegion(ids.incrementAndGet(), mm, start, start + length, oracle, counters);
+            mr.bug = bug;
+            mr.subscribe(); // waits for mmap_lock: outside the driver's lock (see lifecycle)
+            mr.queue = engines.attach("rdma-mr" + mr.id(), seed * 31 + mr.id(), rnd -> workRequest(mr, rnd));
+            mrs.put(mr.id(), mr); // last: once in the map, anyone may deregister it
+            return mr;
+        } finally {
+            lifecycle.readLock().unlock();
+        }
     }
 
     /**
@@ -136,18 +150,22 @@ public final class RdmaDriver implements DeviceCountersProvider {
      *
      * @throws IllegalArgumentException if {@code mr} was deregistered already
      */
-    public synchronized void deregisterMr(MemoryRegion mr) {
-        if (mrs.get(mr.id()) != mr) {
-            throw new IllegalArgumentException("no memory region " + mr.id() + " in this driver");
-        }
-        mrs.remove(mr.id());
-        if (mr.bug == RdmaBug.REMOVE_BEFORE_DRAIN) {
-            mr.deregister(); // planted: the subscription goes while the queue's DMA is still in flight
-        }
-        mr.queue.detach(); // no work request of the region is in flight from here on
-        peer.forget(mr);
-        if (mr.bug != RdmaBug.REMOVE_BEFORE_DRAIN) {
-            mr.deregister();
+    public void deregisterMr(MemoryRegion mr) {
+        lifecycle.readLock().lock();
+        try {
+            if (!mrs.remove(mr.id(), mr)) {
+                throw new IllegalArgumentException("no memory region " + mr.id() + " in this driver");
+            }
+            if (mr.bug == RdmaBug.REMOVE_BEFORE_DRAIN) {
+                mr.deregister(); // planted: the subscription goes while the queue's DMA is still in flight
+            }
+            mr.queue.detach(); // no work request of the region is in flight from here on
+            peer.forget(mr);
+            if (mr.bug != RdmaBug.REMOVE_BEFORE_DRAIN) {
+                mr.deregister();
+            }
+        } finally {
+            lifecycle.readLock().unlock();
         }
     }
 
@@ -260,17 +278,24 @@ public final class RdmaDriver implements DeviceCountersProvider {
     }
 
     @Deactivate
-    public synchronized void deactivate() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        stopDma();
-        for (MemoryRegion mr : mrs()) {
-            deregisterMr(mr);
-        }
-        if (peerRegistered && bug != RdmaBug.RMAP_LEAK) {
-            notifiers.unregisterRmap(peer);
+    public void deactivate() {
+        lifecycle.writeLock().lock(); // after every registration and deregistration in flight
+        try {
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+            }
+            stopDma();
+            for (MemoryRegion mr : mrs()) {
+                deregisterMr(mr);
+            }
+            if (peerRegistered && bug != RdmaBug.RMAP_LEAK) {
+                notifiers.unregisterRmap(peer);
+            }
+        } finally {
+            lifecycle.writeLock().unlock();
         }
     }
 
