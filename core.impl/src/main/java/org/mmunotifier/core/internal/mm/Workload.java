@@ -83,6 +83,7 @@ public final class Workload {
     private final List<Process> initial = new ArrayList<>();
     private final List<Process> pool = new CopyOnWriteArrayList<>();
     private final List<Process> children = new CopyOnWriteArrayList<>();
+    private int forking; // children being forked, guarded by children
     private final Map<Op, LongAdder> done = new EnumMap<>(Op.class);
     private final LongAdder failed = new LongAdder();
     private volatile boolean stopRequested;
@@ -291,13 +292,25 @@ public final class Workload {
 
     private void fork(Process parent) {
         synchronized (children) {
-            if (children.size() >= config.maxChildren()) {
+            if (children.size() + forking >= config.maxChildren()) {
                 return;
             }
-            Process child = machine.fork(parent);
-            children.add(child);
-            listener.spawned(child);
-            pool.add(child);
+            forking++;
+        }
+        // The fork and the drivers' attach run outside the lock (they wait for mmap_lock and for
+        // device engines): under it, the other thread's forks and exits queued behind them.
+        Process child = null;
+        try {
+            child = machine.fork(parent);
+            listener.spawned(child); // before the child is in the pool: no operation meets it unattached
+        } finally {
+            synchronized (children) {
+                forking--;
+                if (child != null) {
+                    children.add(child);
+                    pool.add(child);
+                }
+            }
         }
     }
 
