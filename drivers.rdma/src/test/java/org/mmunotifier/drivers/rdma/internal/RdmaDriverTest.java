@@ -145,6 +145,44 @@ class RdmaDriverTest {
         assertEquals(0, mr.mappedPages());
     }
 
+    /**
+     * ib_dereg_mr waits for the region's DMA with no driver-wide lock held: meanwhile another
+     * process's region is registered and deregistered. Under one lock, every fork and exit of
+     * the machine queued behind the slowest drain.
+     */
+    @Test
+    void aDeregistrationWaitingForDmaDoesNotHoldUpOtherRegions() throws Exception {
+        TestProcess p = processWithRegion();
+        TestProcess other = processWithRegion();
+        MemoryRegion mr = rdma.registerMr(p.mm(), BASE, LEN);
+        CountDownLatch inDma = new CountDownLatch(1);
+        CountDownLatch finishDma = new CountDownLatch(1);
+        mr.duringDma = () -> {
+            mr.duringDma = null;
+            inDma.countDown();
+            await(finishDma);
+        };
+        Thread dma = new Thread(() -> mr.dma(BASE, MemoryRegion.DMA_WRITE, 9));
+        dma.start();
+        await(inDma);
+        Thread dereg = new Thread(() -> rdma.deregisterMr(mr), "dereg");
+        dereg.start();
+        while (dereg.getState() != Thread.State.WAITING) {
+            Thread.onSpinWait(); // until it waits for the DMA to drain
+        }
+
+        MemoryRegion second = rdma.registerMr(other.mm(), BASE, LEN);
+        rdma.deregisterMr(second);
+        assertTrue(dereg.isAlive(), "the other region's life waited for this drain");
+
+        finishDma.countDown();
+        dma.join();
+        dereg.join(10_000);
+        assertFalse(dereg.isAlive());
+        assertEquals(List.of(), rdma.mrs());
+        assertEquals(0, machine.oracle().violationCount());
+    }
+
     @Test
     void aNonBlockableInvalidationIsRefusedWhenTheRegionIsBusy() throws Exception {
         TestProcess p = processWithRegion();

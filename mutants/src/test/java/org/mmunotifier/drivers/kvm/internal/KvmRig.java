@@ -46,7 +46,11 @@ public final class KvmRig implements Rig {
     private void destroyReleased() {
         for (Vm vm : kvm.vms()) {
             if (vm.isReleased()) {
-                kvm.destroyVm(vm);
+                try {
+                    kvm.destroyVm(vm);
+                } catch (IllegalArgumentException goneMeanwhile) {
+                    // another spawn (forks run concurrently) destroyed it first
+                }
             }
         }
     }
