@@ -51,6 +51,7 @@ public class DispatchBench {
     private MmNotifierSubscriptions ours;
     private InvalidationRange range;
     private MmuNotifier[] array;
+    private Checked[] checked;
     private CopyOnWriteArrayList<MmuNotifier> cowList;
     private List<MmuNotifier> rwList;
     private final ReentrantReadWriteLock rwLock = new ReentrantReadWriteLock();
@@ -73,6 +74,7 @@ public class DispatchBench {
             all.add(n);
         }
         array = all.toArray(new MmuNotifier[0]);
+        checked = all.stream().map(Checked::new).toArray(Checked[]::new);
         cowList = new CopyOnWriteArrayList<>(all);
         rwList = new ArrayList<>(all);
         syncList = new ArrayList<>(all);
@@ -139,6 +141,45 @@ public class DispatchBench {
             return bareLoop(a);
         } finally {
             srcu.exit(r);
+        }
+    }
+
+    /**
+     * The floor for a dispatch that, stricter than the kernel, never calls a registration once it
+     * is dead: the bare loop inside one section, through a wrapper whose volatile state word is read
+     * before each call (ours reads that word, and names the callee on the reader slot).
+     */
+    @Benchmark
+    public int bareChecked() {
+        Checked[] a = checked;
+        if (a.length == 0) {
+            return 0;
+        }
+        ReaderSlot r = srcu.enter();
+        try {
+            for (Checked c : a) {
+                if (c.state == 0) {
+                    c.notifier.invalidateRangeStart(range);
+                }
+            }
+            for (Checked c : a) {
+                if (c.state == 0) {
+                    c.notifier.invalidateRangeEnd(range);
+                }
+            }
+            return a.length;
+        } finally {
+            srcu.exit(r);
+        }
+    }
+
+    /** A registration reduced to what bareChecked reads. */
+    static final class Checked {
+        final MmuNotifier notifier;
+        volatile int state;
+
+        Checked(MmuNotifier notifier) {
+            this.notifier = notifier;
         }
     }
 
