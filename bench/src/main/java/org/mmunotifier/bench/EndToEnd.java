@@ -43,6 +43,9 @@ public final class EndToEnd {
     private static final int PROCESSES = 4;
     private static final int FRAMES = 8192;
     private static final Duration WARM_UP = Duration.ofSeconds(2);
+    /** Held: java.util.logging keeps loggers weakly, and a collected one forgets its level. */
+    private static final java.util.logging.Logger QUIET_CORE =
+            java.util.logging.Logger.getLogger("org.mmunotifier.core.internal.notifier.NotifierCore");
 
     private EndToEnd() {
     }
@@ -50,8 +53,7 @@ public final class EndToEnd {
     public static void main(String[] args) throws Exception {
         // The GRU driver keeps the seed's invalidate_page; under OSGi its bundle declares that
         // contract. Constructed directly here, the core would warn once per machine.
-        java.util.logging.Logger.getLogger("org.mmunotifier.core.internal.notifier.NotifierCore")
-                .setLevel(java.util.logging.Level.SEVERE);
+        QUIET_CORE.setLevel(java.util.logging.Level.SEVERE);
         Path out = args.length > 0 && !args[0].equals("-") ? Path.of(args[0]) : null;
         List<Mode> modes = java.util.Arrays.stream(System.getProperty("e2e.modes", "workload,devices,both").split(","))
                 .map(m -> Mode.valueOf(m.trim().toUpperCase(Locale.ROOT))).toList();
