@@ -15,8 +15,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * every thread of the process waited behind it. A section held longer than the spin most likely
  * has its holder off its CPU, and spinning on would only take the CPU it needs: the waiter sleeps.
  *
- * <p>Reentrant, like {@link ReentrantLock}. The spin barges (as {@link #tryLock()} does); a fair
- * lock is fair among the waiters that went to sleep.
+ * <p>Reentrant, like {@link ReentrantLock}. A non-fair lock's spin barges (as {@link #tryLock()}
+ * does). A fair one spins only while no waiter sleeps: a newcomer never overtakes a sleeper, so a
+ * thread that keeps taking the lock (a vCPU) cannot starve one that waits (an invalidation).
  */
 public class SpinLock extends ReentrantLock {
     private static final long serialVersionUID = 1L;
@@ -35,13 +36,13 @@ public class SpinLock extends ReentrantLock {
 
     @Override
     public void lock() {
-        if (tryLock()) {
+        if (mayBarge() && tryLock()) {
             return;
         }
         long deadline = System.nanoTime() + SPIN_NANOS;
         for (int i = 1;; i++) {
             Thread.onSpinWait();
-            if (!isLocked() && tryLock()) {
+            if (!isLocked() && mayBarge() && tryLock()) {
                 return;
             }
             if ((i & 63) == 0 && System.nanoTime() - deadline > 0) {
@@ -49,5 +50,10 @@ public class SpinLock extends ReentrantLock {
             }
         }
         super.lock();
+    }
+
+    /** A fair lock lets no newcomer overtake a waiter that went to sleep (it would starve it). */
+    private boolean mayBarge() {
+        return !isFair() || !hasQueuedThreads();
     }
 }

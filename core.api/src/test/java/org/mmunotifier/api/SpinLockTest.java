@@ -44,6 +44,29 @@ class SpinLockTest {
         }
     }
 
+    /** A fair lock: a thread that took it again right after letting go does not overtake a sleeping waiter. */
+    @Test
+    void aFairLockLetsNoNewcomerOvertakeASleeper() throws Exception {
+        SpinLock lock = new SpinLock(true);
+        List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+        lock.lock();
+        Thread waiter = new Thread(() -> {
+            lock.lock();
+            order.add("waiter");
+            lock.unlock();
+        });
+        waiter.start();
+        while (!lock.hasQueuedThread(waiter)) {
+            Thread.onSpinWait(); // it spun, then went to sleep
+        }
+        lock.unlock();
+        lock.lock(); // at once again, as a vCPU taking mmu_lock for its next fault would
+        order.add("newcomer");
+        lock.unlock();
+        waiter.join();
+        assertEquals(List.of("waiter", "newcomer"), order);
+    }
+
     @Test
     void itIsReentrant() {
         SpinLock lock = new SpinLock();

@@ -9,6 +9,7 @@ import java.util.concurrent.locks.Lock;
 import org.mmunotifier.api.Addresses;
 import org.mmunotifier.api.InvalidRangeException;
 import org.mmunotifier.api.MappedFrame;
+import org.mmunotifier.api.MmBusyException;
 import org.mmunotifier.api.MmDeadException;
 import org.mmunotifier.api.MmuNotifierEvent;
 import org.mmunotifier.api.SegmentationFaultException;
@@ -450,6 +451,51 @@ public final class AddressSpace extends Mm implements PrimaryMmu {
 
     @Override
     public MappedFrame[] faultRange(long start, long end, boolean write) {
+        MappedFrame[] frames = tracedFault(start, end, write);
+        recordFault(frames, start, end, write);
+        // The window where a missing retry hurts: the snapshot is out, the driver has not installed it.
+        machine.adversary().afterFault(this, start, end);
+        return frames;
+    }
+
+    /**
+     * The device engines' bounded fault ({@code MmStruct}'s, with the record and the adversary
+     * after the lock is dropped: inside it the adversary would be skipped, since a fault under
+     * {@code mmap_lock} cannot meet an invalidation, and a writer would wait on the record).
+     */
+    @Override
+    public MappedFrame[] faultRange(long start, long end, boolean write, long timeout, TimeUnit unit) {
+        Lock read = mmapLock().readLock();
+        try {
+            if (!read.tryLock(timeout, unit)) {
+                throw new MmBusyException("mm " + id() + ": mmap_lock stayed held for " + unit.toMillis(timeout)
+                        + " ms; fault of [0x" + Long.toHexString(start) + ", 0x" + Long.toHexString(end) + ") not done");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MmBusyException("mm " + id() + ": interrupted while waiting for mmap_lock");
+        }
+        MappedFrame[] frames;
+        try {
+            frames = tracedFault(start, end, write);
+        } finally {
+            read.unlock();
+        }
+        recordFault(frames, start, end, write);
+        machine.adversary().afterFault(this, start, end);
+        return frames;
+    }
+
+    /**
+     * For a violation report: who made this snapshot, from where, at the lowest sequence of the
+     * range (every page's snapshot is at or after it). After {@code mmap_lock} is dropped where we
+     * took it: the driver has not seen the snapshot yet, so no access can need the record sooner.
+     */
+    private void recordFault(MappedFrame[] frames, long start, long end, boolean write) {
+        deviceFaults.record(start, end, frames.length == 0 ? 0 : frames[0].seq(), write);
+    }
+
+    private MappedFrame[] tracedFault(long start, long end, boolean write) {
         Object event = Trace.beginDeviceFault();
         MappedFrame[] frames;
         try {
@@ -459,12 +505,10 @@ public final class AddressSpace extends Mm implements PrimaryMmu {
             throw e;
         }
         Trace.deviceFaulted(event, id(), start, end, write, null);
-        // The window where a missing retry hurts: the snapshot is out, the driver has not installed it.
-        machine.adversary().afterFault(this, start, end);
         return frames;
     }
 
-    /** {@link #faultRange} without the adversary. */
+    /** The fault itself, under mmap_lock for read (reentrant: a bounded caller already holds it). */
     private MappedFrame[] fault(long start, long end, boolean write) {
         Addresses.checkRange(start, end);
         long pages = (end - start) >>> Addresses.PAGE_SHIFT;
@@ -484,22 +528,7 @@ public final class AddressSpace extends Mm implements PrimaryMmu {
             out[0] = frames;
             return 0;
         });
-        // For a violation report: who made this snapshot, from where, at the lowest sequence of the
-        // range (every page's snapshot is at or after it). Outside mmap_lock: the driver has not seen
-        // the snapshot yet, so no access can need the record sooner, and a writer does not wait on it.
-        deviceFaults.record(start, end, out[0].length == 0 ? 0 : out[0][0].seq(), write);
         return out[0];
-    }
-
-    /**
-     * The device engines' bounded fault: the adversary strikes after the lock was dropped (inside
-     * it would be skipped: a fault under {@code mmap_lock} cannot meet an invalidation).
-     */
-    @Override
-    public MappedFrame[] faultRange(long start, long end, boolean write, long timeout, TimeUnit unit) {
-        MappedFrame[] frames = super.faultRange(start, end, write, timeout, unit);
-        machine.adversary().afterFault(this, start, end);
-        return frames;
     }
 
     /** Pages one {@link #faultRange} may return (4 GiB of address space). */

@@ -118,6 +118,17 @@ public final class Machine implements Processes, AutoCloseable {
         return processes.values().stream().sorted((a, b) -> Integer.compare(a.pid(), b.pid())).toList();
     }
 
+    /**
+     * Turns the device faults' raw stacks of every live process into lines: a stopped bundle's
+     * classes must not stay reachable from the fault rings, or its old revision's class loader
+     * would outlive a refresh.
+     */
+    public void symbolizeFaultStacks() {
+        for (Process p : processes.values()) {
+            p.mm().deviceFaults.symbolizeAll();
+        }
+    }
+
     void forget(AddressSpace mm) {
         processes.values().removeIf(p -> p.mm() == mm);
     }

@@ -302,11 +302,14 @@ public final class Workload {
         Process child = null;
         try {
             child = machine.fork(parent);
-            listener.spawned(child); // before the child is in the pool: no operation meets it unattached
+            listener.spawned(child);
+        } catch (RuntimeException | Error e) {
+            child = null; // a child whose listeners failed never joins the pool (the run ends on it)
+            throw e;
         } finally {
             synchronized (children) {
                 forking--;
-                if (child != null) {
+                if (child != null) { // only now: no operation meets a child whose drivers are not attached
                     children.add(child);
                     pool.add(child);
                 }

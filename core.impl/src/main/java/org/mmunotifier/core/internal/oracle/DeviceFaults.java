@@ -18,20 +18,70 @@ public final class DeviceFaults {
     static final int DEPTH = 12;
 
     /**
-     * One device fault. {@code site} holds the faulting thread's raw backtrace (the VM's compact
-     * one: methods and bytecode indexes); it is turned into source lines only when a report asks
-     * for {@link #stack()}, as KASAN's stack depot keeps return addresses and symbolises them when
-     * it prints. Walking and symbolising on every fault cost a quarter of a device engine's time,
-     * most of it inside {@code mmap_lock}.
+     * One device fault. Its stack is first the faulting thread's raw backtrace (the VM's compact
+     * one: methods and bytecode indexes), turned into source lines only when a report asks for
+     * {@link #stack()}, as KASAN's stack depot keeps return addresses and symbolises them when it
+     * prints. Walking and symbolising on every fault cost a quarter of a device engine's time.
+     * The raw backtrace holds the driver's classes: {@link DeviceFaults#symbolizeAll()} turns every
+     * kept one into lines when a bundle stops, so an old revision's class loader can go.
      */
-    public record Fault(long start, long end, long seq, boolean write, String thread, long timeMillis, Site site) {
+    public static final class Fault {
+        private final long start;
+        private final long end;
+        private final long seq;
+        private final boolean write;
+        private final String thread;
+        private final long timeMillis;
+        private volatile Object where; // a Site until symbolised, then the List<StackTraceElement>
+
+        Fault(long start, long end, long seq, boolean write, String thread, long timeMillis, Site site) {
+            this.start = start;
+            this.end = end;
+            this.seq = seq;
+            this.write = write;
+            this.thread = thread;
+            this.timeMillis = timeMillis;
+            this.where = site;
+        }
+
+        public long start() {
+            return start;
+        }
+
+        public long end() {
+            return end;
+        }
+
+        public long seq() {
+            return seq;
+        }
+
+        public boolean write() {
+            return write;
+        }
+
+        public String thread() {
+            return thread;
+        }
+
+        public long timeMillis() {
+            return timeMillis;
+        }
+
         boolean covers(long address) {
             return address >= start && address < end;
         }
 
         /** The driver's stack at the fault, from its call into the API, at most {@value DeviceFaults#DEPTH} frames. */
+        @SuppressWarnings("unchecked")
         public List<StackTraceElement> stack() {
-            return fromCaller(Arrays.stream(site.getStackTrace()), DEPTH);
+            Object w = where;
+            if (w instanceof Site site) {
+                List<StackTraceElement> lines = fromCaller(Arrays.stream(site.getStackTrace()), DEPTH);
+                where = lines; // racing symbolisers store equal lists
+                return lines;
+            }
+            return (List<StackTraceElement>) w;
         }
     }
 
@@ -47,7 +97,7 @@ public final class DeviceFaults {
     private final AtomicReferenceArray<Fault> ring = new AtomicReferenceArray<>(KEEP);
     private final AtomicLong next = new AtomicLong();
 
-    /** Records a fault made by the calling thread; call it after {@code mmap_lock} is released. */
+    /** Records a fault made by the calling thread (after {@code mmap_lock} is released, where we took it). */
     public void record(long start, long end, long seq, boolean write) {
         Fault f = new Fault(start, end, seq, write, Thread.currentThread().getName(), System.currentTimeMillis(),
                 new Site());
@@ -55,18 +105,31 @@ public final class DeviceFaults {
     }
 
     /**
-     * The newest fault of {@code address} made at or before sequence {@code seq}: the one whose
-     * snapshot a translation carrying {@code seq} most likely came from; null if forgotten.
+     * The fault of {@code address} with the highest sequence at or before {@code seq} (the newest
+     * of those on a tie): the one whose snapshot a translation carrying {@code seq} most likely
+     * came from; null if forgotten. The ring is in record order, not sequence order: faults are
+     * recorded after their lock is dropped.
      */
     public Fault establishing(long address, long seq) {
         long last = next.get();
+        Fault best = null;
         for (long i = last - 1; i >= Math.max(0, last - KEEP); i--) {
             Fault f = ring.get((int) (i & (KEEP - 1)));
-            if (f != null && f.covers(address) && f.seq() <= seq) {
-                return f;
+            if (f != null && f.covers(address) && f.seq() <= seq && (best == null || f.seq() > best.seq())) {
+                best = f;
             }
         }
-        return null;
+        return best;
+    }
+
+    /** Symbolises every kept fault's stack (a bundle stopped: its classes must not stay reachable from here). */
+    public void symbolizeAll() {
+        for (int i = 0; i < KEEP; i++) {
+            Fault f = ring.get(i);
+            if (f != null) {
+                f.stack();
+            }
+        }
     }
 
     /** The classes a device's call passes through before it reaches the driver's own code. */

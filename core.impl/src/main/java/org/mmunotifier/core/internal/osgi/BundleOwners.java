@@ -57,6 +57,7 @@ public final class BundleOwners implements OwnerResolver, NotifierRegistry, Sync
     private static final int ALIVE = Bundle.STARTING | Bundle.ACTIVE | Bundle.STOPPING;
 
     private final NotifierCore core;
+    private final org.mmunotifier.core.internal.mm.Machine machine;
     private final BundleContext context;
     private final Map<Long, Owner> owners = new ConcurrentHashMap<>();
     private final RecentLog<ForcedCleanup> cleanups = new RecentLog<>(256);
@@ -65,6 +66,7 @@ public final class BundleOwners implements OwnerResolver, NotifierRegistry, Sync
     @Activate
     public BundleOwners(@Reference MachineService machine, BundleContext context) {
         this.core = machine.machine().notifierCore();
+        this.machine = machine.machine();
         this.context = context;
         core.setOwnerResolver(this);
         context.addBundleListener(this);
@@ -152,6 +154,7 @@ public final class BundleOwners implements OwnerResolver, NotifierRegistry, Sync
             case BundleEvent.STOPPED, BundleEvent.UNRESOLVED -> {
                 endStop(b);
                 takeBack(b, true);
+                machine.symbolizeFaultStacks(); // the fault rings must not keep its classes
             }
             case BundleEvent.UNINSTALLED -> {
                 endStop(b);

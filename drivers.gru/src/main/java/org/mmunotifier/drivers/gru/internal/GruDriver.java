@@ -35,7 +35,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * notifier registration ({@code mmu_notifier_get}/{@code put}) and one ASID, and instruction
  * threads running GRU loads, stores and atomics. Under DS the instruction threads start with the
  * component. Deactivation stops them, closes every context, refuses every context asked for after
- * it began (opening and closing contexts and deactivation hold the driver's lock), and waits for
+ * it began (opening and closing contexts hold the lifecycle lock for read, deactivation for write), and waits for
  * the frees its puts scheduled ({@code mmu_notifier_synchronize}), so none runs after it is gone.
  */
 @Component(service = {GruDriver.class, DeviceCountersProvider.class}, configurationPid = GruDriver.PID, immediate = true)

@@ -27,8 +27,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * mm, and runs their vCPUs on the host's CPUs: a fixed number of engines ({@code engines}) that run
  * every VM's vCPUs in turn, however many VMs there are. Deactivation destroys every VM (detaches its
  * vCPUs, unregisters it), stops the engines, and
- * refuses every VM asked for after it began. Creating, running and destroying VMs and deactivation
- * hold the driver's lock, so none of them can slip a VM past deactivation.
+ * refuses every VM asked for after it began. Creating and destroying VMs hold the lifecycle lock
+ * for read and deactivation holds it for write, so none of them can slip a VM past deactivation.
  */
 @Component(service = {KvmDriver.class, DeviceCountersProvider.class}, configurationPid = KvmDriver.PID, immediate = true)
 @Designate(ocd = KvmDriver.Config.class)
@@ -191,9 +191,9 @@ public final class KvmDriver implements DeviceCountersProvider {
                     throw new IllegalArgumentException("no VM " + vm.id() + " in this driver");
                 }
             }
-            vm.stopVcpus();
-            if (vm.bug != KvmBug.LEAK_ON_DESTROY) {
-                vm.dropAll();
+            boolean leak = vm.bug == KvmBug.LEAK_ON_DESTROY;
+            vm.destroy(leak);
+            if (!leak) {
                 vm.mm().unregister(vm);
             }
         } finally {

@@ -82,10 +82,12 @@ public final class Vm implements MmuNotifier {
     /** The EPT: changed under mmuLock only; the vCPUs read it without it, in guest mode. */
     private final Map<Long, Spte> sptes = new ConcurrentHashMap<>();
     /** A vCPU: its work on the host CPUs, and its vcpu->mode, which {@link #flushRemoteTlbs()} waits on. */
-    private record Vcpu(DeviceEngines.Context work, GuestMode mode) {
+    private static final class Vcpu {
+        final GuestMode mode = new GuestMode();
+        volatile DeviceEngines.Context work; // null until its engine context is attached
     }
 
-    /** Changed under the driver's lock (start and stop); read by zaps without it. */
+    /** Added by run (under the driver's lock), cleared by destroy (after the VM left the driver's map under that lock, so never both at once); read by zaps. */
     private final List<Vcpu> vcpus = new CopyOnWriteArrayList<>();
     private int inProgress; // guarded by mmuLock: mmu_invalidate_in_progress
     private long seq; // guarded by mmuLock: mmu_invalidate_seq
@@ -289,7 +291,7 @@ public final class Vm implements MmuNotifier {
             return;
         }
         for (Vcpu v : vcpus) {
-            v.mode().awaitExit();
+            v.mode.awaitExit();
         }
     }
     /** {@code mmu_invalidate_retry_gfn}; mmu_lock held. */
@@ -428,15 +430,19 @@ public final class Vm implements MmuNotifier {
 
     /**
      * Gives the VM {@code count} vCPUs doing random guest accesses, run by the host CPUs until
-     * {@link #stopVcpus()}; vCPU i draws from {@code new Random(seed * 31 + i)}.
+     * {@link #destroy(boolean)}; vCPU i draws from {@code new Random(seed * 31 + i)}.
      */
     void startVcpus(int count, long seed) {
         for (int i = 0; i < count; i++) {
-            GuestMode mode = new GuestMode();
-            vcpus.add(new Vcpu(cpus.attach(name + "-vcpu" + vcpus.size(), seed * 31 + i, rnd -> vcpuStep(mode, rnd)),
-                    mode));
+            // Listed before it is attached: its first step may run at once, and a zap's flush that
+            // did not know its guest mode would return while it still accesses an spte just dropped.
+            Vcpu v = new Vcpu();
+            String name = this.name + "-vcpu" + vcpus.size();
+            vcpus.add(v);
+            v.work = cpus.attach(name, seed * 31 + i, rnd -> vcpuStep(v.mode, rnd));
         }
     }
+
 
     /** vCPUs attached and not detached (they end by themselves once the VM is released). */
     public int vcpuCount() {
@@ -456,10 +462,19 @@ public final class Vm implements MmuNotifier {
         return true;
     }
 
-    /** Detaches the vCPUs: when this returns none runs (or one stuck past the bound was left behind). */
-    void stopVcpus() {
+    /**
+     * {@code kvm_destroy_vm}'s side of the VM: detaches the vCPUs (when that returns none runs, or
+     * one stuck past the bound was left behind), then, unless {@code leak}, drops every spte and
+     * ends guest access for good. The drop's flush waits on every vCPU the VM had, one left behind
+     * included, so none still accesses memory after the unregister that follows; the list is
+     * cleared only then.
+     */
+    void destroy(boolean leak) {
         for (Vcpu v : vcpus) {
-            v.work().detach();
+            v.work.detach(); // set: run (which attaches) and destroy never overlap
+        }
+        if (!leak) {
+            dropAll();
         }
         vcpus.clear();
     }

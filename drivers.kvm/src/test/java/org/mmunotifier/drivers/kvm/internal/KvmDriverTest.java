@@ -202,10 +202,17 @@ class KvmDriverTest {
             Thread.onSpinWait(); // until the teardown waits for the step
         }
 
+        long began = System.nanoTime();
         Vm second = kvm.createVm(other.mm(), GUEST, PAGES);
         kvm.run(second, 2);
         kvm.destroyVm(second);
         assertTrue(teardown.isAlive(), "the other VM's life waited for this teardown");
+
+        // Past the detach's bound the vCPU is left behind, still in guest mode with its spte: the
+        // teardown must still wait for it (the drop's flush), or it accesses after the unregister.
+        long bound = 2 * org.mmunotifier.api.DeviceEngines.STOP_WAIT.toNanos() + 500_000_000L;
+        Thread.sleep(Math.max(0, (bound - (System.nanoTime() - began)) / 1_000_000));
+        assertTrue(teardown.isAlive(), "the teardown returned while a vCPU left behind was still in guest mode");
 
         proceed.countDown();
         teardown.join(10_000);

@@ -36,8 +36,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * transferring through them (a fixed number of threads serving every region's work queue in turn),
  * and a remote peer that maps exported pages through the rmap notifier. Under DS the engines start
  * with the component. Deactivation stops the engines and deregisters every region and the peer, and
- * refuses every region asked for after it began. Registering and
- * deregistering regions and deactivation hold the driver's lock, so no region slips past it.
+ * refuses every region asked for after it began. Registering and deregistering regions hold the
+ * lifecycle lock for read and deactivation holds it for write, so no region slips past it.
  */
 @Component(service = {RdmaDriver.class, DeviceCountersProvider.class}, configurationPid = RdmaDriver.PID, immediate = true)
 @Designate(ocd = RdmaDriver.Config.class)
