@@ -43,7 +43,8 @@ public final class DeviceEngines {
      * device section (guest mode, a held {@code mmu_lock}, DMA in flight), and every invalidation
      * of that context then waits for the preempted engine to get a CPU back, while holding
      * {@code mmap_lock}. EndToEnd with the three drivers on 2 cores: the primary went from 13-17 %
-     * of its throughput alone to 32-42 %, the devices from 55-65 % of theirs alone to 34-45 %.
+     * of its throughput alone to 32-58 %, the devices from 55-65 % of theirs alone to 32-45 % (two
+     * full runs of bench/run.sh).
      */
     public static final Duration RESCHED_INTERVAL = Duration.ofMillis(3);
     private static final long RESCHED_NANOS = RESCHED_INTERVAL.toNanos();
