@@ -1,7 +1,6 @@
 package org.mmunotifier.core.internal.mm;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import org.mmunotifier.core.internal.notifier.InvalidationRange;
@@ -41,10 +40,7 @@ final class InflightRanges {
         long tick = sequence + 1;
         InFlight e = new InFlight(range.start(), range.end(), tick, range);
         range.tick(tick);
-        InFlight[] now = ranges;
-        InFlight[] next = Arrays.copyOf(now, now.length + 1);
-        next[now.length] = e;
-        ranges = next;
+        ranges = CopyOnWrite.with(ranges, e);
         sequence = tick;
         return e;
     }

@@ -1,6 +1,5 @@
 package org.mmunotifier.core.internal.notifier;
 
-import java.util.Arrays;
 import java.util.BitSet;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -18,6 +17,7 @@ import org.mmunotifier.api.MmuNotifierOps;
 import org.mmunotifier.api.NotRegisteredException;
 import org.mmunotifier.api.NotifiersDisabledException;
 import org.mmunotifier.core.internal.jfr.Trace;
+import org.mmunotifier.core.internal.util.CopyOnWrite;
 
 /**
  * The notifier subscriptions of one mm ({@code struct mmu_notifier_subscriptions}) and the hooks
@@ -159,8 +159,7 @@ public final class MmNotifierSubscriptions {
             if (ops != null) {
                 byOps.put(ops, s);
             }
-            list = Arrays.copyOf(list, list.length + 1);
-            list[list.length - 1] = s;
+            list = CopyOnWrite.with(list, s);
             publish();
             everLinked = true;
             lifetime.mmgrab();
@@ -866,13 +865,10 @@ public final class MmNotifierSubscriptions {
     // ------------------------------------------------------------------ helpers
 
     private void unlink(Subscription s) {
-        int i = indexOf(list, s.notifier);
-        if (i < 0 || list[i] != s) {
+        Subscription[] next = CopyOnWrite.without(list, s);
+        if (next == null) {
             return;
         }
-        Subscription[] next = new Subscription[list.length - 1];
-        System.arraycopy(list, 0, next, 0, i);
-        System.arraycopy(list, i + 1, next, i, list.length - i - 1);
         list = next.length == 0 ? NONE : next;
         publish();
     }

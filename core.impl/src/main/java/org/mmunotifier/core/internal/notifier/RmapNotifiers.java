@@ -1,6 +1,5 @@
 package org.mmunotifier.core.internal.notifier;
 
-import java.util.Arrays;
 import java.util.Objects;
 import org.mmunotifier.api.AlreadyRegisteredException;
 import org.mmunotifier.api.MmuRmapNotifier;
@@ -90,9 +89,7 @@ final class RmapNotifiers {
             if (!e.owner.adopt(e)) { // before publishing: see MmNotifierSubscriptions.link
                 throw e.owner.stopped();
             }
-            Entry[] next = Arrays.copyOf(list, list.length + 1);
-            next[next.length - 1] = e;
-            list = next;
+            list = CopyOnWrite.with(list, e);
             core.registered(e);
         }
     }

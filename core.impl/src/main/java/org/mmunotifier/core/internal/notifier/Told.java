@@ -3,6 +3,7 @@ package org.mmunotifier.core.internal.notifier;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
+import org.mmunotifier.core.internal.util.CopyOnWrite;
 
 /**
  * Who among one invalidation's subscribers has been told of it, for the strict coherence oracle:
@@ -52,10 +53,7 @@ public final class Told {
 
     /** Interval subscription {@code who}'s {@code invalidate} returned. */
     void heardInterval(Identity who) {
-        Identity[] now = intervals;
-        Identity[] next = Arrays.copyOf(now, now.length + 1);
-        next[now.length] = who;
-        intervals = next;
+        intervals = CopyOnWrite.with(intervals, who);
     }
 
     /** End begins (or the invalidation was refused): every window closes; the devices may map again. */

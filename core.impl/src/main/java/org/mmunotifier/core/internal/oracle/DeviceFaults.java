@@ -25,56 +25,27 @@ public final class DeviceFaults {
      * The raw backtrace holds the driver's classes: {@link DeviceFaults#symbolizeAll()} turns every
      * kept one into lines when a bundle stops, so an old revision's class loader can go.
      */
-    public static final class Fault {
-        private final long start;
-        private final long end;
-        private final long seq;
-        private final boolean write;
-        private final String thread;
-        private final long timeMillis;
-        private volatile Object where; // a Site until symbolised, then the List<StackTraceElement>
-
-        Fault(long start, long end, long seq, boolean write, String thread, long timeMillis, Site site) {
-            this.start = start;
-            this.end = end;
-            this.seq = seq;
-            this.write = write;
-            this.thread = thread;
-            this.timeMillis = timeMillis;
-            this.where = site;
-        }
-
-        public long start() {
-            return start;
-        }
-
-        public long end() {
-            return end;
-        }
-
-        public long seq() {
-            return seq;
-        }
-
-        public boolean write() {
-            return write;
-        }
-
-        public String thread() {
-            return thread;
-        }
-
-        public long timeMillis() {
-            return timeMillis;
-        }
-
+    public record Fault(long start, long end, long seq, boolean write, String thread, long timeMillis, Stack where) {
         boolean covers(long address) {
             return address >= start && address < end;
         }
 
         /** The driver's stack at the fault, from its call into the API, at most {@value DeviceFaults#DEPTH} frames. */
-        @SuppressWarnings("unchecked")
         public List<StackTraceElement> stack() {
+            return where.lines();
+        }
+    }
+
+    /** A fault's stack: its raw {@link Site} until symbolised, then its lines. */
+    static final class Stack {
+        private volatile Object where;
+
+        Stack(Site site) {
+            this.where = site;
+        }
+
+        @SuppressWarnings("unchecked")
+        List<StackTraceElement> lines() {
             Object w = where;
             if (w instanceof Site site) {
                 List<StackTraceElement> lines = fromCaller(Arrays.stream(site.getStackTrace()), DEPTH);
@@ -100,7 +71,7 @@ public final class DeviceFaults {
     /** Records a fault made by the calling thread (after {@code mmap_lock} is released, where we took it). */
     public void record(long start, long end, long seq, boolean write) {
         Fault f = new Fault(start, end, seq, write, Thread.currentThread().getName(), System.currentTimeMillis(),
-                new Site());
+                new Stack(new Site()));
         ring.set((int) (next.getAndIncrement() & (KEEP - 1)), f);
     }
 

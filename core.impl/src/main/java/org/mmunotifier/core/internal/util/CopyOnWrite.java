@@ -7,6 +7,13 @@ public final class CopyOnWrite {
     private CopyOnWrite() {
     }
 
+    /** A copy of {@code array} with {@code e} appended. */
+    public static <T> T[] with(T[] array, T e) {
+        T[] next = Arrays.copyOf(array, array.length + 1);
+        next[array.length] = e;
+        return next;
+    }
+
     /** A copy of {@code array} without its element {@code e} (by identity), or null if {@code e} is not in it. */
     public static <T> T[] without(T[] array, T e) {
         for (int i = 0; i < array.length; i++) {
