@@ -56,9 +56,7 @@ class SpinLockTest {
             lock.unlock();
         });
         waiter.start();
-        while (!lock.hasQueuedThread(waiter)) {
-            Thread.onSpinWait(); // it spun, then went to sleep
-        }
+        awaitQueued(lock, waiter); // it spun, then went to sleep
         lock.unlock();
         lock.lock(); // at once again, as a vCPU taking mmu_lock for its next fault would
         order.add("newcomer");
@@ -98,13 +96,20 @@ class SpinLockTest {
             got.countDown();
         });
         waiter.start();
-        while (!lock.hasQueuedThread(waiter)) {
-            Thread.onSpinWait(); // it has given up spinning and sleeps
-        }
+        awaitQueued(lock, waiter); // it has given up spinning and sleeps
         Thread.sleep(400);
         assertEquals(Thread.State.WAITING, waiter.getState());
         lock.unlock();
         assertTrue(got.await(10, java.util.concurrent.TimeUnit.SECONDS));
         assertTrue(waiterCpu.get() < 200_000_000L, "the waiter burned " + waiterCpu.get() / 1_000_000 + " ms of CPU");
+    }
+
+    /** Until {@code t} sleeps in the lock's queue; fails (rather than hangs) after 10 s. */
+    private static void awaitQueued(SpinLock lock, Thread t) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!lock.hasQueuedThread(t)) {
+            assertTrue(System.nanoTime() < deadline, t + " never went to sleep on the lock");
+            Thread.onSpinWait();
+        }
     }
 }

@@ -198,9 +198,8 @@ class KvmDriverTest {
         assertTrue(inGuest.await(10, java.util.concurrent.TimeUnit.SECONDS), "the vCPU never hit its spte");
         Thread teardown = new Thread(() -> kvm.destroyVm(vm), "teardown");
         teardown.start();
-        while (teardown.getState() == Thread.State.RUNNABLE || teardown.getState() == Thread.State.NEW) {
-            Thread.onSpinWait(); // until the teardown waits for the step
-        }
+        org.mmunotifier.testkit.Waits.until(() -> teardown.getState() != Thread.State.RUNNABLE
+                && teardown.getState() != Thread.State.NEW, Duration.ofSeconds(10), "the teardown never waited for the step");
 
         long began = System.nanoTime();
         Vm second = kvm.createVm(other.mm(), GUEST, PAGES);

@@ -167,9 +167,8 @@ class RdmaDriverTest {
         await(inDma);
         Thread dereg = new Thread(() -> rdma.deregisterMr(mr), "dereg");
         dereg.start();
-        while (dereg.getState() != Thread.State.WAITING) {
-            Thread.onSpinWait(); // until it waits for the DMA to drain
-        }
+        Waits.until(() -> dereg.getState() == Thread.State.WAITING, Duration.ofSeconds(10),
+                "the deregistration never waited for the DMA to drain");
 
         MemoryRegion second = rdma.registerMr(other.mm(), BASE, LEN);
         rdma.deregisterMr(second);
